@@ -1,0 +1,118 @@
+"""Prices: rental $/GPU-hour points and the inputs of an owner's total cost of ownership.
+
+A rental point is one published price for one accelerator on one date from one kind of
+provider (hyperscaler on-demand, neocloud, marketplace, a TCO model, or an analyst's
+assumption). Owner inputs are what turns a server's purchase price into $/GPU-hour: service
+life, cost of capital, power usage effectiveness, electricity and facility prices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from infercost.catalog.lookup import Table, load_rows, require_provenance
+from infercost.errors import InputError
+
+PROVIDER_KINDS = ("hyperscaler", "neocloud", "marketplace", "tco-model", "assumption")
+
+
+@dataclass(frozen=True)
+class PricePoint:
+    id: str
+    accelerator: str
+    usd_per_gpu_hour: float
+    provider_kind: str
+    provider: str
+    source: str
+    as_of: str
+    aliases: tuple[str, ...] = ()
+    notes: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "accelerator": self.accelerator,
+            "usd_per_gpu_hour": self.usd_per_gpu_hour,
+            "provider_kind": self.provider_kind,
+            "provider": self.provider,
+            "source": self.source,
+            "as_of": self.as_of,
+        }
+
+
+@dataclass(frozen=True)
+class OwnerInputs:
+    id: str
+    depreciation_years: float
+    cost_of_capital: float  # annual rate, 0.08 = 8 %
+    networking_share: float  # networking capex as a fraction of server capex
+    pue: float
+    usd_per_kwh: float
+    facility_usd_per_kw_month: float
+    power_utilisation: float  # average draw as a fraction of nameplate power
+    source: str
+    as_of: str
+    aliases: tuple[str, ...] = ()
+    notes: str = ""
+
+
+def price_from_row(row: dict[str, Any]) -> PricePoint:
+    require_provenance("price", row)
+    kind = row.get("provider_kind")
+    if kind not in PROVIDER_KINDS:
+        raise InputError(f"price.{row.get('id')}.provider_kind", f"must be one of {PROVIDER_KINDS}")
+    value = row.get("usd_per_gpu_hour")
+    if not isinstance(value, int | float) or value <= 0:
+        raise InputError(f"price.{row.get('id')}.usd_per_gpu_hour", "must be a positive number")
+    return PricePoint(
+        id=row["id"],
+        accelerator=row["accelerator"],
+        usd_per_gpu_hour=float(value),
+        provider_kind=kind,
+        provider=row.get("provider", ""),
+        source=row["source"],
+        as_of=str(row["as_of"]),
+        aliases=tuple(row.get("aliases", ())),
+        notes=row.get("notes", ""),
+    )
+
+
+def owner_from_row(row: dict[str, Any]) -> OwnerInputs:
+    require_provenance("tco", row)
+    keys = (
+        "depreciation_years",
+        "cost_of_capital",
+        "networking_share",
+        "pue",
+        "usd_per_kwh",
+        "facility_usd_per_kw_month",
+        "power_utilisation",
+    )
+    values = {k: float(row[k]) for k in keys}
+    return OwnerInputs(
+        id=row["id"],
+        source=row["source"],
+        as_of=str(row["as_of"]),
+        aliases=tuple(row.get("aliases", ())),
+        notes=row.get("notes", ""),
+        **values,
+    )
+
+
+@cache
+def price_points(path: Path | None = None) -> Table[PricePoint]:
+    return Table("price", [price_from_row(r) for r in load_rows("prices.yaml", path)])
+
+
+@cache
+def owner_profiles(path: Path | None = None) -> Table[OwnerInputs]:
+    return Table("tco profile", [owner_from_row(r) for r in load_rows("tco.yaml", path)])
+
+
+def prices_for(accelerator_id: str) -> list[PricePoint]:
+    """Every rental point for one accelerator, newest first."""
+    rows = [p for p in price_points() if p.accelerator == accelerator_id]
+    return sorted(rows, key=lambda p: p.as_of, reverse=True)
