@@ -95,7 +95,9 @@ class Server:
 def _positive(kind: str, row: dict[str, Any], key: str) -> float:
     value = row.get(key)
     if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
-        raise InputError(f"{kind}.{row.get('id', '?')}.{key}", f"must be a positive number, got {value!r}")
+        raise InputError(
+            f"{kind}.{row.get('id', '?')}.{key}", f"must be a positive number, got {value!r}"
+        )
     return float(value)
 
 

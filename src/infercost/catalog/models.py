@@ -173,7 +173,9 @@ class ModelArch:
 def _int(row: dict[str, Any], key: str, default: int | None = None) -> int:
     value = row.get(key, default)
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise InputError(f"model.{row.get('id', '?')}.{key}", f"must be a whole number ≥ 0, got {value!r}")
+        raise InputError(
+            f"model.{row.get('id', '?')}.{key}", f"must be a whole number ≥ 0, got {value!r}"
+        )
     return value
 
 

@@ -1,0 +1,1 @@
+"""Performance model of one serving replica: memory, step time, throughput."""

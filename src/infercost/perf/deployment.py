@@ -1,0 +1,210 @@
+"""One serving replica: a model on N accelerators with a parallel layout and precisions.
+
+A replica holds one full copy of the model on `tp × pp × dp_attention` accelerators:
+tensor parallelism splits each layer's matrices `tp` ways, pipeline parallelism splits the
+layers into `pp` stages, and attention data parallelism (DeepSeek's "DP" for MLA) keeps
+`dp_attention` copies of the attention weights, each serving its own share of the sequences.
+Routed experts are spread over all the replica's accelerators; `ep > 1` means they are
+placed whole (expert parallelism, all-to-all dispatch) rather than sliced by TP.
+
+Efficiency factors turn peaks into achievable rates. Defaults are typical of tuned engines
+(MFU-like 0.6 for matmuls, MBU-like 0.8 for HBM reads, 70 % of link bandwidth, 1 ms of
+per-step overhead for scheduling, sampling and launches); `infercost validate` measures how
+far they are off and can calibrate them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from infercost.catalog.hardware import Accelerator, accelerator, server_for
+from infercost.catalog.models import ModelArch, model
+from infercost.errors import InputError
+from infercost.units import PRECISIONS, Precision, precision, weight_and_compute
+
+
+@dataclass(frozen=True)
+class Parallelism:
+    tp: int = 1
+    pp: int = 1
+    dp_attention: int = 1
+    ep: int = 1
+
+    @property
+    def gpus(self) -> int:
+        return self.tp * self.pp * self.dp_attention
+
+    def check(self, model: ModelArch) -> None:
+        for name in ("tp", "pp", "dp_attention", "ep"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise InputError(name, f"must be a whole number ≥ 1, got {value!r}")
+        if self.pp > model.num_layers:
+            raise InputError("pp", f"must be ≤ the model's {model.num_layers} layers")
+        if self.ep > self.gpus:
+            raise InputError("ep", f"must be ≤ the replica's {self.gpus} accelerators")
+        if self.ep > 1 and model.moe is None:
+            raise InputError("ep", f"{model.id} has no experts; use ep=1")
+
+    def to_dict(self) -> dict[str, int]:
+        return {"tp": self.tp, "pp": self.pp, "dp_attention": self.dp_attention, "ep": self.ep}
+
+
+@dataclass(frozen=True)
+class Efficiency:
+    """Fractions of peak that real kernels reach, and the fixed cost of one engine step."""
+
+    compute: float = 0.6
+    memory: float = 0.8
+    link: float = 0.7
+    step_overhead_s: float = 1e-3
+    collective_latency_s: float = 10e-6
+    comm_overlap: float = 0.0  # share of communication hidden behind compute
+    memory_reserve_fraction: float = 0.10  # kept back by the engine (vLLM: 1 - 0.9)
+    max_batched_tokens: int = 8192  # engine token budget per step (chunked prefill)
+
+    def check(self) -> None:
+        for name in ("compute", "memory", "link"):
+            value = getattr(self, name)
+            if not 0 < value <= 1:
+                raise InputError(f"efficiency.{name}", f"must be in (0, 1], got {value}")
+        if self.step_overhead_s < 0 or self.collective_latency_s < 0:
+            raise InputError("efficiency.step_overhead_s", "must be ≥ 0")
+        if not 0 <= self.comm_overlap <= 1:
+            raise InputError("efficiency.comm_overlap", "must be in [0, 1]")
+        if not 0 <= self.memory_reserve_fraction < 1:
+            raise InputError("efficiency.memory_reserve_fraction", "must be in [0, 1)")
+        if self.max_batched_tokens < 1:
+            raise InputError("efficiency.max_batched_tokens", "must be ≥ 1")
+
+
+@dataclass(frozen=True)
+class Deployment:
+    model: ModelArch
+    gpu: Accelerator
+    parallelism: Parallelism
+    weights: Precision
+    kv: Precision
+    compute: Precision
+    activations: Precision
+    gpus_per_node: int
+    intra_node_bandwidth_bytes_per_s: float
+    inter_node_bandwidth_bytes_per_s: float
+    efficiency: Efficiency = field(default_factory=Efficiency)
+
+    @property
+    def gpus(self) -> int:
+        return self.parallelism.gpus
+
+    def peak_flops_per_s(self, p: Precision) -> float:
+        """Dense peak of the accelerator in precision `p`, falling back to wider formats."""
+        for key in _FALLBACK[p.flops_key]:
+            peak = self.gpu.peak_flops_per_s(key)
+            if peak:
+                return peak
+        raise InputError("precision", f"{self.gpu.id} has no matmul rate for {p.name}")
+
+    def with_efficiency(self, **changes: Any) -> Deployment:
+        eff = replace(self.efficiency, **changes)
+        eff.check()
+        return replace(self, efficiency=eff)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model.id,
+            "gpu": self.gpu.id,
+            "parallelism": self.parallelism.to_dict(),
+            "gpus": self.gpus,
+            "weight_precision": self.weights.name,
+            "kv_precision": self.kv.name,
+            "compute_precision": self.compute.name,
+        }
+
+
+_FALLBACK = {
+    "fp4": ("fp4", "fp8", "bf16", "fp32"),
+    "int4": ("int4", "int8", "bf16", "fp32"),
+    "fp8": ("fp8", "bf16", "fp32"),
+    "int8": ("int8", "bf16", "fp32"),
+    "bf16": ("bf16", "fp32"),
+    "fp32": ("fp32",),
+}
+
+# Which matmul a weight format runs in when nobody says: low-precision weights use the
+# matching tensor-core format if the chip has one; 4-bit integer weights are dequantised to
+# 16 bit (w4a16), as GPTQ/AWQ kernels do.
+_DEFAULT_COMPUTE = {
+    "fp32": "fp32",
+    "bf16": "bf16",
+    "fp16": "fp16",
+    "fp8": "fp8",
+    "int8": "int8",
+    "int4": "bf16",
+    "mxfp4": "fp4",
+    "nvfp4": "fp4",
+    "fp4": "fp4",
+}
+
+
+def default_compute(gpu: Accelerator, weights: Precision) -> Precision:
+    """The matmul precision for `weights` on `gpu` when none is given."""
+    wanted = PRECISIONS[_DEFAULT_COMPUTE[weights.name]]
+    if gpu.peak_flops_per_s(wanted.flops_key):
+        return wanted
+    for key in _FALLBACK[wanted.flops_key][1:]:
+        if gpu.peak_flops_per_s(key):
+            return PRECISIONS[key]
+    raise InputError("gpu", f"{gpu.id} lists no matmul rate at all")
+
+
+def build(
+    model_name: str | ModelArch,
+    gpu_name: str | Accelerator,
+    *,
+    tp: int = 1,
+    pp: int = 1,
+    dp_attention: int = 1,
+    ep: int = 1,
+    precision_name: str = "bf16",
+    kv_precision_name: str | None = None,
+    compute_precision_name: str | None = None,
+    efficiency: Efficiency | None = None,
+) -> Deployment:
+    """Resolve names into a checked `Deployment` (the server row gives link bandwidths)."""
+    arch = model_name if isinstance(model_name, ModelArch) else model(model_name)
+    gpu = gpu_name if isinstance(gpu_name, Accelerator) else accelerator(gpu_name)
+    par = Parallelism(tp=tp, pp=pp, dp_attention=dp_attention, ep=ep)
+    par.check(arch)
+    weights, compute = weight_and_compute(precision_name, "precision")
+    if compute_precision_name:
+        compute = precision(compute_precision_name, "compute_precision")
+    compute = compute or default_compute(gpu, weights)
+    kv = precision(kv_precision_name, "kv_precision") if kv_precision_name else _default_kv(weights)
+    eff = efficiency or Efficiency()
+    eff.check()
+    node = server_for(gpu)
+    return Deployment(
+        model=arch,
+        gpu=gpu,
+        parallelism=par,
+        weights=weights,
+        kv=kv,
+        compute=compute,
+        activations=PRECISIONS["bf16"],
+        gpus_per_node=node.accelerators_per_server if node else 8,
+        intra_node_bandwidth_bytes_per_s=(
+            node.intra_node_bandwidth_bytes_per_s
+            if node
+            else gpu.interconnect_bandwidth_bytes_per_s
+        ),
+        inter_node_bandwidth_bytes_per_s=(
+            node.scale_out_bandwidth_bytes_per_s if node else gpu.interconnect_bandwidth_bytes_per_s
+        ),
+        efficiency=eff,
+    )
+
+
+def _default_kv(weights: Precision) -> Precision:
+    """KV cache stays 16-bit unless asked otherwise (engines' default)."""
+    return PRECISIONS["fp32"] if weights.name == "fp32" else PRECISIONS["bf16"]

@@ -1,0 +1,214 @@
+"""Roofline time of one engine step: a forward pass of a batch of sequences.
+
+A step runs `sequences` sequences, each adding `new_tokens` tokens after `past_tokens` already
+in its KV cache (decode: new = 1; prefill: new = prompt length). Per accelerator of one
+pipeline pass (all layers; pipeline stages run one after another for a given micro-batch):
+
+    compute  = matmul FLOPs / (peak[compute precision] · eff.compute)
+             + attention FLOPs / (peak[bf16] · eff.compute)
+    memory   = (weights read + KV read + KV written) / (bandwidth · eff.memory)
+    comm     = TP all-reduces + expert all-to-all + pipeline hand-offs, over the link in use
+    busy     = max(compute, memory)
+    step     = busy + comm - min(comm, overlap · busy) + overhead
+
+Matmul FLOPs are 2 per parameter per token (top-k experts for MoE). Attention FLOPs per token
+and layer are 4 · heads · head_dim · context for MHA/GQA (QKᵀ and AV); MLA decode uses the
+absorbed form over the latent, 2 · heads · context · (2 · kv_lora + rope), and MLA prefill the
+expanded one, 2 · heads · context · (qk_nope + qk_rope + v). Weights are read once per step
+whatever the batch; an MoE step reads the experts its tokens touch (see moe.py). The output
+head runs on each sequence's last token only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from infercost.catalog.models import ModelArch
+from infercost.perf.deployment import Deployment
+from infercost.perf.memory import kv_bytes_for_context, kv_share_per_gpu
+from infercost.perf.moe import expected_distinct_experts
+from infercost.units import PRECISIONS
+
+BOUNDS = ("compute", "memory", "communication", "overhead")
+
+
+@dataclass(frozen=True)
+class StepTime:
+    """One step's time as a breakdown, with the work behind it (per accelerator)."""
+
+    compute_s: float
+    memory_s: float
+    communication_s: float  # exposed (not overlapped) communication
+    overhead_s: float
+    flops_per_gpu: float
+    bytes_per_gpu: float
+    sequences: float
+    new_tokens: float
+
+    @property
+    def total_s(self) -> float:
+        return max(self.compute_s, self.memory_s) + self.communication_s + self.overhead_s
+
+    @property
+    def bound(self) -> str:
+        parts = (self.compute_s, self.memory_s, self.communication_s, self.overhead_s)
+        return BOUNDS[max(range(4), key=lambda i: parts[i])]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "total_s": self.total_s,
+            "compute_s": self.compute_s,
+            "memory_s": self.memory_s,
+            "communication_s": self.communication_s,
+            "overhead_s": self.overhead_s,
+            "bound": self.bound,
+            "flops_per_gpu": self.flops_per_gpu,
+            "bytes_per_gpu": self.bytes_per_gpu,
+            "sequences": self.sequences,
+            "new_tokens": self.new_tokens,
+        }
+
+
+def attention_flops_per_token_layer(model: ModelArch, context: float, decode: bool) -> float:
+    """Score and value FLOPs of one query token attending over `context` tokens."""
+    heads = model.num_attention_heads
+    if model.mla is None:
+        return 4.0 * heads * model.head_dim * context
+    m = model.mla
+    if decode:
+        return 2.0 * heads * context * (2 * m.kv_lora_rank + m.qk_rope_head_dim)
+    return 2.0 * heads * context * (m.qk_nope_head_dim + m.qk_rope_head_dim + m.v_head_dim)
+
+
+def _attention_flops(model: ModelArch, past: float, new: float) -> float:
+    """Attention FLOPs of one sequence adding `new` tokens after `past` (causal, all layers)."""
+    decode = new <= 1
+    window = model.sliding_window_tokens
+    windowed = model.sliding_window_layers if window else 0
+    mean_context = past + (new + 1) / 2
+    full = (model.num_layers - windowed) * attention_flops_per_token_layer(
+        model, mean_context, decode
+    )
+    capped = min(mean_context, float(window)) if windowed else 0.0
+    local = windowed * attention_flops_per_token_layer(model, capped, decode)
+    return new * (full + local)
+
+
+def _dense_params(model: ModelArch) -> int:
+    """Non-expert parameters a token multiplies by, output head excluded."""
+    return model.active_params() - model.head_params() - _active_expert_params(model)
+
+
+def _active_expert_params(model: ModelArch) -> int:
+    if model.moe is None:
+        return 0
+    return model.num_moe_layers * model.moe.experts_per_token * model.expert_params()
+
+
+def step_time(dep: Deployment, sequences: float, past_tokens: float, new_tokens: float) -> StepTime:
+    """Roofline time of one step (see the module docstring)."""
+    m, par, eff = dep.model, dep.parallelism, dep.efficiency
+    stage_gpus = par.tp * par.dp_attention  # accelerators sharing one pipeline stage
+    local_seqs = sequences / par.dp_attention
+    local_tokens = local_seqs * new_tokens
+    all_tokens = sequences * new_tokens
+
+    matmul = 2.0 * (local_tokens * _dense_params(m) + local_seqs * m.head_params()) / par.tp
+    matmul += 2.0 * all_tokens * _active_expert_params(m) / stage_gpus
+    attention = local_seqs * _attention_flops(m, past_tokens, new_tokens) / par.tp
+    compute_s = matmul / (dep.peak_flops_per_s(dep.compute) * eff.compute)
+    compute_s += attention / (dep.peak_flops_per_s(PRECISIONS["bf16"]) * eff.compute)
+
+    bpe = dep.weights.bytes_per_element
+    dense_bytes = (_dense_params(m) + m.head_params()) * bpe
+    weights = dense_bytes / par.tp + _expert_bytes_read(m, all_tokens) * bpe / stage_gpus
+    share = kv_share_per_gpu(dep) * par.pp  # all layers of a pass, this GPU's KV slice
+    kv_read = local_seqs * kv_bytes_for_context(m, dep.kv, past_tokens) * share
+    kv_write = local_seqs * kv_bytes_for_context(m, dep.kv, new_tokens) * share
+    moved = weights + kv_read + kv_write
+    memory_s = moved / (dep.gpu.memory_bandwidth_bytes_per_s * eff.memory)
+
+    comm = (
+        _tp_time(dep, local_tokens) + _expert_time(dep, local_tokens) + _pp_time(dep, local_tokens)
+    )
+    hidden = min(comm, eff.comm_overlap * max(compute_s, memory_s))
+    return StepTime(
+        compute_s=compute_s,
+        memory_s=memory_s,
+        communication_s=comm - hidden,
+        overhead_s=eff.step_overhead_s,
+        flops_per_gpu=matmul + attention,
+        bytes_per_gpu=moved,
+        sequences=sequences,
+        new_tokens=new_tokens,
+    )
+
+
+def _expert_bytes_read(model: ModelArch, tokens: float) -> float:
+    """Routed-expert parameters a step reads: the experts its tokens touch, every MoE layer."""
+    if model.moe is None:
+        return 0.0
+    touched = expected_distinct_experts(model.moe.num_experts, model.moe.experts_per_token, tokens)
+    return model.num_moe_layers * touched * model.expert_params()
+
+
+def _link(dep: Deployment, group: int) -> float:
+    """Per-direction bandwidth a collective over `group` accelerators can use."""
+    within = group <= dep.gpus_per_node
+    bandwidth = (
+        dep.intra_node_bandwidth_bytes_per_s if within else dep.inter_node_bandwidth_bytes_per_s
+    )
+    return bandwidth * dep.efficiency.link
+
+
+def _tp_time(dep: Deployment, tokens: float) -> float:
+    """Two ring all-reduces of the hidden state per layer across the TP group."""
+    tp = dep.parallelism.tp
+    if tp == 1:
+        return 0.0
+    message = tokens * dep.model.hidden_size * dep.activations.bytes_per_element
+    one = 2 * (tp - 1) / tp * message / _link(dep, tp) + dep.efficiency.collective_latency_s
+    return 2 * dep.model.num_layers * one
+
+
+def _expert_time(dep: Deployment, tokens: float) -> float:
+    """All-to-all dispatch and combine of each token's hidden state to its top-k experts.
+
+    Dispatch sends activations in the matmul precision when that is narrower (DeepSeek sends
+    FP8); combine returns them in the activation precision.
+    """
+    m, par = dep.model, dep.parallelism
+    if m.moe is None or par.ep == 1:
+        return 0.0
+    group = par.ep
+    act = dep.activations.bytes_per_element
+    per_copy = min(dep.compute.bytes_per_element, act) + act
+    payload = tokens * m.moe.experts_per_token * m.hidden_size * per_copy
+    node = min(dep.gpus_per_node, group)
+    intra = payload * (node - 1) / group / _link(dep, node)
+    inter = payload * (group - node) / group / _link(dep, group) if group > node else 0.0
+    one = max(intra, inter) + 2 * dep.efficiency.collective_latency_s
+    return m.num_moe_layers * one
+
+
+def _pp_time(dep: Deployment, tokens: float) -> float:
+    """Hand-offs of the hidden state between consecutive pipeline stages."""
+    pp = dep.parallelism.pp
+    if pp == 1:
+        return 0.0
+    message = tokens * dep.model.hidden_size * dep.activations.bytes_per_element
+    link = _link(dep, dep.parallelism.tp * pp)
+    return (pp - 1) * (message / link + dep.efficiency.collective_latency_s)
+
+
+def decode_step(dep: Deployment, batch: float, context_tokens: float) -> StepTime:
+    """One decode step: `batch` sequences each add one token after `context_tokens`."""
+    return step_time(dep, batch, context_tokens, 1.0)
+
+
+def prefill_step(
+    dep: Deployment, prompts: float, prompt_tokens: float, cached_tokens: float = 0.0
+) -> StepTime:
+    """Prefill of `prompts` prompts of `prompt_tokens` each, after `cached_tokens` reused."""
+    return step_time(dep, prompts, cached_tokens, prompt_tokens)

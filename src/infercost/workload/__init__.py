@@ -1,0 +1,1 @@
+"""Traffic: how many requests, how large, how bursty; and the fleet it needs."""
