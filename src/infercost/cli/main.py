@@ -1,0 +1,241 @@
+"""The `infercost` command: reproduce, estimate, catalog, scenarios.
+
+Heavy modules are imported inside each command so that `infercost --help` and every answer
+stay fast. Bad input of any kind ends in one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.splitlines()[0])
+catalog_app = typer.Typer(no_args_is_help=True, help="Look at the catalogs, or import a model.")
+app.add_typer(catalog_app, name="catalog")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def user_errors(func: F) -> F:
+    """Turn an `InputError` into one line on stderr and exit 2."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from infercost.errors import InputError
+
+        try:
+            return func(*args, **kwargs)
+        except InputError as exc:
+            Console(stderr=True).print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def emit_json(doc: Any) -> None:
+    sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
+
+
+@app.command()
+@user_errors
+def reproduce(
+    name: Annotated[str, typer.Argument(help="A built-in scenario name or a scenario YAML file.")],
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override an input: PATH=VALUE (repeatable).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Recompute a published estimate from its stated assumptions."""
+    from infercost.scenario.engine import run
+    from infercost.scenario.loader import load
+
+    doc = run(load(name, set_ or [])).to_dict()
+    if as_json:
+        emit_json(doc)
+        return
+    from infercost.cli.render import print_scenario
+
+    print_scenario(Console(), doc)
+
+
+@app.command()
+@user_errors
+def estimate(
+    model: Annotated[str, typer.Option("--model", "-m", help="Model id or alias.")],
+    gpu: Annotated[str, typer.Option("--gpu", "-g", help="Accelerator id or alias.")],
+    gpus: Annotated[int | None, typer.Option(help="Accelerators in the replica (tp × pp).")] = None,
+    tp: Annotated[int | None, typer.Option(help="Tensor-parallel degree.")] = None,
+    pp: Annotated[int, typer.Option(help="Pipeline-parallel degree.")] = 1,
+    precision: Annotated[
+        str, typer.Option(help="Weights: bf16, fp8, int8, int4, w4a16, fp4...")
+    ] = "bf16",
+    kv_precision: Annotated[
+        str | None, typer.Option(help="KV cache precision (default bf16).")
+    ] = None,
+    input_tokens: Annotated[float, typer.Option(help="Prompt tokens per request.")] = 1000,
+    output_tokens: Annotated[float, typer.Option(help="Generated tokens per request.")] = 200,
+    concurrency: Annotated[
+        int | None, typer.Option(help="Requests in flight (default: most that fit).")
+    ] = None,
+    price: Annotated[
+        float | None, typer.Option(help="$ per GPU-hour (default: newest catalog price).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Estimate one replica: memory, latency, throughput and $/1M tokens."""
+    from infercost.errors import InputError
+    from infercost.estimate import estimate as run_estimate
+
+    for name, value in (
+        ("--gpus", gpus),
+        ("--tp", tp),
+        ("--pp", pp),
+        ("--concurrency", concurrency),
+    ):
+        if value is not None and value < 1:
+            raise InputError(name, f"must be ≥ 1, got {value}")
+    if price is not None and price <= 0:
+        raise InputError("--price", f"must be > 0, got {price}")
+    doc = run_estimate(
+        model,
+        gpu,
+        gpus=gpus,
+        tp=tp,
+        pp=pp,
+        precision_name=precision,
+        kv_precision_name=kv_precision,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        concurrency=concurrency,
+        usd_per_gpu_hour=price,
+    )
+    if as_json:
+        emit_json(doc)
+        return
+    from infercost.cli.render import computed_table
+
+    flat = {
+        **{k: v for k, v in doc["replica"].items() if not isinstance(v, dict)},
+        "max_concurrency_that_fits": doc["max_concurrency_that_fits"],
+        "output_tokens_per_s_per_gpu": doc["output_tokens_per_s_per_gpu"],
+        "usd_per_gpu_hour": doc["usd_per_gpu_hour"],
+        "usd_per_million_output_tokens": doc["usd_per_million_output_tokens"],
+        "usd_per_million_tokens": doc["usd_per_million_tokens"],
+    }
+    d = doc["deployment"]
+    title = f"{d['model']} on {d['gpus']}× {d['gpu']} ({d['weight_precision']} weights)"
+    console = Console()
+    console.print(computed_table(flat, title))
+    console.print(computed_table(doc["replica"]["decode_step"], "Decode step (per GPU)"))
+    console.print(computed_table(doc["replica"]["memory"], "Memory"))
+
+
+@app.command()
+@user_errors
+def scenarios(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List the built-in scenarios."""
+    from infercost.scenario.loader import builtin_names, read_raw
+
+    rows = [{"name": n, "title": read_raw(n).get("title", "")} for n in builtin_names()]
+    if as_json:
+        emit_json(rows)
+        return
+    from rich.table import Table
+
+    table = Table("scenario", "title")
+    for row in rows:
+        table.add_row(row["name"], row["title"])
+    Console().print(table)
+
+
+CATALOGS = ("gpus", "servers", "models", "prices")
+
+
+@catalog_app.command("show")
+@user_errors
+def catalog_show(
+    table: Annotated[str, typer.Argument(help="gpus, servers, models or prices.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Print a catalog table."""
+    rows = _catalog_rows(table)
+    if as_json:
+        emit_json(rows)
+        return
+    from rich.table import Table
+
+    columns = [k for k in rows[0] if not isinstance(rows[0][k], dict)] if rows else []
+    out = Table(*columns, title=table, title_justify="left")
+    for row in rows:
+        out.add_row(*(_cell(row[c]) for c in columns))
+    Console().print(out)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.4g}" if value < 1e6 else f"{value:,.4e}"
+    return str(value)
+
+
+def _catalog_rows(table: str) -> list[dict[str, Any]]:
+    from infercost.catalog import hardware, models, prices
+    from infercost.errors import InputError
+
+    sources: dict[str, Callable[[], Any]] = {
+        "gpus": hardware.accelerators,
+        "servers": hardware.servers,
+        "models": models.models,
+        "prices": prices.price_points,
+    }
+    if table not in sources:
+        raise InputError("catalog", f"unknown table {table!r}; allowed: {', '.join(CATALOGS)}")
+    return [row.to_dict() for row in sources[table]()]
+
+
+def _show(table: str) -> Callable[..., None]:
+    def command(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+        catalog_show(table, as_json)
+
+    command.__doc__ = f"Print the {table} catalog."
+    return command
+
+
+for _name in CATALOGS:
+    catalog_app.command(_name)(_show(_name))
+
+
+@catalog_app.command("import-model")
+@user_errors
+def import_model(
+    file: Annotated[Path, typer.Argument(help="A Hugging Face config.json.")],
+    model_id: Annotated[str | None, typer.Option("--id", help="Id for the new entry.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Turn a Hugging Face config.json into a catalog row (printed as YAML)."""
+    import yaml
+
+    from infercost.catalog.hf_import import arch_to_row, load_hf_config
+
+    arch = load_hf_config(file, model_id)
+    row = arch_to_row(arch)
+    if as_json:
+        emit_json(
+            {"row": row, "total_params": arch.total_params(), "active_params": arch.active_params()}
+        )
+        return
+    sys.stdout.write(yaml.safe_dump({"rows": [row]}, sort_keys=False))
+    sys.stderr.write(
+        f"# {arch.id}: {arch.total_params() / 1e9:.2f} B parameters, "
+        f"{arch.active_params() / 1e9:.2f} B active, {arch.attention_kind} attention\n"
+    )
+
+
+def main() -> None:
+    app()

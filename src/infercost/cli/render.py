@@ -1,0 +1,135 @@
+"""Rich tables for the CLI: published against computed, assumptions, breakdowns.
+
+Numbers are formatted by what their key says they are (`usd_...`, `..._s`, `..._per_s`,
+counts, fractions), so every table reads the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+FRACTIONS = ("margin", "share", "utilisation", "fraction")
+
+
+def fmt(key: str, value: Any) -> str:
+    """One value, formatted for a person by what its key names."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if not isinstance(value, int | float):
+        return str(value)
+    name = key.rsplit(".", 1)[-1]
+    if name.startswith("usd_per_query") or name.endswith("_usd_per_query"):
+        return f"${value:.5f} ({value * 100:.3f} ¢)"
+    if "usd" in name:
+        return _money(value)
+    if any(f in name for f in FRACTIONS):
+        return f"{value * 100:.1f} %"
+    if name.endswith("_s") and not name.endswith("_per_s"):
+        return f"{value * 1000:.1f} ms" if value < 1 else f"{value:.2f} s"
+    return _count(value)
+
+
+def _money(value: float) -> str:
+    if abs(value) >= 1e9:
+        return f"${value / 1e9:,.2f} B"
+    if abs(value) >= 1e6:
+        return f"${value / 1e6:,.2f} M"
+    if abs(value) >= 100:
+        return f"${value:,.0f}"
+    return f"${value:,.4f}" if abs(value) < 1 else f"${value:,.2f}"
+
+
+def _count(value: float) -> str:
+    if isinstance(value, int) or float(value).is_integer():
+        return f"{int(value):,}"
+    if abs(value) >= 1e12:
+        return f"{value / 1e12:,.2f} T"
+    if abs(value) >= 1e9:
+        return f"{value / 1e9:,.2f} B"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:,.2f}" if abs(value) >= 10 else f"{value:.3g}"
+
+
+def comparison_table(doc: dict[str, Any]) -> Table:
+    calibrated = doc.get("calibration") is not None
+    table = Table(title="Published vs computed", title_justify="left")
+    table.add_column("figure")
+    table.add_column("published", justify="right")
+    table.add_column("computed", justify="right")
+    table.add_column("diff", justify="right")
+    if calibrated:
+        table.add_column("roofline alone", justify="right")
+    for row in doc["comparison"]:
+        key = row["key"]
+        diff = row["diff_pct"]
+        cells = [key, fmt(key, row["published"]), fmt(key, row["computed"])]
+        cells.append("—" if diff is None else f"{diff:+.1f} %")
+        if calibrated:
+            cells.append(fmt(key, row["uncalibrated"]))
+        table.add_row(*cells)
+    return table
+
+
+def computed_table(computed: dict[str, Any], title: str = "Computed") -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for key, value in computed.items():
+        table.add_row(key, fmt(key, value))
+    return table
+
+
+def variants_table(doc: dict[str, Any], keys: list[str]) -> Table:
+    table = Table(title="Variants (same traffic)", title_justify="left")
+    table.add_column("variant")
+    for key in keys:
+        table.add_column(key, justify="right")
+    rows = {"base": doc["computed"], **doc["variants"]}
+    for name, computed in rows.items():
+        table.add_row(name, *(fmt(k, computed.get(k)) for k in keys))
+    return table
+
+
+def assumptions_table(doc: dict[str, Any]) -> Table:
+    table = Table(title="Assumptions", title_justify="left")
+    for column in ("input", "value", "basis", "source", "note"):
+        table.add_column(column, overflow="fold")
+    for a in doc["assumptions"]:
+        table.add_row(a["path"], fmt(a["path"], a["value"]), a["basis"], a["source"], a["note"])
+    return table
+
+
+VARIANT_KEYS = [
+    "gpus",
+    "usd_per_day",
+    "usd_per_query",
+    "usd_per_million_output_tokens",
+    "concurrency_per_replica",
+    "interactivity_tokens_per_s",
+    "energy_wh_per_query",
+]
+
+
+def print_scenario(console: Console, doc: dict[str, Any]) -> None:
+    scenario = doc["scenario"]
+    console.print(f"[bold]{scenario['name']}[/bold]: {scenario['title']}")
+    if doc["comparison"]:
+        console.print(comparison_table(doc))
+    cal = doc.get("calibration")
+    if cal:
+        console.print(
+            f"Calibrated: [bold]{cal['parameter']} = {cal['value']}[/bold] (the one input fitted "
+            "to the published figures); 'roofline alone' puts it back to its default."
+        )
+    if doc["variants"]:
+        console.print(variants_table(doc, VARIANT_KEYS))
+    console.print(computed_table(doc["computed"]))
+    console.print(assumptions_table(doc))
+    for note in doc["notes"]:
+        console.print(f"• {note}")

@@ -1,0 +1,1 @@
+"""Scenarios: published estimates as YAML files that infercost recomputes from assumptions."""

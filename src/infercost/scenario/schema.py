@@ -1,0 +1,204 @@
+"""The scenario file format, validated with pydantic at the border.
+
+A scenario holds `inputs` (everything the engine reads), `provenance` (for every input the
+file sets: stated by a source, derived by arithmetic, calibrated to a measurement, or a
+default we chose), `published` (figures a source reported, only ever compared against),
+`sources`, and optional `variants` (named sets of dotted-path overrides, e.g. the same
+traffic on other hardware). `base: NAME` starts from another scenario and overrides it.
+Unknown keys are errors, so a typo fails loudly.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from infercost.perf.deployment import Efficiency
+
+BASES = ("stated", "derived", "calibrated", "default", "override")
+_EFF = Efficiency()
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelIn(Strict):
+    name: str
+    weight_precision: str = "bf16"
+    kv_precision: str | None = None
+    compute_precision: str | None = None
+
+
+class HardwareIn(Strict):
+    gpu: str
+    server: str | None = None
+
+
+class ParallelIn(Strict):
+    tp: int = Field(1, ge=1)
+    pp: int = Field(1, ge=1)
+    dp_attention: int = Field(1, ge=1)
+    ep: int = Field(1, ge=1)
+
+
+class EfficiencyIn(Strict):
+    compute: float = Field(_EFF.compute, gt=0, le=1)
+    memory: float = Field(_EFF.memory, gt=0, le=1)
+    link: float = Field(_EFF.link, gt=0, le=1)
+    step_overhead_s: float = Field(_EFF.step_overhead_s, ge=0)
+    collective_latency_s: float = Field(_EFF.collective_latency_s, ge=0)
+    comm_overlap: float = Field(_EFF.comm_overlap, ge=0, le=1)
+    memory_reserve_fraction: float = Field(_EFF.memory_reserve_fraction, ge=0, lt=1)
+    max_batched_tokens: int = Field(_EFF.max_batched_tokens, ge=1)
+
+
+class ServingIn(Strict):
+    concurrency: int | None = Field(None, ge=1)
+    target_interactivity_tokens_per_s: float | None = Field(None, gt=0)
+    max_concurrency: int = Field(256, ge=1)
+
+
+class WorkloadIn(Strict):
+    daily_users: float | None = Field(None, gt=0)
+    queries_per_user_per_day: float | None = Field(None, gt=0)
+    queries_per_second: float | None = Field(None, gt=0)
+    input_tokens: float = Field(ge=0)
+    output_tokens: float = Field(ge=1)
+    input_tokens_per_day: float | None = Field(None, gt=0)
+    output_tokens_per_day: float | None = Field(None, gt=0)
+    peak_to_average: float = Field(1.0, ge=1)
+    target_utilisation: float = Field(1.0, gt=0, le=1)
+    cached_input_fraction: float = Field(0.0, ge=0, lt=1)
+
+    @model_validator(mode="after")
+    def _one_volume(self) -> WorkloadIn:
+        by_users = self.daily_users is not None or self.queries_per_user_per_day is not None
+        if by_users and (self.daily_users is None or self.queries_per_user_per_day is None):
+            raise ValueError("daily_users and queries_per_user_per_day go together")
+        given = [
+            by_users,
+            self.queries_per_second is not None,
+            self.output_tokens_per_day is not None,
+        ]
+        if sum(given) != 1:
+            raise ValueError(
+                "give exactly one volume: daily_users + queries_per_user_per_day, "
+                "queries_per_second, or input_tokens_per_day + output_tokens_per_day"
+            )
+        return self
+
+
+class CostIn(Strict):
+    mode: Literal["rent", "own"] = "rent"
+    usd_per_gpu_hour: float | None = Field(None, gt=0)
+    owner_profile: str = "hyperscaler-2023"
+    server_price_usd: float | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _price(self) -> CostIn:
+        if self.mode == "rent" and self.usd_per_gpu_hour is None:
+            raise ValueError("usd_per_gpu_hour is required when mode is rent")
+        return self
+
+
+class EconomicsIn(Strict):
+    """Search economics: what a query earns and costs before the LLM is added."""
+
+    revenue_usd_per_year: float = Field(gt=0)
+    existing_cost_usd_per_query: float = Field(ge=0)
+    tax_rate: float = Field(0.0, ge=0, lt=1)
+    alternative_queries_per_year: dict[str, float] = Field(default_factory=dict)
+
+
+class PricingIn(Strict):
+    """API list prices, to turn served tokens into revenue."""
+
+    usd_per_million_input_cached: float = Field(ge=0)
+    usd_per_million_input_uncached: float = Field(ge=0)
+    usd_per_million_output: float = Field(ge=0)
+
+
+class PrefillPoolIn(Strict):
+    """The prefill pool of a disaggregated deployment (decode uses the top-level layout)."""
+
+    parallelism: ParallelIn = ParallelIn()
+    efficiency: EfficiencyIn = EfficiencyIn()
+
+
+class Inputs(Strict):
+    model: ModelIn
+    hardware: HardwareIn
+    parallelism: ParallelIn = ParallelIn()
+    efficiency: EfficiencyIn = EfficiencyIn()
+    serving: ServingIn = ServingIn()
+    workload: WorkloadIn
+    cost: CostIn
+    economics: EconomicsIn | None = None
+    pricing: PricingIn | None = None
+    prefill: PrefillPoolIn | None = None
+
+
+class ProvenanceIn(Strict):
+    basis: Literal["stated", "derived", "calibrated", "default", "override"]
+    source: str = Field(min_length=1)
+    note: str = ""
+
+
+class PublishedIn(Strict):
+    value: float
+    source: str = ""
+    note: str = ""
+
+
+class SourceIn(Strict):
+    id: str
+    url: str
+    title: str = ""
+    as_of: str = ""
+
+    @field_validator("as_of", mode="before")
+    @classmethod
+    def _date_as_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, date) else value
+
+
+class VariantIn(Strict):
+    """Dotted-path overrides of the scenario's inputs, each with its provenance."""
+
+    title: str = ""
+    set: dict[str, Any]
+    provenance: dict[str, ProvenanceIn] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _sourced(self) -> VariantIn:
+        missing = sorted(set(self.set) - set(self.provenance))
+        if missing:
+            raise ValueError(f"no provenance for {', '.join(missing)}")
+        return self
+
+
+class Scenario(Strict):
+    scenario: str
+    title: str
+    description: str = ""
+    base: str | None = None
+    inputs: Inputs
+    provenance: dict[str, ProvenanceIn] = Field(default_factory=dict)
+    published: dict[str, PublishedIn] = Field(default_factory=dict)
+    sources: list[SourceIn] = Field(default_factory=list)
+    variants: dict[str, VariantIn] = Field(default_factory=dict)
+    notes: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_calibration(self) -> Scenario:
+        calibrated = [p for p, v in self.provenance.items() if v.basis == "calibrated"]
+        if len(calibrated) > 1:
+            raise ValueError(f"at most one calibrated input is allowed, got {calibrated}")
+        return self
+
+    @property
+    def calibrated_path(self) -> str | None:
+        return next((p for p, v in self.provenance.items() if v.basis == "calibrated"), None)

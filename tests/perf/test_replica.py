@@ -1,0 +1,120 @@
+"""Replica throughput and interactivity from the decode step, with prefill riding along."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from infercost.errors import InputError
+from infercost.perf.deployment import build
+from infercost.perf.replica import max_concurrency, replica_performance
+from infercost.perf.step import decode_step
+
+A100_7B = build("llama-2-7b", "a100-80gb")
+
+
+def test_throughput_is_concurrency_over_tpot() -> None:
+    perf = replica_performance(A100_7B, 16, 1024, 256)
+    assert perf.output_tokens_per_s == pytest.approx(16 / perf.tpot_s)
+    assert perf.requests_per_s == pytest.approx(16 / perf.tpot_s / 256)
+
+
+def test_interactivity_is_one_over_tpot() -> None:
+    perf = replica_performance(A100_7B, 16, 1024, 256)
+    assert perf.interactivity_tokens_per_s == pytest.approx(1 / perf.tpot_s)
+
+
+def test_without_prefill_tpot_is_the_decode_step() -> None:
+    # mean context over a request's life: 1024 + 256 / 2 = 1152
+    perf = replica_performance(A100_7B, 16, 1024, 256, include_prefill=False)
+    assert perf.prefill_s_per_request == 0.0
+    assert perf.tpot_s == pytest.approx(decode_step(A100_7B, 16, 1152).total_s)
+
+
+def test_decode_only_tpot_on_paper() -> None:
+    # One sequence, no prompt, 2 output tokens: a batch-1 decode step at context 1.
+    # 13,214,154,752 weight bytes / (2.039e12 * 0.8) = 8.1009 ms, + 1 ms overhead = 9.1009 ms
+    perf = replica_performance(A100_7B, 1, 0, 2, include_prefill=False)
+    assert perf.tpot_s == pytest.approx(9.1009e-3, rel=0.01)
+    assert perf.interactivity_tokens_per_s == pytest.approx(1 / 9.1009e-3, rel=0.01)
+
+
+def test_prefill_slows_tpot() -> None:
+    with_prefill = replica_performance(A100_7B, 16, 1024, 256)
+    without = replica_performance(A100_7B, 16, 1024, 256, include_prefill=False)
+    assert with_prefill.prefill_s_per_request > 0
+    assert with_prefill.tpot_s > without.tpot_s
+    assert 0 < with_prefill.prefill_time_share < 1
+
+
+def test_prefix_cache_lowers_prefill_time() -> None:
+    fresh = replica_performance(A100_7B, 16, 2048, 256)
+    cached = replica_performance(A100_7B, 16, 2048, 256, cached_fraction=0.5)
+    assert cached.prefill_s_per_request < fresh.prefill_s_per_request
+    assert cached.ttft_s < fresh.ttft_s
+    assert cached.output_tokens_per_s > fresh.output_tokens_per_s
+
+
+def test_max_concurrency_on_paper() -> None:
+    # mean context 2048 + 4096 / 2 = 4096 tokens -> 4096 * 524,288 B = 2.147 GB a sequence;
+    # 57.86 GB of free KV space per A100-80GB (see test_memory) holds 26.
+    assert max_concurrency(A100_7B, 2048, 4096) == 26
+
+
+def test_max_concurrency_is_capped() -> None:
+    assert max_concurrency(A100_7B, 1, 1, cap=100) == 100
+
+
+def test_fits_follows_max_concurrency() -> None:
+    assert replica_performance(A100_7B, 26, 2048, 4096).fits
+    assert not replica_performance(A100_7B, 27, 2048, 4096).fits
+
+
+@pytest.mark.parametrize(
+    ("field", "args"),
+    [
+        ("concurrency", (0, 128, 128)),
+        ("output_tokens", (1, 128, 0)),
+        ("input_tokens", (1, -1, 128)),
+    ],
+)
+def test_bad_request_names_the_field(field: str, args: tuple[float, float, float]) -> None:
+    with pytest.raises(InputError) as err:
+        replica_performance(A100_7B, *args)
+    assert err.value.field == field
+
+
+_DEPLOYMENTS = [
+    A100_7B,
+    build("llama-2-70b", "h100-sxm", tp=4),
+    build("mixtral-8x7b", "h100-sxm", tp=2),
+    build("gpt-oss-120b", "h100-sxm", precision_name="mxfp4"),
+]
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    index=st.integers(0, len(_DEPLOYMENTS) - 1),
+    input_tokens=st.integers(0, 8192),
+    output_tokens=st.integers(1, 4096),
+    low_share=st.floats(0.0, 1.0),
+    high_share=st.floats(0.0, 1.0),
+    prefill=st.booleans(),
+)
+def test_higher_concurrency_never_lowers_throughput(
+    index: int,
+    input_tokens: int,
+    output_tokens: int,
+    low_share: float,
+    high_share: float,
+    prefill: bool,
+) -> None:
+    dep = _DEPLOYMENTS[index]
+    top = max_concurrency(dep, input_tokens, output_tokens)
+    if top < 1:
+        return
+    low = 1 + round(low_share * (top - 1))
+    high = low + round(high_share * (top - low))
+    kw = {"include_prefill": prefill}
+    slow = replica_performance(dep, low, input_tokens, output_tokens, **kw)
+    fast = replica_performance(dep, high, input_tokens, output_tokens, **kw)
+    assert fast.output_tokens_per_s >= slow.output_tokens_per_s * (1 - 1e-9)

@@ -1,0 +1,139 @@
+"""Roofline step time: decode is memory-bound at batch 1, a big prefill is compute-bound.
+
+Paper values use the catalog rows: A100-80GB 2,039 GB/s, 312 TFLOPS bf16; H100 SXM 3,350
+GB/s; default efficiencies 0.6 compute, 0.8 memory, 0.7 link, 1 ms step overhead, 10 µs per
+collective.
+"""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from infercost.perf.deployment import Efficiency, build
+from infercost.perf.memory import memory_plan
+from infercost.perf.step import decode_step, prefill_step
+
+A100_7B = build("llama-2-7b", "a100-80gb", efficiency=Efficiency())
+
+
+# --- decode at batch 1 -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("context", [0, 1, 64])
+def test_llama_2_7b_decode_batch_1_on_paper(context: int) -> None:
+    # Weights read per step, input embedding (a lookup) excluded:
+    #   (6,738,149,376 - 131,072,000) params * 2 bytes = 13,214,154,752 bytes
+    # memory time = 13,214,154,752 / (2.039e12 B/s * 0.8) = 13,214,154,752 / 1.6312e12
+    #             = 8.1009 ms
+    # + 1 ms overhead = 9.1009 ms. (KV traffic at <= 64 tokens: <= 65 * 524,288 B = 34 MB,
+    # 21 µs, under 0.3 %; compute 2 * 6.6e9 / 187.2e12 = 71 µs is hidden under memory.)
+    step = decode_step(A100_7B, 1, context)
+    assert step.total_s == pytest.approx(9.1009e-3, rel=0.01)
+    assert step.memory_s == pytest.approx(8.1009e-3, rel=0.01)
+    assert step.bound == "memory"
+
+
+def test_decode_at_batch_1_is_memory_bound() -> None:
+    assert decode_step(A100_7B, 1, 1024).bound == "memory"
+
+
+# --- prefill ---------------------------------------------------------------------------------
+
+
+def test_large_prefill_is_compute_bound_on_paper() -> None:
+    # 8 prompts x 2048 tokens = 16,384 tokens.
+    # matmul: 2 FLOP * (16,384 tokens * 6,476,005,376 layer params
+    #                   + 8 last tokens * 131,072,000 head params) = 212,207,841,312,768
+    # attention: 16,384 tokens * 32 layers * 4 * 32 heads * 128 dims
+    #            * mean context (2048 + 1) / 2 = 1024.5      = 8,800,387,989,504
+    # (212,207,841,312,768 + 8,800,387,989,504) / (312e12 * 0.6 = 187.2e12) = 1.18060 s
+    step = prefill_step(A100_7B, 8, 2048)
+    assert step.compute_s == pytest.approx(1.18060, rel=0.01)
+    assert step.bound == "compute"
+    # memory: 13.2 GB weights + 16,384 * 524,288 B = 8.6 GB of new KV -> ~13 ms, far below
+    assert step.memory_s < 0.05 * step.compute_s
+
+
+# --- communication ---------------------------------------------------------------------------
+
+
+def test_tp1_has_no_communication() -> None:
+    assert decode_step(A100_7B, 8, 512).communication_s == 0.0
+
+
+def test_tp2_adds_communication_on_paper() -> None:
+    # 2 all-reduces per layer * 32 layers = 64, each:
+    #   2 * (2 - 1) / 2 * (1 token * 4096 * 2 B = 8,192 B) / (300e9 B/s * 0.7) = 39 ns
+    #   + 10 µs latency
+    # 64 * 10.039 µs = 0.6425 ms
+    dep = build("llama-2-7b", "a100-80gb", tp=2)
+    step = decode_step(dep, 1, 0)
+    assert step.communication_s > 0
+    assert step.communication_s == pytest.approx(0.6425e-3, rel=0.01)
+
+
+# --- precision -------------------------------------------------------------------------------
+
+
+def test_fp8_weights_on_h100_halve_weight_read_time() -> None:
+    # bf16: 13,214,154,752 B / (3.35e12 * 0.8) = 4.9307 ms
+    # fp8:   6,607,077,376 B / 2.68e12          = 2.4653 ms
+    bf16 = decode_step(build("llama-2-7b", "h100-sxm"), 1, 0)
+    fp8 = decode_step(build("llama-2-7b", "h100-sxm", precision_name="fp8"), 1, 0)
+    assert bf16.memory_s == pytest.approx(4.9307e-3, rel=0.01)
+    assert fp8.memory_s == pytest.approx(2.4653e-3, rel=0.01)
+    assert fp8.memory_s / bf16.memory_s == pytest.approx(0.5, rel=0.01)
+
+
+# --- invariants ------------------------------------------------------------------------------
+
+_DEPLOYMENTS = [
+    A100_7B,
+    build("llama-2-70b", "h100-sxm", tp=4),
+    build("mixtral-8x7b", "h100-sxm", tp=2),
+    build("deepseek-v3", "h200", tp=8, precision_name="fp8"),
+    build("gpt-oss-120b", "h100-sxm", precision_name="mxfp4"),
+]
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    index=st.integers(0, len(_DEPLOYMENTS) - 1),
+    context=st.integers(1, 8192),
+    batch_share=st.floats(0.0, 1.0),
+    more_share=st.floats(0.0, 1.0),
+)
+def test_larger_batch_never_lowers_decode_throughput(
+    index: int, context: int, batch_share: float, more_share: float
+) -> None:
+    dep = _DEPLOYMENTS[index]
+    fit = memory_plan(dep).max_sequences(context)
+    if fit < 1:
+        return
+    small = 1 + round(batch_share * (fit - 1))
+    large = small + round(more_share * (fit - small))
+    small_rate = small / decode_step(dep, small, context).total_s
+    large_rate = large / decode_step(dep, large, context).total_s
+    assert large_rate >= small_rate * (1 - 1e-9)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    index=st.integers(0, len(_DEPLOYMENTS) - 1),
+    batch=st.integers(1, 256),
+    context=st.integers(0, 100_000),
+    more=st.integers(0, 100_000),
+)
+def test_step_time_never_falls_as_context_grows(
+    index: int, batch: int, context: int, more: int
+) -> None:
+    dep = _DEPLOYMENTS[index]
+    shorter = decode_step(dep, batch, context).total_s
+    assert decode_step(dep, batch, context + more).total_s >= shorter * (1 - 1e-12)
+
+
+def test_step_to_dict_keys() -> None:
+    d = decode_step(A100_7B, 4, 128).to_dict()
+    assert {"compute_s", "memory_s", "communication_s", "overhead_s", "bound"} <= set(d)
+    assert d["bound"] in ("compute", "memory", "communication", "overhead")
+    assert d["overhead_s"] == pytest.approx(1e-3)
