@@ -111,11 +111,9 @@ def test_other_fields_named(field: str, kw: dict[str, float]) -> None:
     assert err.value.field == field
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="traffic.py checks with `x < 1`, which NaN passes; NaN output tokens get through",
+@pytest.mark.parametrize(
+    "name", ["input_tokens_per_query", "output_tokens_per_query", "peak_to_average"]
 )
-@pytest.mark.parametrize("name", ["output_tokens_per_query", "peak_to_average"])
 def test_nan_is_rejected(name: str) -> None:
     with pytest.raises(InputError):
         _traffic(**{name: math.nan})

@@ -113,11 +113,11 @@ def prefill_seconds_per_token(
 
 
 def check_request(input_tokens: float, output_tokens: float, concurrency: float) -> None:
-    if input_tokens < 0:
+    if not input_tokens >= 0:
         raise InputError("input_tokens", f"must be ≥ 0, got {input_tokens}")
-    if output_tokens < 1:
+    if not output_tokens >= 1:
         raise InputError("output_tokens", f"must be ≥ 1, got {output_tokens}")
-    if concurrency < 1:
+    if not concurrency >= 1:
         raise InputError("concurrency", f"must be ≥ 1, got {concurrency}")
 
 

@@ -34,11 +34,11 @@ class Traffic:
     def __post_init__(self) -> None:
         if not self.queries_per_s > 0:
             raise InputError("workload.queries_per_s", f"must be > 0, got {self.queries_per_s}")
-        if self.input_tokens_per_query < 0:
+        if not self.input_tokens_per_query >= 0:
             raise InputError("workload.input_tokens", "must be ≥ 0")
-        if self.output_tokens_per_query < 1:
+        if not self.output_tokens_per_query >= 1:
             raise InputError("workload.output_tokens", "must be ≥ 1")
-        if self.peak_to_average < 1:
+        if not self.peak_to_average >= 1:
             raise InputError("workload.peak_to_average", "must be ≥ 1")
         if not 0 < self.target_utilisation <= 1:
             raise InputError("workload.target_utilisation", "must be in (0, 1]")
@@ -47,9 +47,9 @@ class Traffic:
 
     @classmethod
     def from_users(cls, daily_users: float, queries_per_user_per_day: float, **kw: Any) -> Traffic:
-        if daily_users <= 0:
+        if not daily_users > 0:
             raise InputError("workload.daily_users", f"must be > 0, got {daily_users}")
-        if queries_per_user_per_day <= 0:
+        if not queries_per_user_per_day > 0:
             raise InputError(
                 "workload.queries_per_user_per_day", f"must be > 0, got {queries_per_user_per_day}"
             )
@@ -111,7 +111,7 @@ def size_fleet(
     capacity_per_s: float, per_replica_per_s: float, gpus_per_replica: int, gpus_per_server: int
 ) -> FleetSize:
     """Replicas, accelerators and servers to serve `capacity_per_s` (any unit, same for both)."""
-    if per_replica_per_s <= 0:
+    if not per_replica_per_s > 0:
         raise InputError("replica throughput", "must be > 0")
     exact = capacity_per_s / per_replica_per_s
     replicas = math.ceil(exact - 1e-9)
