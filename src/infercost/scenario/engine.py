@@ -386,4 +386,11 @@ def run(scenario: Scenario) -> ScenarioResult:
     return ScenarioResult(scenario, computed, details, uncalibrated, variants)
 
 
-__all__ = ["ScenarioResult", "run", "validate"]
+__all__ = ["ScenarioResult", "reproduce", "run", "validate"]
+
+
+def reproduce(name_or_path: str, overrides: list[str] | None = None) -> ScenarioResult:
+    """Load a built-in or user scenario, apply `--set`-style overrides, and run it."""
+    from infercost.scenario.loader import load
+
+    return run(load(name_or_path, overrides))
