@@ -5,7 +5,7 @@
 CLI commands run as fresh processes (what a user waits for), `--runs` times each; the
 median is reported, with the ratio to a baseline measured in the same run: a bare Python
 process importing typer and rich, the floor of any typer CLI. In-process, one `estimate`
-is timed warm (catalogs loaded) over many calls. With `--peer-python` pointing at a Python
+(Llama-2-7B on one H100, 16 requests of 1,000 + 200 tokens) is timed warm (catalogs loaded) over many calls. With `--peer-python` pointing at a Python
 that has llm-analysis installed, its `LLMAnalysis.inference` on a comparable case is timed
 in the same run for a peer ratio.
 """
@@ -45,11 +45,11 @@ PEER_SNIPPET = """
 import time, statistics
 from llm_analysis.analysis import LLMAnalysis
 import llm_analysis.config as c
-m = c.get_model_config_by_name("upstage/Llama-2-70b-instruct-v2")
+m = c.get_model_config_by_name("NousResearch_Llama-2-7b-hf")
 g = c.get_gpu_config_by_name("h100-sxm-80gb")
 d = c.get_dtype_config_by_name("w16a16e16")
 def once():
-    p = c.ParallelismConfig(tp_size=4)
+    p = c.ParallelismConfig(tp_size=1)
     a = LLMAnalysis(m, g, d, p, flops_efficiency=0.6, hbm_memory_efficiency=0.8)
     a.inference(batch_size_per_gpu=16, seq_len=1000, num_tokens_to_generate=200)
 once()
@@ -72,11 +72,11 @@ def wall(cmd: list[str], runs: int) -> float:
 def in_process(runs: int = 500) -> float:
     from infercost.estimate import estimate
 
-    estimate("llama-3.1-70b", "h100", tp=4, precision_name="fp8")  # load catalogs once
+    estimate("llama-2-7b", "h100")  # load catalogs once
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        estimate("llama-3.1-70b", "h100", tp=4, precision_name="fp8", concurrency=64)
+        estimate("llama-2-7b", "h100", concurrency=16, input_tokens=1000, output_tokens=200)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 

@@ -11,6 +11,8 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
 from infercost.catalog.hardware import server as find_server
 from infercost.catalog.hardware import server_for
 from infercost.catalog.prices import owner_profiles
@@ -24,7 +26,7 @@ from infercost.perf.replica import (
     prefill_seconds_per_token,
     replica_performance,
 )
-from infercost.scenario.loader import set_path, submodel, validate
+from infercost.scenario.loader import schema_default, set_path, validate
 from infercost.scenario.schema import EfficiencyIn, Inputs, ParallelIn, Scenario
 from infercost.units import DAYS_PER_YEAR, SECONDS_PER_DAY
 from infercost.workload.traffic import Traffic, size_fleet
@@ -356,13 +358,15 @@ def _run_disaggregated(inputs: Inputs) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def with_default(scenario: Scenario, path: str) -> Inputs:
     """The scenario's inputs with `path` put back to its schema default."""
-    parts = path.split(".")
-    model: Any = Inputs
-    for part in parts[:-1]:
-        model = submodel(model, part)
     raw = scenario.inputs.model_dump()
-    set_path(raw, path, model.model_fields[parts[-1]].default)
-    return Inputs.model_validate(raw)
+    set_path(raw, path, schema_default(path))
+    try:
+        return Inputs.model_validate(raw)
+    except ValidationError as exc:
+        message = exc.errors()[0]["msg"].removeprefix("Value error, ")
+        raise InputError(
+            f"provenance.{path}", f"cannot be calibrated: at its default, {message}"
+        ) from None
 
 
 def apply_variant(scenario: Scenario, overrides: dict[str, Any]) -> Inputs:

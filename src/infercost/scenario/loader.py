@@ -146,7 +146,29 @@ def _lookup(tree: Any, path: str) -> Any:
     return tree
 
 
+def schema_default(path: str) -> Any:
+    """The default of input `path`, or `InputError` if it names no input or has none."""
+    model: type[BaseModel] | None = Inputs
+    parts = path.split(".")
+    for i, part in enumerate(parts):
+        if model is None or part not in model.model_fields:
+            raise InputError(f"provenance.{path}", f"names no input ({part!r} is unknown)")
+        if i < len(parts) - 1:
+            model = submodel(model, part)
+    assert model is not None
+    leaf = model.model_fields[parts[-1]]
+    if leaf.is_required():
+        raise InputError(f"provenance.{path}", "a required input has no default to compare against")
+    return leaf.get_default(call_default_factory=True)
+
+
 def check_provenance(inputs: dict[str, Any], scenario: Scenario) -> None:
+    for path in scenario.provenance:
+        if path.split(".")[0] not in Inputs.model_fields:
+            raise InputError(f"provenance.{path}", "names no input")
+    calibrated = scenario.calibrated_path
+    if calibrated:
+        schema_default(calibrated)
     for path in leaf_paths(inputs):
         if _lookup(inputs, path) is None:
             continue

@@ -1,0 +1,231 @@
+"""Reading scenario files: a user's own file, provenance, `base:`, `--set`, and bad input.
+
+Every mistake in a scenario file or an override ends in one `InputError` that names the
+field, never in a pydantic traceback.
+"""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from infercost.errors import InputError
+from infercost.scenario.engine import run
+from infercost.scenario.loader import load
+
+
+def own_scenario(**changes: Any) -> dict[str, Any]:
+    """A small valid scenario: Llama-3.1-8B on H100 SXM at 10 queries/s, rented."""
+    doc: dict[str, Any] = {
+        "scenario": "mine",
+        "title": "My chatbot",
+        "inputs": {
+            "model": {"name": "llama-3.1-8b"},
+            "hardware": {"gpu": "h100-sxm"},
+            "workload": {"queries_per_second": 10, "input_tokens": 500, "output_tokens": 200},
+            "cost": {"mode": "rent", "usd_per_gpu_hour": 2.5},
+        },
+        "provenance": {
+            "model.name": {"basis": "stated", "source": "our design doc"},
+            "hardware.gpu": {"basis": "stated", "source": "our cloud account"},
+            "workload.queries_per_second": {"basis": "stated", "source": "our logs"},
+            "workload.input_tokens": {"basis": "stated", "source": "our logs"},
+            "workload.output_tokens": {"basis": "stated", "source": "our logs"},
+            "cost.mode": {"basis": "default", "source": "infercost"},
+            "cost.usd_per_gpu_hour": {"basis": "stated", "source": "our invoice"},
+        },
+    }
+    doc.update(changes)
+    return doc
+
+
+def write(tmp_path: Path, doc: dict[str, Any], name: str = "mine.yaml") -> str:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return str(path)
+
+
+def test_own_scenario_runs(tmp_path: Path) -> None:
+    result = run(load(write(tmp_path, own_scenario())))
+    c = result.computed
+    assert c["gpus"] >= 1
+    assert c["queries_per_day"] == pytest.approx(10 * 86_400)
+    assert c["usd_per_day"] == pytest.approx(c["gpus"] * 24 * 2.5)  # cost is linear in hours
+    assert c["usd_per_query"] > 0
+    assert result.calibration() is None
+    assert {a["path"] for a in result.assumptions()} == set(own_scenario()["provenance"])
+
+
+def test_own_scenario_cost_is_linear_in_price(tmp_path: Path) -> None:
+    path = write(tmp_path, own_scenario())
+    cheap = run(load(path)).computed
+    dear = run(load(path, ["cost.usd_per_gpu_hour=5"])).computed
+    assert dear["gpus"] == cheap["gpus"]
+    assert dear["usd_per_day"] == pytest.approx(2 * cheap["usd_per_day"])
+
+
+def test_missing_provenance_names_the_input(tmp_path: Path) -> None:
+    doc = own_scenario()
+    del doc["provenance"]["hardware.gpu"]
+    with pytest.raises(InputError, match="provenance") as info:
+        load(write(tmp_path, doc))
+    assert info.value.field == "inputs.hardware.gpu"
+
+
+def test_provenance_of_a_parent_covers_its_leaves(tmp_path: Path) -> None:
+    doc = own_scenario()
+    for key in ("queries_per_second", "input_tokens", "output_tokens"):
+        del doc["provenance"][f"workload.{key}"]
+    doc["provenance"]["workload"] = {"basis": "stated", "source": "our logs"}
+    assert load(write(tmp_path, doc)).inputs.workload.queries_per_second == 10
+
+
+def test_two_calibrated_inputs_are_refused(tmp_path: Path) -> None:
+    doc = own_scenario()
+    doc["inputs"]["serving"] = {"concurrency": 32}
+    doc["provenance"]["serving.concurrency"] = {"basis": "calibrated", "source": "fit"}
+    doc["provenance"]["workload.input_tokens"] = {"basis": "calibrated", "source": "fit"}
+    with pytest.raises(InputError, match="at most one calibrated"):
+        load(write(tmp_path, doc))
+
+
+def test_unknown_key_in_inputs_names_the_field(tmp_path: Path) -> None:
+    doc = own_scenario()
+    doc["inputs"]["workload"]["daly_users"] = 5
+    doc["provenance"]["workload.daly_users"] = {"basis": "stated", "source": "typo"}
+    with pytest.raises(InputError) as info:
+        load(write(tmp_path, doc))
+    assert info.value.field == "inputs.workload.daly_users"
+
+
+def test_unknown_basis_is_refused(tmp_path: Path) -> None:
+    doc = own_scenario()
+    doc["provenance"]["hardware.gpu"]["basis"] = "guessed"
+    with pytest.raises(InputError) as info:
+        load(write(tmp_path, doc))
+    assert info.value.field == "provenance.hardware.gpu.basis"
+
+
+def test_malformed_yaml(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("scenario: broken\ninputs: [1,\n")
+    with pytest.raises(InputError, match="malformed YAML"):
+        load(str(path))
+
+
+def test_a_file_that_is_not_a_mapping(tmp_path: Path) -> None:
+    path = tmp_path / "list.yaml"
+    path.write_text("- 1\n- 2\n")
+    with pytest.raises(InputError, match="mapping"):
+        load(str(path))
+
+
+def test_unknown_scenario_name_suggests_builtins() -> None:
+    with pytest.raises(InputError, match="chatgpt-2023"):
+        load("chatgpt-2032")
+
+
+def test_base_inheritance(tmp_path: Path) -> None:
+    child = {
+        "scenario": "chatgpt-on-h100",
+        "title": "ChatGPT 2023 on H100",
+        "base": "chatgpt-2023",
+        "inputs": {"hardware": {"gpu": "h100-sxm", "server": "hgx-h100"}},
+        "provenance": {
+            "hardware.gpu": {"basis": "override", "source": "what if"},
+            "hardware.server": {"basis": "override", "source": "what if"},
+        },
+    }
+    scenario = load(write(tmp_path, child))
+    base = load("chatgpt-2023")
+    assert scenario.inputs.hardware.gpu == "h100-sxm"
+    assert scenario.inputs.workload == base.inputs.workload  # inherited
+    assert scenario.inputs.model == base.inputs.model
+    assert scenario.provenance["workload.daily_users"] == base.provenance["workload.daily_users"]
+    assert scenario.provenance["hardware.gpu"].source == "what if"
+    assert scenario.calibrated_path == "serving.concurrency"
+    assert run(scenario).computed["gpus"] < run(base).computed["gpus"]
+
+
+def test_base_can_clear_an_input(tmp_path: Path) -> None:
+    child = {
+        "scenario": "chatgpt-at-qps",
+        "title": "ChatGPT at a fixed rate",
+        "base": "chatgpt-2023",
+        "inputs": {
+            "workload": {
+                "daily_users": None,
+                "queries_per_user_per_day": None,
+                "queries_per_second": 1000,
+            }
+        },
+        "provenance": {"workload.queries_per_second": {"basis": "stated", "source": "what if"}},
+    }
+    scenario = load(write(tmp_path, child))
+    assert scenario.inputs.workload.daily_users is None
+    assert "workload.daily_users" not in scenario.provenance
+
+
+def test_unknown_set_path_lists_allowed_keys() -> None:
+    with pytest.raises(InputError) as info:
+        load("chatgpt-2023", ["workload.nope=1"])
+    assert "nope" in str(info.value)
+    assert "allowed" in info.value.message
+    assert "queries_per_second" in info.value.message
+    assert "daily_users" in info.value.message
+
+
+def test_unknown_top_level_set_path() -> None:
+    with pytest.raises(InputError, match=r"allowed: .*workload"):
+        load("chatgpt-2023", ["wrkload.daily_users=1"])
+
+
+def test_set_below_a_leaf_is_refused() -> None:
+    with pytest.raises(InputError, match="leaf"):
+        load("chatgpt-2023", ["serving.concurrency.x=1"])
+
+
+def test_set_without_equals_sign() -> None:
+    with pytest.raises(InputError, match="PATH=VALUE"):
+        load("chatgpt-2023", ["workload.daily_users"])
+
+
+def test_set_with_inputs_prefix() -> None:
+    scenario = load("chatgpt-2023", ["inputs.workload.daily_users=1e6"])
+    assert scenario.inputs.workload.daily_users == 1e6
+
+
+def test_wrong_type_via_set_names_the_field() -> None:
+    with pytest.raises(InputError) as info:
+        load("chatgpt-2023", ["workload.daily_users=abc"])
+    assert info.value.field == "inputs.workload.daily_users"
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        "workload.daily_users=0",
+        "workload.daily_users=-13e6",
+        "workload.queries_per_user_per_day=0",
+        "workload.queries_per_user_per_day=-1",
+    ],
+)
+def test_zero_or_negative_users_are_refused(override: str) -> None:
+    with pytest.raises(InputError) as info:
+        load("chatgpt-2023", [override])
+    assert info.value.field == "inputs." + override.split("=")[0]
+
+
+@pytest.mark.parametrize("qps", [0, -10])
+def test_zero_or_negative_rate_is_refused(tmp_path: Path, qps: float) -> None:
+    doc = own_scenario()
+    doc["inputs"]["workload"]["queries_per_second"] = qps
+    with pytest.raises(InputError) as info:
+        load(write(tmp_path, doc))
+    assert info.value.field == "inputs.workload.queries_per_second"
+
+
+def test_two_traffic_volumes_are_refused() -> None:
+    with pytest.raises(InputError, match="exactly one volume"):
+        load("chatgpt-2023", ["workload.queries_per_second=10"])
