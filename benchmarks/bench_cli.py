@@ -4,10 +4,11 @@
 
 CLI commands run as fresh processes (what a user waits for), `--runs` times each; the
 median is reported, with the ratio to a baseline measured in the same run: a bare Python
-process importing typer and rich, the floor of any typer CLI. In-process, one `estimate`
-(Llama-2-7B on one H100, 16 requests of 1,000 + 200 tokens) is timed warm (catalogs loaded) over many calls. With `--peer-python` pointing at a Python
-that has llm-analysis installed, its `LLMAnalysis.inference` on a comparable case is timed
-in the same run for a peer ratio.
+process importing typer and rich, the floor of any typer CLI. In process, one `estimate`
+(Llama-2-7B on one H100, 16 requests of 1,000 + 200 tokens) is timed warm, catalogs
+loaded, over many calls. With `--peer-python` pointing at a Python that has llm-analysis
+installed, its `LLMAnalysis.inference` on the same case is timed in the same run for a
+peer ratio.
 """
 
 from __future__ import annotations
