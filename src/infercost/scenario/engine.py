@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from infercost.catalog.hardware import Server, accelerator, server_for
 from infercost.catalog.hardware import server as find_server
-from infercost.catalog.hardware import server_for
 from infercost.catalog.prices import owner_profiles
 from infercost.cost.fleet import FleetCost
 from infercost.cost.gpu_hour import GpuHourCost, own, rent
@@ -184,19 +184,13 @@ def gpu_hour_rate(inputs: Inputs) -> GpuHourCost:
     return own(_server(inputs), owner_profiles().get(c.owner_profile), c.server_price_usd)
 
 
-def _server(inputs: Inputs) -> Any:
+def _server(inputs: Inputs) -> Server:
     if inputs.hardware.server:
         return find_server(inputs.hardware.server)
-    node = server_for(build_gpu(inputs))
+    node = server_for(accelerator(inputs.hardware.gpu))
     if node is None:
         raise InputError("hardware.server", f"no server in the catalog holds {inputs.hardware.gpu}")
     return node
-
-
-def build_gpu(inputs: Inputs) -> Any:
-    from infercost.catalog.hardware import accelerator
-
-    return accelerator(inputs.hardware.gpu)
 
 
 def run_inputs(inputs: Inputs) -> tuple[dict[str, Any], dict[str, Any]]:
