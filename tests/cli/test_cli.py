@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from scenario_files import own_scenario, write
 from typer.testing import CliRunner, Result
 
 from infercost.cli.main import app
@@ -123,11 +124,8 @@ def test_unknown_scenario() -> None:
     assert_user_error(invoke("reproduce", "chatgpt-2032"), "closest", "chatgpt-2023")
 
 
-# A scenario that calibrates an input with no usable default (here the rent price, which
-# rent mode requires; also any required input such as workload.output_tokens, or a
-# misspelt path). `engine.with_default` (src/infercost/scenario/engine.py:357-365) puts the
-# schema default back and calls `Inputs.model_validate` unguarded, so pydantic's
-# ValidationError (or a KeyError for a misspelt path) escapes `run` as a traceback, exit 1.
+# Calibrating an input with no usable default (the rent price, which rent mode requires; a
+# required input; a misspelt path) must end in one line naming it, not a traceback.
 CALIBRATED_WITHOUT_DEFAULT = [
     "cost.usd_per_gpu_hour",
     "workload.output_tokens",
@@ -139,26 +137,10 @@ CALIBRATED_WITHOUT_DEFAULT = [
 def test_calibrating_an_input_without_default_is_a_user_error(
     tmp_path: Path, calibrated: str
 ) -> None:
-    doc = {
-        "scenario": "mine",
-        "title": "Mine",
-        "inputs": {
-            "model": {"name": "llama-3.1-8b"},
-            "hardware": {"gpu": "h100-sxm"},
-            "workload": {"queries_per_second": 10, "input_tokens": 500, "output_tokens": 200},
-            "cost": {"mode": "rent", "usd_per_gpu_hour": 2.5},
-        },
-        "provenance": {
-            "model": {"basis": "stated", "source": "me"},
-            "hardware": {"basis": "stated", "source": "me"},
-            "workload": {"basis": "stated", "source": "me"},
-            "cost": {"basis": "stated", "source": "me"},
-            calibrated: {"basis": "calibrated", "source": "fitted"},
-        },
-    }
-    path = tmp_path / "mine.yaml"
-    path.write_text(yaml.safe_dump(doc))
-    assert_user_error(invoke("reproduce", str(path)), calibrated)
+    doc = own_scenario()
+    doc["provenance"][calibrated] = {"basis": "calibrated", "source": "fitted"}
+    path = write(tmp_path, doc)
+    assert_user_error(invoke("reproduce", path), calibrated)
 
 
 # --- estimate -----------------------------------------------------------------------------

@@ -1,0 +1,2 @@
+"""Puts tests/ on sys.path (pytest does so for a directory holding a conftest.py), so that
+test modules can share `scenario_files`."""
