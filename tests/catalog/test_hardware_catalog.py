@@ -26,6 +26,14 @@ REQUIRED_GPUS = [
     "rtx-4090",
     "tpu-v5e",
     "cpu-avx512-2c",
+    "rtx-pro-6000-se",
+    "mi250x-gcd",
+    "rtx-3090-ti",
+    "rtx-3090",
+    "m2-ultra-76c",
+    "i5-6500",
+    "ryzen-7-5700g",
+    "i9-13900k",
 ]
 REQUIRED_SERVERS = [
     "hgx-a100-40gb",
@@ -61,6 +69,18 @@ def test_required_server_loads_with_eight_gpus(server_id: str) -> None:
         ("H100 PCIe", "h100-pcie"),
         ("GeForce RTX 4090", "rtx-4090"),
         ("TPU v5e", "tpu-v5e"),
+        ("H100 80GB HBM3", "h100-sxm"),
+        ("GB200 192GB", "gb200"),
+        ("MI300X 192GB", "mi300x"),
+        ("RTX 4090 24GB", "rtx-4090"),
+        ("RTX PRO 6000 Blackwell Server Edition", "rtx-pro-6000-se"),
+        ("AMD MI250X (one GCD)", "mi250x-gcd"),
+        ("RTX 3090 Ti", "rtx-3090-ti"),
+        ("RTX 3090 24GB", "rtx-3090"),
+        ("Apple M2 Ultra 76-core GPU 192GB", "m2-ultra-76c"),
+        ("Intel i5-6500", "i5-6500"),
+        ("AMD Ryzen 7 5700G", "ryzen-7-5700g"),
+        ("i9-13900K", "i9-13900k"),
     ],
 )
 def test_accelerator_alias_resolves(name: str, expected: str) -> None:
@@ -143,7 +163,9 @@ def test_fp4_is_twice_fp8_where_present(gpu_id: str) -> None:
     assert fp4 == pytest.approx(2 * fp8, rel=1e-3)
 
 
-@pytest.mark.parametrize("gpu_id", ["a100-40gb", "a100-80gb", "a10g", "cpu-avx512-2c"])
+@pytest.mark.parametrize(
+    "gpu_id", ["a100-40gb", "a100-80gb", "a10g", "cpu-avx512-2c", "mi250x-gcd", "rtx-3090-ti"]
+)
 def test_chips_without_fp8_units_report_none(gpu_id: str) -> None:
     assert accelerator(gpu_id).peak_flops_per_s("fp8") is None
 
@@ -165,6 +187,24 @@ def test_server_power_covers_its_gpus() -> None:
     for row in servers():
         gpu_power_w = accelerator(row.accelerator).power_w * row.accelerators_per_server
         assert row.power_w > gpu_power_w, row.id
+
+
+def test_plain_mi250x_is_not_one_gcd() -> None:
+    # A whole MI250X has two GCDs (128 GB); the catalog row is one of them.
+    with pytest.raises(UnknownNameError):
+        accelerator("AMD MI250X")
+    assert accelerator("MI250X GCD").memory_bytes == pytest.approx(64e9)
+
+
+@pytest.mark.parametrize(
+    ("cpu_id", "bandwidth_gb_per_s"),
+    # dual channel x 8 bytes x transfer rate: DDR3L-1600, DDR4-3200, DDR5-5600
+    [("i5-6500", 25.6), ("ryzen-7-5700g", 51.2), ("i9-13900k", 89.6)],
+)
+def test_desktop_cpu_bandwidth_is_two_channels(cpu_id: str, bandwidth_gb_per_s: float) -> None:
+    cpu = accelerator(cpu_id)
+    assert cpu.kind == "cpu"
+    assert cpu.memory_bandwidth_bytes_per_s == pytest.approx(bandwidth_gb_per_s * 1e9)
 
 
 def test_cpu_row_is_slow_and_narrow() -> None:
