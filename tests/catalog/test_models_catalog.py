@@ -30,10 +30,12 @@ REQUIRED_IDS = [
     "qwen3-235b-a22b",
     "gpt-oss-120b",
     "falcon-180b",
+    "llama-7b",
+    "llama-4-maverick",
 ]
 # Cards whose "activated" figure counts the input embedding lookup too (stated in the row's
 # notes); infercost's active count leaves the lookup out, so they are compared with it added.
-CARD_ACTIVE_COUNTS_EMBEDDING = {"qwen3-30b-a3b", "qwen3-235b-a22b"}
+CARD_ACTIVE_COUNTS_EMBEDDING = {"qwen3-30b-a3b", "qwen3-235b-a22b", "llama-4-maverick"}
 AS_OF = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 ALL_IDS = [m.id for m in models()]
 MOE_IDS = [m.id for m in models() if m.moe is not None]
@@ -144,6 +146,22 @@ def test_gpt_oss_120b_counts() -> None:
     assert arch.active_params() == 5_131_100_160
 
 
+def test_llama_4_maverick_counts() -> None:
+    # attention: q, o 2 * 5120 * 40 * 128 + k, v 2 * 5120 * 8 * 128 = 62,914,560; * 48
+    #   = 3,019,898,880
+    # 24 dense layers: 3 * 5120 * 16384 = 251,658,240; * 24 = 6,039,797,760
+    # expert (and the shared one): 3 * 5120 * 8192 = 125,829,120; router 5120 * 128 = 655,360
+    # total MoE layer: 129 * 125,829,120 + 655,360 = 16,232,611,840; * 24 = 389,582,684,160
+    # total = 3,019,898,880 + 6,039,797,760 + 389,582,684,160 + 2 * 202048 * 5120
+    #   (2,068,971,520) = 400,711,352,320  (card: 400B)
+    # active MoE layer: (1 routed + 1 shared) * 125,829,120 + 655,360 = 252,313,600; * 24
+    #   = 6,055,526,400; active = 3,019,898,880 + 6,039,797,760 + 6,055,526,400
+    #   + head 1,034,485,760 = 16,149,708,800  (card's 17B adds the embedding lookup)
+    arch = model("llama-4-maverick")
+    assert arch.total_params() == 400_711_352_320
+    assert arch.active_params() == 16_149_708_800
+
+
 def test_deepseek_r1_has_v3_architecture() -> None:
     assert model("deepseek-r1").total_params() == model("deepseek-v3").total_params()
     assert "MTP" in model("deepseek-r1").notes
@@ -194,6 +212,11 @@ def test_attention_kind(model_id: str, kind: str) -> None:
         ("Qwen/Qwen3-235B-A22B", "qwen3-235b-a22b"),
         ("openai/gpt-oss-120b", "gpt-oss-120b"),
         ("tiiuae/falcon-180B", "falcon-180b"),
+        ("LLaMA-7B", "llama-7b"),
+        ("LLaMA-70B", "llama-2-70b"),
+        ("DeepSeek-V3/R1", "deepseek-v3"),
+        ("DeepSeek-R1/V3", "deepseek-v3"),
+        ("Llama-4-Maverick-17B-128E-Instruct", "llama-4-maverick"),
     ],
 )
 def test_alias_resolves(name: str, model_id: str) -> None:
@@ -226,7 +249,7 @@ def test_r1_distill_is_not_an_alias_of_r1() -> None:
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        ("Llama-9-70B", "llama-3.1-70b"),
+        ("Llama-9-70B", "llama-3-70b"),
         ("Mixtral-8x22B", "mixtral-8x7b"),
         ("deepseek-v2", "deepseek-v3"),
         ("qwen3-32b", "qwen3-30b-a3b"),

@@ -76,6 +76,7 @@ class ModelArch:
     sliding_window_layers: int = 0  # how many layers use it
     published_total_params: float | None = None
     published_active_params: float | None = None
+    released_precision: str = "bf16"  # the weights' format as published
     notes: str = ""
 
     @property
@@ -215,6 +216,7 @@ def model_from_row(row: dict[str, Any]) -> ModelArch:
         sliding_window_layers=_int(row, "sliding_window_layers", 0),
         published_total_params=row.get("published_total_params"),
         published_active_params=row.get("published_active_params"),
+        released_precision=str(row.get("released_precision", "bf16")),
         notes=row.get("notes", ""),
     )
     _check(arch)
