@@ -39,6 +39,23 @@ class Accelerator:
     aliases: tuple[str, ...] = ()
     notes: str = ""
 
+    @property
+    def family(self) -> str:
+        """Coarse hardware class for calibration groups.
+
+        cpu, tpu, apple, amd-gpu, datacenter-gpu (NVLink or ≥ 40 GB) and small-gpu (consumer
+        cards, L4, A10G).
+        """
+        if self.kind in ("cpu", "tpu"):
+            return self.kind
+        if self.vendor == "apple":
+            return "apple"
+        if self.vendor == "amd":
+            return "amd-gpu"
+        if self.interconnect.lower().startswith("nvlink") or self.memory_bytes >= 40e9:
+            return "datacenter-gpu"
+        return "small-gpu"
+
     def peak_flops_per_s(self, key: str) -> float | None:
         """Dense peak for a FLOP/s column, or None when the chip has no unit for it."""
         return self.dense_flops_per_s.get(key)
