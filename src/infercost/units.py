@@ -46,6 +46,13 @@ PRECISIONS: dict[str, Precision] = {
         # NVIDIA NVFP4: one fp8 scale per 16 values: 4.5 bits.
         Precision("nvfp4", 4.5 / 8, "fp4"),
         Precision("fp4", 4.5 / 8, "fp4"),
+        # llama.cpp GGUF block formats, scales included (ggml-common.h block sizes):
+        # Q8_0 34 bytes per 32 weights, Q4_0 18 per 32, Q4_1 20 per 32; Q4_K_M mixes Q4_K
+        # (4.5 bits) and Q6_K (6.56 bits) tensors, ~4.85 bits on average for Llama models.
+        Precision("q8_0", 8.5 / 8, "int8"),
+        Precision("q4_0", 4.5 / 8, "int4"),
+        Precision("q4_1", 5.0 / 8, "int4"),
+        Precision("q4_k_m", 4.85 / 8, "int4"),
     )
 }
 
@@ -57,10 +64,8 @@ _ALIASES = {
     "float8": "fp8",
     "fp8_e4m3": "fp8",
     "e4m3": "fp8",
-    "q8_0": "int8",
-    "q4_0": "int4",
-    "q4_1": "int4",
-    "q4_k_m": "int4",
+    "q4_k": "q4_k_m",
+    "q4_k_s": "q4_k_m",
     "awq": "int4",
     "gptq": "int4",
 }
