@@ -253,7 +253,21 @@ def arch_from_hf_config(
     notes = f"Imported from config.json (model_type {model_type}). {extra}".strip()
     row |= {"id": model_id, "name": model_id, "family": model_type.replace("_", "-")}
     row |= {"source": source, "as_of": as_of, "notes": notes}
+    released = _released_precision(config)
+    if released:
+        row["released_precision"] = released
     return model_from_row(row)
+
+
+# quantization_config.quant_method values whose weight format we know.
+_QUANT_METHODS = {"fp8": "fp8", "mxfp4": "mxfp4", "nvfp4": "nvfp4", "modelopt_fp4": "nvfp4"}
+
+
+def _released_precision(config: Mapping[str, Any]) -> str | None:
+    quant = config.get("quantization_config")
+    if isinstance(quant, Mapping):
+        return _QUANT_METHODS.get(str(quant.get("quant_method", "")).lower())
+    return None
 
 
 def load_hf_config(path: Path, model_id: str | None = None, as_of: str = IMPORTED) -> ModelArch:
@@ -283,6 +297,8 @@ def arch_to_row(arch: ModelArch) -> dict[str, Any]:
         if getattr(arch, key) is not None:
             row[key] = getattr(arch, key)
     row |= {"source": arch.source, "as_of": arch.as_of}
+    if arch.released_precision != "bf16":
+        row["released_precision"] = arch.released_precision
     if arch.notes:
         row["notes"] = arch.notes
     return row
