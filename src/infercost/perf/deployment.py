@@ -57,20 +57,23 @@ class Efficiency:
 
     compute: float = 0.6
     memory: float = 0.8
+    attention_memory: float = 0.8  # KV reads by attention kernels (paged, scattered)
     link: float = 0.7
     step_overhead_s: float = 1e-3
+    token_overhead_s: float = 0.0  # per sequence per step: sampling, small kernels (CPUs)
     collective_latency_s: float = 10e-6
     comm_overlap: float = 0.0  # share of communication hidden behind compute
     memory_reserve_fraction: float = 0.10  # kept back by the engine (vLLM: 1 - 0.9)
     max_batched_tokens: int = 8192  # engine token budget per step (chunked prefill)
 
     def check(self) -> None:
-        for name in ("compute", "memory", "link"):
+        for name in ("compute", "memory", "attention_memory", "link"):
             value = getattr(self, name)
             if not 0 < value <= 1:
                 raise InputError(f"efficiency.{name}", f"must be in (0, 1], got {value}")
-        if self.step_overhead_s < 0 or self.collective_latency_s < 0:
-            raise InputError("efficiency.step_overhead_s", "must be ≥ 0")
+        for name in ("step_overhead_s", "token_overhead_s", "collective_latency_s"):
+            if getattr(self, name) < 0:
+                raise InputError(f"efficiency.{name}", f"must be ≥ 0, got {getattr(self, name)}")
         if not 0 <= self.comm_overlap <= 1:
             raise InputError("efficiency.comm_overlap", "must be in [0, 1]")
         if not 0 <= self.memory_reserve_fraction < 1:
@@ -141,6 +144,10 @@ _DEFAULT_COMPUTE = {
     "fp8": "fp8",
     "int8": "int8",
     "int4": "bf16",
+    "q8_0": "bf16",
+    "q4_0": "bf16",
+    "q4_1": "bf16",
+    "q4_k_m": "bf16",
     "mxfp4": "fp4",
     "nvfp4": "fp4",
     "fp4": "fp4",

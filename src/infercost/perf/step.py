@@ -4,12 +4,14 @@ A step runs `sequences` sequences, each adding `new_tokens` tokens after `past_t
 in its KV cache (decode: new = 1; prefill: new = prompt length). Per accelerator of one
 pipeline pass (all layers; pipeline stages run one after another for a given micro-batch):
 
-    compute  = matmul FLOPs / (peak[compute precision] · eff.compute)
-             + attention FLOPs / (peak[bf16] · eff.compute)
-    memory   = (weights read + KV read + KV written) / (bandwidth · eff.memory)
-    comm     = TP all-reduces + expert all-to-all + pipeline hand-offs, over the link in use
-    busy     = max(compute, memory)
+    matmuls   = max(matmul FLOPs / (peak[compute precision] · eff.compute),
+                    weights read / (bandwidth · eff.memory))
+    attention = max(attention FLOPs / (peak[bf16] · eff.compute),
+                    (KV read + KV written) / (bandwidth · eff.attention_memory))
+    comm      = TP all-reduces + expert all-to-all + pipeline hand-offs, over the link in use
+    busy      = matmuls + attention
     step     = busy + comm - min(comm, overlap · busy) + overhead
+    overhead = step overhead + token overhead · sequences on this accelerator
 
 Matmul FLOPs are 2 per parameter per token (top-k experts for MoE). Attention FLOPs per token
 and layer are 4 · heads · head_dim · context for MHA/GQA (QKᵀ and AV); MLA decode uses the
@@ -17,6 +19,10 @@ absorbed form over the latent, 2 · heads · context · (2 · kv_lora + rope), a
 expanded one, 2 · heads · context · (qk_nope + qk_rope + v). Weights are read once per step
 whatever the batch; an MoE step reads the experts its tokens touch (see moe.py). The output
 head runs on each sequence's last token only.
+
+The roofline is taken per kind of kernel, not over the whole step: the weight matmuls and
+the attention are separate kernels, so at a large decode batch compute-bound matmuls cannot
+hide memory-bound attention (one `max` over the step's totals would let them).
 """
 
 from __future__ import annotations
@@ -37,8 +43,9 @@ BOUNDS = ("compute", "memory", "communication", "overhead")
 class StepTime:
     """One step's time as a breakdown, with the work behind it (per accelerator)."""
 
-    compute_s: float
-    memory_s: float
+    compute_s: float  # matmuls + attention at their compute rates
+    memory_s: float  # weights + KV at the memory rate
+    busy_s: float  # per-kernel roofline: max of compute and memory for each kind, summed
     communication_s: float  # exposed (not overlapped) communication
     overhead_s: float
     flops_per_gpu: float
@@ -48,7 +55,7 @@ class StepTime:
 
     @property
     def total_s(self) -> float:
-        return max(self.compute_s, self.memory_s) + self.communication_s + self.overhead_s
+        return self.busy_s + self.communication_s + self.overhead_s
 
     @property
     def bound(self) -> str:
@@ -60,6 +67,7 @@ class StepTime:
             "total_s": self.total_s,
             "compute_s": self.compute_s,
             "memory_s": self.memory_s,
+            "busy_s": self.busy_s,
             "communication_s": self.communication_s,
             "overhead_s": self.overhead_s,
             "bound": self.bound,
@@ -117,8 +125,8 @@ def step_time(dep: Deployment, sequences: float, past_tokens: float, new_tokens:
     matmul = 2.0 * (local_tokens * _dense_params(m) + local_seqs * m.head_params()) / par.tp
     matmul += 2.0 * all_tokens * _active_expert_params(m) / stage_gpus
     attention = local_seqs * _attention_flops(m, past_tokens, new_tokens) / par.tp
-    compute_s = matmul / (dep.peak_flops_per_s(dep.compute) * eff.compute)
-    compute_s += attention / (dep.peak_flops_per_s(PRECISIONS["bf16"]) * eff.compute)
+    matmul_s = matmul / (dep.peak_flops_per_s(dep.compute) * eff.compute)
+    attention_s = attention / (dep.peak_flops_per_s(PRECISIONS["bf16"]) * eff.compute)
 
     bpe = dep.weights.bytes_per_element
     dense_bytes = (_dense_params(m) + m.head_params()) * bpe
@@ -127,17 +135,21 @@ def step_time(dep: Deployment, sequences: float, past_tokens: float, new_tokens:
     kv_read = local_seqs * kv_bytes_for_context(m, dep.kv, past_tokens) * share
     kv_write = local_seqs * kv_bytes_for_context(m, dep.kv, new_tokens) * share
     moved = weights + kv_read + kv_write
-    memory_s = moved / (dep.gpu.memory_bandwidth_bytes_per_s * eff.memory)
+    bandwidth = dep.gpu.memory_bandwidth_bytes_per_s
+    weights_s = weights / (bandwidth * eff.memory)
+    kv_s = (kv_read + kv_write) / (bandwidth * eff.attention_memory)
+    busy = max(matmul_s, weights_s) + max(attention_s, kv_s)
 
     comm = (
         _tp_time(dep, local_tokens) + _expert_time(dep, local_tokens) + _pp_time(dep, local_tokens)
     )
-    hidden = min(comm, eff.comm_overlap * max(compute_s, memory_s))
+    hidden = min(comm, eff.comm_overlap * busy)
     return StepTime(
-        compute_s=compute_s,
-        memory_s=memory_s,
+        compute_s=matmul_s + attention_s,
+        memory_s=weights_s + kv_s,
+        busy_s=busy,
         communication_s=comm - hidden,
-        overhead_s=eff.step_overhead_s,
+        overhead_s=eff.step_overhead_s + eff.token_overhead_s * local_seqs,
         flops_per_gpu=matmul + attention,
         bytes_per_gpu=moved,
         sequences=sequences,
