@@ -1,4 +1,4 @@
-"""The `infercost` command: reproduce, estimate, catalog, scenarios.
+"""The `infercost` command: reproduce, estimate, validate, catalog, scenarios.
 
 Heavy modules are imported inside each command so that `infercost --help` and every answer
 stay fast. Bad input of any kind ends in one line on stderr and exit status 2.
@@ -153,6 +153,59 @@ def scenarios(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     for row in rows:
         table.add_row(row["name"], row["title"])
     Console().print(table)
+
+
+@app.command()
+@user_errors
+def validate(
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="A measured-points CSV (default: the built-in data set)."),
+    ] = None,
+    no_calibration: Annotated[
+        bool, typer.Option("--no-calibration", help="Raw roofline with default efficiencies.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Write predicted vs measured (.html or image).")
+    ] = None,
+    rows: Annotated[
+        bool, typer.Option("--rows", help="Show every row, not only summaries.")
+    ] = False,
+    write_calibration: Annotated[
+        Path | None,
+        typer.Option("--write-calibration", help="Fit factors on every row and save them here."),
+    ] = None,
+) -> None:
+    """Check the performance model against measured benchmarks and report its error.
+
+    Each row is predicted with efficiency factors fitted without its own source (leave one
+    source out), so the error is out of sample; --no-calibration shows the raw roofline.
+    """
+    from infercost.validate.report import validate as run_validation
+
+    result = run_validation(
+        data, calibrated=not no_calibration, fit_all=write_calibration is not None
+    )
+    if write_calibration is not None and result.fitted is not None:
+        from infercost.validate.store import save_fitted
+
+        save_fitted(result, data, write_calibration)
+    if plot is not None:
+        from infercost.validate.plot import write_plot
+
+        write_plot(result, plot)
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    from infercost.cli.render import print_validation
+
+    print_validation(Console(), result.to_dict(), show_rows=rows)
+    notes = [f"plot written to {plot}"] if plot else []
+    if write_calibration:
+        notes.append(f"calibration written to {write_calibration}")
+    for note in notes:
+        Console().print(note, highlight=False)
 
 
 CATALOGS = ("gpus", "servers", "models", "prices")

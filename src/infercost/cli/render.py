@@ -133,3 +133,63 @@ def print_scenario(console: Console, doc: dict[str, Any]) -> None:
     console.print(assumptions_table(doc))
     for note in doc["notes"]:
         console.print(f"• {note}")
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f} %"
+
+
+def print_validation(console: Console, doc: dict[str, Any], show_rows: bool = False) -> None:
+    """Summary by metric family and by source, unmapped rows, and optionally every row."""
+    calibrated = doc["calibration"] != "none (raw roofline)"
+    summary = Table(title=f"Error of the performance model ({doc['calibration']})")
+    summary.add_column("family")
+    summary.add_column("rows", justify="right")
+    summary.add_column("MdAPE", justify="right")
+    if calibrated:
+        summary.add_column("raw MdAPE", justify="right")
+    for family, entry in doc["summary"].items():
+        cells = [family, str(entry["count"]), _pct(entry["mdape_percent"])]
+        if calibrated:
+            cells.append(_pct(doc["summary_raw"][family]["mdape_percent"]))
+        summary.add_row(*cells)
+    console.print(summary)
+    console.print(
+        f"{doc['mapped']} of {doc['total']} rows mapped "
+        f"({doc['mapped'] / doc['total'] * 100:.0f} %)",
+        highlight=False,
+    )
+    sources = Table(title="By source")
+    for name in ("source", "rows", "MdAPE", "raw MdAPE"):
+        sources.add_column(name, justify="left" if name == "source" else "right")
+    for name, entry in doc["by_source"].items():
+        sources.add_row(
+            name,
+            str(entry["count"]),
+            _pct(entry["mdape_percent"]),
+            _pct(entry["raw_mdape_percent"]),
+        )
+    console.print(sources)
+    if show_rows:
+        table = Table(title="Rows")
+        for name in ("id", "metric", "measured", "predicted", "error", "group", "batch", "bound"):
+            table.add_column(name, justify="right" if name in ("measured", "predicted") else "left")
+        for row in doc["rows"]:
+            table.add_row(
+                row["id"],
+                row["metric"],
+                f"{row['measured']:.4g}",
+                f"{row['predicted']:.4g}",
+                f"{row['error_percent']:+.1f} %",
+                row["calibration_group"],
+                f"{row['batch']:.0f}",
+                row["bound"],
+            )
+        console.print(table)
+    if doc["unmapped"]:
+        table = Table(title="Not mapped")
+        table.add_column("id")
+        table.add_column("reason")
+        for row in doc["unmapped"]:
+            table.add_row(row["id"], row["reason"])
+        console.print(table)
