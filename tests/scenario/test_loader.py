@@ -10,6 +10,8 @@ import pytest
 from scenario_files import own_scenario, write
 
 from infercost.errors import InputError
+from infercost.perf.calibration import FITTED
+from infercost.perf.deployment import Efficiency
 from infercost.scenario.engine import run
 from infercost.scenario.loader import load
 
@@ -22,7 +24,27 @@ def test_own_scenario_runs(tmp_path: Path) -> None:
     assert c["usd_per_day"] == pytest.approx(c["gpus"] * 24 * 2.5)  # cost is linear in hours
     assert c["usd_per_query"] > 0
     assert result.calibration() is None
-    assert {a["path"] for a in result.assumptions()} == set(own_scenario()["provenance"])
+    stated = {a["path"]: a for a in result.assumptions() if a["basis"] != "calibrated"}
+    assert set(stated) == set(own_scenario()["provenance"])
+    fitted = {a["path"] for a in result.assumptions() if a["basis"] == "calibrated"}
+    assert fitted == {f"efficiency.{name}" for name in FITTED}
+
+
+def test_own_scenario_without_calibration_uses_perf_defaults(tmp_path: Path) -> None:
+    result = run(load(write(tmp_path, own_scenario())), calibration=None)
+    defaults = Efficiency()
+    assert result.details["efficiency"]["calibration_group"] == "default"
+    for name in FITTED:
+        assert result.details["efficiency"][name] == getattr(defaults, name)
+
+
+def test_stated_efficiency_wins_over_calibration(tmp_path: Path) -> None:
+    doc = own_scenario()
+    doc["inputs"]["efficiency"] = {"compute": 0.33}
+    doc["provenance"]["efficiency.compute"] = {"basis": "stated", "source": "our design doc"}
+    result = run(load(write(tmp_path, doc)))
+    assert result.details["efficiency"]["compute"] == 0.33
+    assert result.details["efficiency"]["calibration_group"] != "default"
 
 
 def test_own_scenario_cost_is_linear_in_price(tmp_path: Path) -> None:

@@ -8,8 +8,8 @@ the output shows what the roofline alone predicts next to the fitted result.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
@@ -19,6 +19,7 @@ from infercost.catalog.prices import owner_profiles
 from infercost.cost.fleet import FleetCost
 from infercost.cost.gpu_hour import GpuHourCost, own, rent
 from infercost.errors import InputError
+from infercost.perf.calibration import Calibration, load_calibration
 from infercost.perf.deployment import Deployment, Efficiency, build
 from infercost.perf.replica import (
     ReplicaPerformance,
@@ -64,6 +65,22 @@ class ScenarioResult:
         dumped = self.scenario.inputs.model_dump()
         for path, prov in sorted(self.scenario.provenance.items()):
             out.append({"path": path, "value": _get(dumped, path), **prov.model_dump()})
+        eff = self.details.get("efficiency", {})
+        group = eff.get("calibration_group", "default")
+        for name, value in dumped["efficiency"].items():
+            if value is None and name in eff:  # not stated: came from calibration or defaults
+                basis = "default" if group == "default" else "calibrated"
+                source = "infercost" if group == "default" else "calibration.yaml"
+                note = "perf default" if group == "default" else f"fitted group {group}"
+                out.append(
+                    {
+                        "path": f"efficiency.{name}",
+                        "value": eff[name],
+                        "basis": basis,
+                        "source": source,
+                        "note": note,
+                    }
+                )
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -101,8 +118,26 @@ def _get(tree: Any, path: str) -> Any:
     return tree
 
 
+def efficiency(
+    inputs: Inputs, eff: EfficiencyIn | None = None, calibration: Calibration | None = None
+) -> tuple[Efficiency, str]:
+    """Stated efficiency fields over calibrated ones (or the defaults); and the group used."""
+    given = {k: v for k, v in (eff or inputs.efficiency).model_dump().items() if v is not None}
+    base, group = Efficiency(), "default"
+    if calibration is not None:
+        gpu = accelerator(inputs.hardware.gpu)
+        found = calibration.lookup(gpu.family, inputs.serving.engine)
+        if found is not None:
+            group, factors = found
+            base = factors.apply(base)
+    return replace(base, **given), group
+
+
 def deployment(
-    inputs: Inputs, parallel: ParallelIn | None = None, eff: EfficiencyIn | None = None
+    inputs: Inputs,
+    parallel: ParallelIn | None = None,
+    eff: EfficiencyIn | None = None,
+    calibration: Calibration | None = None,
 ) -> Deployment:
     m = inputs.model
     p = parallel or inputs.parallelism
@@ -116,7 +151,7 @@ def deployment(
         precision_name=m.weight_precision,
         kv_precision_name=m.kv_precision,
         compute_precision_name=m.compute_precision,
-        efficiency=Efficiency(**(eff or inputs.efficiency).model_dump()),
+        efficiency=efficiency(inputs, eff, calibration)[0],
     )
 
 
@@ -193,15 +228,23 @@ def _server(inputs: Inputs) -> Server:
     return node
 
 
-def run_inputs(inputs: Inputs) -> tuple[dict[str, Any], dict[str, Any]]:
+def run_inputs(
+    inputs: Inputs, calibration: Calibration | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Computed figures and supporting details for one set of inputs."""
     if inputs.prefill is not None:
-        return _run_disaggregated(inputs)
-    return _run_fleet(inputs)
+        computed, details = _run_disaggregated(inputs, calibration)
+    else:
+        computed, details = _run_fleet(inputs, calibration)
+    eff, group = efficiency(inputs, calibration=calibration)
+    details["efficiency"] = {**asdict(eff), "calibration_group": group}
+    return computed, details
 
 
-def _run_fleet(inputs: Inputs) -> tuple[dict[str, Any], dict[str, Any]]:
-    dep = deployment(inputs)
+def _run_fleet(
+    inputs: Inputs, calibration: Calibration | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    dep = deployment(inputs, calibration=calibration)
     perf = _perf(dep, inputs, choose_concurrency(dep, inputs), True)
     load = traffic(inputs)
     node = _server(inputs)
@@ -290,16 +333,18 @@ def _search_economics(inputs: Inputs, cost: FleetCost, load: Traffic) -> dict[st
     return out
 
 
-def _run_disaggregated(inputs: Inputs) -> tuple[dict[str, Any], dict[str, Any]]:
+def _run_disaggregated(
+    inputs: Inputs, calibration: Calibration | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Prefill and decode pools sized separately from the day's input and output tokens."""
     pre = inputs.prefill
     assert pre is not None
     w = inputs.workload
     node = _server(inputs)
     g = node.accelerators_per_server
-    decode_dep = deployment(inputs)
+    decode_dep = deployment(inputs, calibration=calibration)
     decode = _perf(decode_dep, inputs, choose_concurrency(decode_dep, inputs, False), False)
-    prefill_dep = deployment(inputs, pre.parallelism, pre.efficiency)
+    prefill_dep = deployment(inputs, pre.parallelism, pre.efficiency, calibration)
     fresh = w.input_tokens * (1 - w.cached_input_fraction)
     s_per_token = prefill_seconds_per_token(prefill_dep, fresh, w.input_tokens - fresh)
     # Per node, counting cache hits as DeepSeek does: fresh tokens/s ÷ fresh share.
@@ -373,22 +418,34 @@ def apply_variant(scenario: Scenario, overrides: dict[str, Any]) -> Inputs:
         raise InputError(f"variants of {scenario.scenario}", str(exc).splitlines()[0]) from None
 
 
-def run(scenario: Scenario) -> ScenarioResult:
-    computed, details = run_inputs(scenario.inputs)
+def run(
+    scenario: Scenario, calibration: Calibration | Literal["builtin"] | None = "builtin"
+) -> ScenarioResult:
+    """Run a scenario, its variants and (when one input is calibrated) its uncalibrated twin.
+
+    Efficiency factors the scenario does not state come from `calibration`: the built-in
+    fitted factors by default, a loaded file, or None for the raw perf defaults.
+    """
+    cal = load_calibration() if calibration == "builtin" else calibration
+    computed, details = run_inputs(scenario.inputs, cal)
     uncalibrated = None
     if scenario.calibrated_path:
-        uncalibrated, _ = run_inputs(with_default(scenario, scenario.calibrated_path))
+        uncalibrated, _ = run_inputs(with_default(scenario, scenario.calibrated_path), cal)
     variants = {}
     for name, variant in scenario.variants.items():
-        variants[name], _ = run_inputs(apply_variant(scenario, variant.set))
+        variants[name], _ = run_inputs(apply_variant(scenario, variant.set), cal)
     return ScenarioResult(scenario, computed, details, uncalibrated, variants)
 
 
 __all__ = ["ScenarioResult", "reproduce", "run", "validate"]
 
 
-def reproduce(name_or_path: str, overrides: list[str] | None = None) -> ScenarioResult:
+def reproduce(
+    name_or_path: str,
+    overrides: list[str] | None = None,
+    calibration: Calibration | Literal["builtin"] | None = "builtin",
+) -> ScenarioResult:
     """Load a built-in or user scenario, apply `--set`-style overrides, and run it."""
     from infercost.scenario.loader import load
 
-    return run(load(name_or_path, overrides))
+    return run(load(name_or_path, overrides), calibration)

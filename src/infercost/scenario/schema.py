@@ -45,10 +45,14 @@ class ParallelIn(Strict):
 
 
 class EfficiencyIn(Strict):
-    compute: float = Field(_EFF.compute, gt=0, le=1)
-    memory: float = Field(_EFF.memory, gt=0, le=1)
+    # Fitted factors: None means "from the calibration file for this GPU and engine" (or
+    # the perf defaults when calibration is off).
+    compute: float | None = Field(None, gt=0, le=1)
+    memory: float | None = Field(None, gt=0, le=1)
+    attention_memory: float | None = Field(None, gt=0, le=1)
+    step_overhead_s: float | None = Field(None, ge=0)
+    token_overhead_s: float | None = Field(None, ge=0)
     link: float = Field(_EFF.link, gt=0, le=1)
-    step_overhead_s: float = Field(_EFF.step_overhead_s, ge=0)
     collective_latency_s: float = Field(_EFF.collective_latency_s, ge=0)
     comm_overlap: float = Field(_EFF.comm_overlap, ge=0, le=1)
     memory_reserve_fraction: float = Field(_EFF.memory_reserve_fraction, ge=0, lt=1)
@@ -56,6 +60,7 @@ class EfficiencyIn(Strict):
 
 
 class ServingIn(Strict):
+    engine: str | None = None  # engine family for calibrated factors (vllm, sglang, ...)
     concurrency: int | None = Field(None, ge=1)
     target_interactivity_tokens_per_s: float | None = Field(None, gt=0)
     max_concurrency: int = Field(256, ge=1)
