@@ -8,13 +8,15 @@ that does.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import asdict
+from typing import Any, Literal
 
 from infercost.catalog.hardware import accelerator
 from infercost.catalog.models import model
 from infercost.catalog.prices import prices_for
 from infercost.errors import InputError
-from infercost.perf.deployment import Deployment, build
+from infercost.perf.calibration import Calibration, load_calibration
+from infercost.perf.deployment import Deployment, Efficiency, build
 from infercost.perf.memory import memory_plan
 from infercost.perf.replica import max_concurrency, replica_performance
 
@@ -45,14 +47,37 @@ def estimate(
     output_tokens: float = 200,
     concurrency: int | None = None,
     usd_per_gpu_hour: float | None = None,
+    engine: str | None = None,
+    calibration: Calibration | Literal["builtin"] | None = "builtin",
 ) -> dict[str, Any]:
-    """Estimate one replica; see the module docstring."""
+    """Estimate one replica; see the module docstring.
+
+    Efficiency factors come from `calibration` (the built-in fitted factors by default, for
+    `engine` when given, else every engine pooled on this hardware family), or are the perf
+    defaults when `calibration` is None.
+    """
     arch, gpu = model(model_name), accelerator(gpu_name)
     tp = tp or (gpus // pp if gpus else 1)
     if gpus is not None and tp * pp != gpus:
         raise InputError("--gpus", f"must equal tp × pp = {tp * pp}, got {gpus}")
+    cal = load_calibration() if calibration == "builtin" else calibration
+    eff, group = Efficiency(), "default"
+    if cal is not None:
+        cal.check_engine(engine)
+        found = cal.lookup(gpu.family, engine)
+        if found is not None:
+            group, factors = found
+            eff = factors.apply(eff)
+    elif engine is not None:
+        raise InputError("engine", "needs calibrated factors; drop --no-calibration")
     dep = build(
-        arch, gpu, tp=tp, pp=pp, precision_name=precision_name, kv_precision_name=kv_precision_name
+        arch,
+        gpu,
+        tp=tp,
+        pp=pp,
+        precision_name=precision_name,
+        kv_precision_name=kv_precision_name,
+        efficiency=eff,
     )
     plan = memory_plan(dep)
     if not plan.fits:
@@ -68,7 +93,9 @@ def estimate(
     users = concurrency or max(ceiling, 1)
     perf = replica_performance(dep, users, input_tokens, output_tokens)
     rate = usd_per_gpu_hour if usd_per_gpu_hour is not None else _typical_price(gpu.id)
-    return _result(dep, perf, ceiling, rate)
+    result = _result(dep, perf, ceiling, rate)
+    result["efficiency"] = {**asdict(dep.efficiency), "calibration_group": group}
+    return result
 
 
 def _typical_price(gpu_id: str) -> float | None:

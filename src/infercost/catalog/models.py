@@ -19,7 +19,7 @@ everything but the embedding lookup, with top-k routed experts instead of all of
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -136,6 +136,18 @@ class ModelArch:
         return experts * self.expert_params() + self.shared_expert_params() + self.router_params()
 
     def total_params(self) -> int:
+        return self._counts[0]
+
+    def active_params(self) -> int:
+        """Parameters one token multiplies by (no embedding lookup; top-k experts)."""
+        return self._counts[1]
+
+    @cached_property
+    def _counts(self) -> tuple[int, int]:
+        """(total, active), computed once: the performance model asks for them every step."""
+        return self._total_params(), self._active_params()
+
+    def _total_params(self) -> int:
         layers = self.num_layers * self.attention_params_per_layer()
         layers += self.num_dense_layers * self.mlp_params(self.intermediate_size)
         if self.moe is not None:
@@ -143,8 +155,7 @@ class ModelArch:
         head = 0 if self.tied_embeddings else self.head_params()
         return layers + self.embedding_params() + head
 
-    def active_params(self) -> int:
-        """Parameters one token multiplies by (no embedding lookup; top-k experts)."""
+    def _active_params(self) -> int:
         layers = self.num_layers * self.attention_params_per_layer()
         layers += self.num_dense_layers * self.mlp_params(self.intermediate_size)
         if self.moe is not None:

@@ -43,6 +43,27 @@ def emit_json(doc: Any) -> None:
     sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
 
 
+CalibrationOpt = Annotated[
+    Path | None,
+    typer.Option("--calibration", help="Efficiency factors file (default: the built-in fit)."),
+]
+NoCalibrationOpt = Annotated[
+    bool, typer.Option("--no-calibration", help="Use the raw perf default efficiencies.")
+]
+
+
+def _calibration(path: Path | None, off: bool) -> Any:
+    """The calibration the flags ask for: built-in, a file, or none."""
+    from infercost.errors import InputError
+    from infercost.perf.calibration import load_calibration
+
+    if off and path is not None:
+        raise InputError("--calibration", "cannot be combined with --no-calibration")
+    if off:
+        return None
+    return load_calibration(path) if path is not None else "builtin"
+
+
 @app.command()
 @user_errors
 def reproduce(
@@ -51,12 +72,15 @@ def reproduce(
         list[str] | None, typer.Option("--set", help="Override an input: PATH=VALUE (repeatable).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    calibration: CalibrationOpt = None,
+    no_calibration: NoCalibrationOpt = False,
 ) -> None:
     """Recompute a published estimate from its stated assumptions."""
     from infercost.scenario.engine import run
     from infercost.scenario.loader import load
 
-    doc = run(load(name, set_ or [])).to_dict()
+    scenario = load(name, set_ or [])
+    doc = run(scenario, _calibration(calibration, no_calibration)).to_dict()
     if as_json:
         emit_json(doc)
         return
@@ -87,6 +111,12 @@ def estimate(
     price: Annotated[
         float | None, typer.Option(help="$ per GPU-hour (default: newest catalog price).")
     ] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(help="Engine family for calibrated factors (vllm, sglang, tensorrt-llm...)."),
+    ] = None,
+    calibration: CalibrationOpt = None,
+    no_calibration: NoCalibrationOpt = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Estimate one replica: memory, latency, throughput and $/1M tokens."""
@@ -115,6 +145,8 @@ def estimate(
         output_tokens=output_tokens,
         concurrency=concurrency,
         usd_per_gpu_hour=price,
+        engine=engine,
+        calibration=_calibration(calibration, no_calibration),
     )
     if as_json:
         emit_json(doc)
@@ -135,6 +167,14 @@ def estimate(
     console.print(computed_table(flat, title))
     console.print(computed_table(doc["replica"]["decode_step"], "Decode step (per GPU)"))
     console.print(computed_table(doc["replica"]["memory"], "Memory"))
+    eff = doc["efficiency"]
+    console.print(
+        f"efficiency: compute {eff['compute']:.2f}, memory {eff['memory']:.2f}, "
+        f"attention memory {eff['attention_memory']:.2f}, "
+        f"step overhead {eff['step_overhead_s'] * 1e3:.2f} ms "
+        f"(calibration group: {eff['calibration_group']})",
+        highlight=False,
+    )
 
 
 @app.command()

@@ -173,7 +173,8 @@ def print_validation(console: Console, doc: dict[str, Any], show_rows: bool = Fa
     if show_rows:
         table = Table(title="Rows")
         for name in ("id", "metric", "measured", "predicted", "error", "group", "batch", "bound"):
-            table.add_column(name, justify="right" if name in ("measured", "predicted") else "left")
+            justify = "right" if name in ("measured", "predicted", "error", "batch") else "left"
+            table.add_column(name, justify=justify, no_wrap=name == "id", overflow="fold")
         for row in doc["rows"]:
             table.add_row(
                 row["id"],

@@ -91,6 +91,15 @@ class Calibration:
                 return key, self.groups[key]
         return None
 
+    def engines(self) -> list[str]:
+        """Engine families with fitted factors."""
+        return sorted({k.split("/")[0] for k in self.groups} - {POOLED})
+
+    def check_engine(self, engine: str | None) -> None:
+        if engine is not None and engine not in self.engines():
+            allowed = ", ".join(self.engines()) or "none (this calibration has no engine groups)"
+            raise InputError("engine", f"unknown engine family {engine!r}; allowed: {allowed}")
+
     def efficiency(
         self, gpu: Accelerator, engine: str | None = None, base: Efficiency | None = None
     ) -> Efficiency:

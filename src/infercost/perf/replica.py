@@ -18,6 +18,7 @@ low load is one prefill of the prompt on an idle replica.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,25 +136,53 @@ def replica_performance(
     `include_prefill=False` models a decode-only replica of a disaggregated deployment;
     `cached_fraction` of each prompt comes from a prefix cache and costs no prefill compute.
     """
-    check_request(input_tokens, output_tokens, concurrency)
+    return replica_curve(
+        dep,
+        [concurrency],
+        input_tokens,
+        output_tokens,
+        include_prefill=include_prefill,
+        cached_fraction=cached_fraction,
+    )[0]
+
+
+def replica_curve(
+    dep: Deployment,
+    concurrencies: Sequence[float],
+    input_tokens: float,
+    output_tokens: float,
+    *,
+    include_prefill: bool = True,
+    cached_fraction: float = 0.0,
+) -> list[ReplicaPerformance]:
+    """`replica_performance` at several concurrencies; the prefill cost is computed once."""
+    for concurrency in concurrencies:
+        check_request(input_tokens, output_tokens, concurrency)
     pp = dep.parallelism.pp
-    micro_batch = max(concurrency / pp, 1.0)
     context = input_tokens + output_tokens / 2
-    decode = decode_step(dep, micro_batch, context)
     fresh = input_tokens * (1.0 - cached_fraction)
     prefill_tok = prefill_seconds_per_token(dep, fresh, input_tokens - fresh) if fresh else 0.0
-    ttft = prefill_step(dep, 1, fresh, input_tokens - fresh).total_s if fresh else decode.total_s
-    return ReplicaPerformance(
-        concurrency=concurrency,
-        input_tokens=input_tokens,
-        output_tokens=output_tokens,
-        decode=decode,
-        prefill_s_per_request=prefill_tok * fresh if include_prefill else 0.0,
-        ttft_s=ttft,
-        memory=memory_plan(dep),
-        pp=pp,
-        includes_prefill=include_prefill,
-    )
+    plan = memory_plan(dep)
+    ttft: float | None = None
+    if fresh:
+        ttft = prefill_step(dep, 1, fresh, input_tokens - fresh).total_s
+    out = []
+    for concurrency in concurrencies:
+        decode = decode_step(dep, max(concurrency / pp, 1.0), context)
+        out.append(
+            ReplicaPerformance(
+                concurrency=concurrency,
+                input_tokens=input_tokens,
+                output_tokens=output_tokens,
+                decode=decode,
+                prefill_s_per_request=prefill_tok * fresh if include_prefill else 0.0,
+                ttft_s=decode.total_s if ttft is None else ttft,
+                memory=plan,
+                pp=pp,
+                includes_prefill=include_prefill,
+            )
+        )
+    return out
 
 
 def max_concurrency(

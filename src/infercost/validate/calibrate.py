@@ -8,19 +8,27 @@ the ratio, so a group with few rows moves only as far as its data insist. Everyt
 name no engine. A group needs `MIN_ROWS` rows to be fitted at all.
 
 The objective is the sum of |log(predicted / measured)|: symmetric in over- and
-under-prediction and robust to a few dubious rows. It is minimised by coordinate descent on
-a multiplicative grid, which needs no gradient and copes with the roofline's kinks.
+under-prediction and robust to a few dubious rows. It is minimised over the log of each
+factor by one coarse pass per factor and then Nelder–Mead, which needs no gradient, copes
+with the roofline's kinks and, unlike one factor at a time, moves correlated factors together
+(memory efficiency and step overhead both set a memory-bound step's time).
 
 Out-of-sample error: leave one source out. For each source, every group is refitted without
 that source's rows, and its rows are predicted with the factors of the most specific group
-that still has data. A source's own rows never calibrate their prediction.
+that still has data; a row whose engine no other source measured gets factors fitted on
+every other source's rows, pooled. A source's own rows never calibrate their prediction.
 """
 
 from __future__ import annotations
 
 import math
+import multiprocessing
+import os
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+
+import numpy as np
 
 from infercost.errors import InputError
 from infercost.perf.calibration import FITTED, POOLED, Calibration, Factors
@@ -51,6 +59,7 @@ _PASSES: tuple[dict[str, tuple[float, ...]], ...] = (
     {name: _COARSE for name in FITTED},
     {name: (0.93, 1.07) for name in FITTED},
 )
+NM_EVALUATIONS = 100  # Nelder–Mead iterations per fit
 FAILED = math.log(10.0)  # a row the factors cannot predict counts as 10× off
 
 
@@ -76,20 +85,60 @@ def fit(cases: Sequence[Case], parent: Factors, base: Efficiency | None = None) 
         return loss + PENALTY * sum(abs(math.log(values[k]) - anchor[k]) for k in FITTED)
 
     best = objective(current)
-    for steps in _PASSES:
-        for name in FITTED:
-            low, high = BOUNDS[name]
-            for m in steps[name]:
-                trial = dict(current)
-                trial[name] = min(max(current[name] * m, low), high)
-                if trial[name] == current[name]:
-                    continue
-                score = objective(trial)
-                if score < best - 1e-9:
-                    best, current = score, trial
+    for name in FITTED:  # one coarse pass per factor finds the right decade
+        low, high = BOUNDS[name]
+        start = current[name]
+        for m in _PASSES[0][name]:
+            trial = dict(current)
+            trial[name] = min(max(start * m, low), high)
+            score = objective(trial)
+            if score < best - 1e-9:
+                best, current = score, trial
+    current = _nelder_mead(objective, current)
     return Factors.from_values(
         current, rows=len(cases), sources=tuple(sorted({c.source for c in cases}))
     )
+
+
+def _nelder_mead(
+    objective: Callable[[dict[str, float]], float], start: dict[str, float]
+) -> dict[str, float]:
+    """Minimise `objective` over the log of each factor (bounded), from `start`."""
+    names = list(FITTED)
+    low = np.log([BOUNDS[n][0] for n in names])
+    high = np.log([BOUNDS[n][1] for n in names])
+
+    def f(x: np.ndarray) -> float:
+        clipped = np.clip(x, low, high)
+        return objective(dict(zip(names, np.exp(clipped).tolist(), strict=True)))
+
+    x0 = np.clip(np.log([start[n] for n in names]), low, high)
+    simplex = [x0] + [x0 + np.eye(len(names))[i] * 0.4 for i in range(len(names))]
+    scores = [f(x) for x in simplex]
+    for _ in range(NM_EVALUATIONS):
+        order = np.argsort(scores)
+        simplex, scores = [simplex[i] for i in order], [scores[i] for i in order]
+        if scores[-1] - scores[0] < 1e-3:
+            break
+        centre = np.mean(simplex[:-1], axis=0)
+        reflected = centre + (centre - simplex[-1])
+        r = f(reflected)
+        if r < scores[0]:
+            expanded = centre + 2 * (centre - simplex[-1])
+            e = f(expanded)
+            simplex[-1], scores[-1] = (expanded, e) if e < r else (reflected, r)
+        elif r < scores[-2]:
+            simplex[-1], scores[-1] = reflected, r
+        else:
+            contracted = centre + 0.5 * (simplex[-1] - centre)
+            c = f(contracted)
+            if c < scores[-1]:
+                simplex[-1], scores[-1] = contracted, c
+            else:  # shrink towards the best point
+                simplex = [simplex[0]] + [simplex[0] + 0.5 * (x - simplex[0]) for x in simplex[1:]]
+                scores = [scores[0]] + [f(x) for x in simplex[1:]]
+    best = simplex[int(np.argmin(scores))]
+    return dict(zip(names, np.exp(np.clip(best, low, high)).tolist(), strict=True))
 
 
 def group_keys(case: Case) -> tuple[str, ...]:
@@ -141,26 +190,51 @@ class HeldOut:
 
 
 def leave_one_source_out(
-    cases: Sequence[Case], base: Efficiency | None = None
+    cases: Sequence[Case], base: Efficiency | None = None, workers: int | None = None
 ) -> dict[str, HeldOut]:
-    """For each row, the factors fitted on every other source (see the module docstring)."""
+    """For each row, the factors fitted on every other source (see the module docstring).
+
+    Folds are independent, so they run in `workers` processes (default: one per CPU).
+    """
     base = base or Efficiency()
     full = _engine_groups(cases, base)
+    sources = sorted({c.source for c in cases})
+    jobs = [(source, list(cases), full, base) for source in sources]
+    workers = min(workers or os.cpu_count() or 1, len(sources))
     out: dict[str, HeldOut] = {}
-    for source in sorted({c.source for c in cases}):
-        held = [c for c in cases if c.source == source]
-        train = [c for c in cases if c.source != source]
-        touched = {c.engine.family for c in held}
-        # Groups of engines the held-out source doesn't use are unchanged: reuse them.
-        groups = {k: v for k, v in full.items() if k.split("/")[0] not in touched}
-        groups.update(_engine_groups([c for c in train if c.engine.family in touched], base))
-        pooled: Factors | None = None
-        for case in held:
-            key = next((k for k in group_keys(case)[:2] if k in groups), None)
-            if key is None:  # no other source used this engine: everything else, pooled
-                pooled = pooled or fit(train, Factors.of(base), base)
-                key, factors = POOLED, pooled
-            else:
-                factors = groups[key]
-            out[case.row_id] = HeldOut(case, key, factors)
+    if workers <= 1:
+        for job in jobs:
+            out.update(_fold(job))
+        return out
+    context = multiprocessing.get_context("fork" if "fork" in _METHODS else None)
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        for part in pool.map(_fold, jobs):
+            out.update(part)
+    return out
+
+
+_METHODS = multiprocessing.get_all_start_methods()
+
+
+def _fold(
+    job: tuple[str, list[Case], dict[str, Factors], Efficiency],
+) -> dict[str, HeldOut]:
+    """Held-out factors for one source's rows."""
+    source, cases, full, base = job
+    held = [c for c in cases if c.source == source]
+    train = [c for c in cases if c.source != source]
+    touched = {c.engine.family for c in held}
+    # Groups of engines the held-out source doesn't use are unchanged: reuse them.
+    groups = {k: v for k, v in full.items() if k.split("/")[0] not in touched}
+    groups.update(_engine_groups([c for c in train if c.engine.family in touched], base))
+    pooled: Factors | None = None
+    out: dict[str, HeldOut] = {}
+    for case in held:
+        key = next((k for k in group_keys(case)[:2] if k in groups), None)
+        if key is None:  # no other source used this engine: every other row, pooled
+            pooled = pooled or fit(train, Factors.of(base), base)
+            key, factors = POOLED, pooled
+        else:
+            factors = groups[key]
+        out[case.row_id] = HeldOut(case, key, factors)
     return out

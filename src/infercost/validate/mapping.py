@@ -343,7 +343,7 @@ def _map(row: MeasuredRow) -> Case:
     per_gpu_tokens = re.search(r"(\d+)k tokens per gpu", text)
     if per_gpu_tokens:
         budget = int(per_gpu_tokens.group(1)) * 1024
-    variable = (input_tokens, output_tokens) == SHAREGPT
+    variable = any("sharegpt" in row.get(c).lower() for c in ("input_len", "output_len"))
     return Case(
         row_id=row.id,
         source=row.source,

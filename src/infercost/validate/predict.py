@@ -27,6 +27,7 @@ from infercost.perf.memory import memory_plan
 from infercost.perf.replica import (
     ReplicaPerformance,
     prefill_seconds_per_token,
+    replica_curve,
     replica_performance,
 )
 from infercost.perf.step import decode_step, prefill_step
@@ -188,9 +189,17 @@ def _finite_run(case: Case, dep: Deployment, batch: float) -> float:
             time += out * _perf(case, dep, rest).tpot_s
         return float(n * out / time)
     start = min(n, batch)
-    steady = max(n - start, 0.0) * out / _perf(case, dep, batch).output_tokens_per_s
-    sizes = np.geomspace(1.0, start, num=16)
-    tpots = np.array([_perf(case, dep, b).tpot_s for b in sizes])
+    sizes = np.geomspace(1.0, start, num=10)
+    curve = replica_curve(
+        dep,
+        [batch, *sizes.tolist()],
+        case.input_tokens,
+        out,
+        include_prefill=case.include_prefill,
+        cached_fraction=case.cached_fraction,
+    )
+    steady = max(n - start, 0.0) * out / curve[0].output_tokens_per_s
+    tpots = np.array([p.tpot_s for p in curve[1:]])
     horizon = min(out * math.log(2 * start), case.max_output_tokens)
     steps = np.arange(0.0, horizon)
     alive = np.maximum(start * np.exp(-steps / out), 1.0)

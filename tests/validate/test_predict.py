@@ -1,0 +1,81 @@
+"""Predictions of benchmark rows behave as the serving physics says they must."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import pytest
+from measured_rows import row
+
+from infercost.perf.deployment import Efficiency
+from infercost.validate.mapping import Case, map_row
+from infercost.validate.predict import deployment, predict
+
+
+def _case(**fields: str) -> Case:
+    mapped = map_row(row(**fields))
+    assert isinstance(mapped, Case)
+    return mapped
+
+
+EFF = Efficiency()
+
+
+def test_batch_one_decode_is_bounded_by_reading_the_weights() -> None:
+    c = _case(batch_or_concurrency="1", metric="decode_tok_s_single_stream", input_len="5")
+    value = predict(c, EFF).value
+    weights = c.model.total_params() * 2  # bf16
+    ceiling = c.gpu.memory_bandwidth_bytes_per_s / weights
+    assert value < ceiling  # can't beat streaming every weight once per token at peak
+    assert value > 0.5 * ceiling * EFF.memory
+
+
+def test_a_finite_run_with_variable_lengths_drains_below_the_steady_state() -> None:
+    steady = _case(input_len="213", output_len="218")
+    sharegpt = _case(
+        input_len="ShareGPT (200 prompts)", output_len="ShareGPT", batch_or_concurrency="offline"
+    )
+    assert sharegpt.max_requests == 200
+    drained = predict(sharegpt, EFF).value
+    assert drained < predict(replace(steady, max_requests=math.inf), EFF).value
+    # With fixed lengths the same 200 requests run as one full wave: no drain.
+    fixed = predict(replace(steady, max_requests=200.0), EFF).value
+    assert drained < fixed
+
+
+def test_more_requests_never_lower_max_load_throughput() -> None:
+    few = predict(_case(batch_or_concurrency="max load; 50 requests"), EFF).value
+    many = predict(_case(batch_or_concurrency="max load; 5000 requests"), EFF).value
+    assert many >= few
+
+
+def test_multi_step_scheduling_delays_the_first_token() -> None:
+    online = _case(batch_or_concurrency="1200 prompts", request_rate="4", metric="ttft_ms_p50")
+    one = predict(online, EFF).value
+    ten = predict(replace(online, scheduler_steps=10), EFF).value
+    assert ten > one * 1.5
+
+
+def test_rate_mode_concurrency_obeys_littles_law() -> None:
+    online = _case(batch_or_concurrency="1200 prompts", request_rate="4", metric="ttft_ms_p50")
+    p = predict(online, EFF)
+    e2e = (
+        predict(replace(online, target="ttft_ms"), EFF).value / 1e3
+        + (online.output_tokens - 1) * predict(replace(online, target="tpot_ms"), EFF).value / 1e3
+    )
+    assert p.batch == pytest.approx(4 * e2e, rel=0.01)
+
+
+def test_static_ttft_grows_with_the_prompt() -> None:
+    short = _case(batch_or_concurrency="static batch 1", input_len="128", output_len="1")
+    long = _case(batch_or_concurrency="static batch 1", input_len="2048", output_len="1")
+    short, long = (replace(c, target="ttft_ms", metric="ttft_ms_mean") for c in (short, long))
+    assert predict(long, EFF).value > 4 * predict(short, EFF).value
+
+
+def test_engine_settings_reach_the_deployment() -> None:
+    trt = _case(engine="TensorRT-LLM")
+    dep = deployment(trt, EFF)
+    assert dep.efficiency.memory_reserve_fraction == trt.engine.memory_reserve_fraction
+    assert dep.efficiency.compute == EFF.compute
