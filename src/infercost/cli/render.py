@@ -173,8 +173,10 @@ def print_validation(console: Console, doc: dict[str, Any], show_rows: bool = Fa
     if show_rows:
         table = Table(title="Rows")
         for name in ("id", "metric", "measured", "predicted", "error", "group", "batch", "bound"):
-            justify = "right" if name in ("measured", "predicted", "error", "batch") else "left"
-            table.add_column(name, justify=justify, no_wrap=name == "id", overflow="fold")
+            numeric = name in ("measured", "predicted", "error", "batch")
+            table.add_column(
+                name, justify="right" if numeric else "left", no_wrap=name == "id", overflow="fold"
+            )
         for row in doc["rows"]:
             table.add_row(
                 row["id"],
