@@ -137,3 +137,36 @@ def test_step_to_dict_keys() -> None:
     assert {"compute_s", "memory_s", "communication_s", "overhead_s", "bound"} <= set(d)
     assert d["bound"] in ("compute", "memory", "communication", "overhead")
     assert d["overhead_s"] == pytest.approx(1e-3)
+
+
+# --- kernels and experts ---------------------------------------------------------------------
+
+
+def test_compute_bound_matmuls_do_not_hide_memory_bound_attention() -> None:
+    # At batch 512 the 7B matmuls are compute-bound; longer contexts add KV reads that a
+    # separate attention kernel pays for, so the step grows with context.
+    short, long = decode_step(A100_7B, 512, 256), decode_step(A100_7B, 512, 2048)
+    assert long.total_s > short.total_s * 1.5
+    # One max over the step's totals would give max(compute, memory); per kernel it is more.
+    assert long.busy_s > 1.05 * max(long.compute_s, long.memory_s)
+
+
+def test_cross_node_dispatch_is_capped_by_group_limited_routing() -> None:
+    from dataclasses import replace
+
+    dep = build("deepseek-v3", "h800", dp_attention=32, ep=32, precision_name="fp8")
+    moe = dep.model.moe
+    assert moe is not None
+    assert moe.max_groups_per_token == 4
+    free = replace(dep, model=replace(dep.model, moe=replace(moe, max_groups_per_token=0)))
+    capped_step = decode_step(dep, 32 * 64, 4096)
+    free_step = decode_step(free, 32 * 64, 4096)
+    # Four nodes: unconstrained, a token with 8 experts reaches 4 * (1 - 0.75**8) = 3.6 nodes;
+    # the cap of 4 does not bind, so both agree; both send far less than 8 copies per token.
+    assert capped_step.communication_s == pytest.approx(free_step.communication_s)
+    wide = build("deepseek-v3", "h800", dp_attention=144, ep=144, precision_name="fp8")
+    wide_free = replace(wide, model=replace(wide.model, moe=replace(moe, max_groups_per_token=0)))
+    assert (
+        decode_step(wide, 144 * 64, 4096).communication_s
+        < decode_step(wide_free, 144 * 64, 4096).communication_s
+    )

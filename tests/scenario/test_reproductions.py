@@ -154,10 +154,16 @@ def test_deepseek_cost_is_nodes_times_gpu_hours(deepseek: ScenarioResult) -> Non
 
 
 def test_deepseek_pool_throughput_is_near_published(deepseek: ScenarioResult) -> None:
+    """Steady state at full load predicts more than a day's average; not more than 2.5×.
+
+    DeepSeek's figures are 24-hour averages over a fleet whose load varies (peak 278 nodes
+    against 226.75 on average) with real, unbalanced routing; the steady-state roofline is
+    an upper bound of the same order (BENCHMARKS.md compares it with DeepSeek's profile).
+    """
     prefill = deepseek.computed["prefill_input_tokens_per_s_per_node"]
     decode = deepseek.computed["decode_output_tokens_per_s_per_node"]
-    assert 73_700 / 2 <= prefill <= 73_700 * 2
-    assert 14_800 / 2.5 <= decode <= 14_800 * 2.5
+    assert 73_700 <= prefill <= 73_700 * 2.5
+    assert 14_800 <= decode <= 14_800 * 2.5
 
 
 def test_deepseek_gap_is_reported_not_tuned(deepseek: ScenarioResult) -> None:

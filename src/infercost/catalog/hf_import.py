@@ -185,7 +185,11 @@ def _deepseek_moe(keys: _Keys, layers: int) -> tuple[dict[str, Any], int]:
     shared = keys.whole("n_shared_experts", default=0) * width
     experts, top_k = keys.whole("n_routed_experts"), keys.whole("num_experts_per_tok")
     dense_width = keys.whole("intermediate_size") if dense else 0
-    return _moe(experts, top_k, width, dense, shared), dense_width
+    moe = _moe(experts, top_k, width, dense, shared)
+    groups = keys.whole("topk_group", default=0)
+    if groups and groups < keys.whole("n_group", default=1):
+        moe["max_groups_per_token"] = groups
+    return moe, dense_width
 
 
 def _gpt_oss(keys: _Keys) -> dict[str, Any]:

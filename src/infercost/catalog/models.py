@@ -50,6 +50,7 @@ class MoE:
     num_shared_experts: int = 0
     shared_intermediate_size: int = 0  # total width of the shared experts
     first_dense_layers: int = 0  # leading layers with a dense MLP instead of experts
+    max_groups_per_token: int = 0  # group-limited routing (DeepSeek topk_group); 0: none
 
 
 @dataclass(frozen=True)

@@ -188,7 +188,10 @@ def _expert_time(dep: Deployment, tokens: float) -> float:
     """All-to-all dispatch and combine of each token's hidden state to its top-k experts.
 
     Dispatch sends activations in the matmul precision when that is narrower (DeepSeek sends
-    FP8); combine returns them in the activation precision.
+    FP8); combine returns them in the activation precision. Within a node each of a token's
+    expert copies crosses NVLink; between nodes a token crosses the network once per remote
+    node holding any of its experts and is fanned out inside that node (DeepEP's scheme),
+    and group-limited routing caps how many nodes that is (DeepSeek-V3: 4).
     """
     m, par = dep.model, dep.parallelism
     if m.moe is None or par.ep == 1:
@@ -196,10 +199,17 @@ def _expert_time(dep: Deployment, tokens: float) -> float:
     group = par.ep
     act = dep.activations.bytes_per_element
     per_copy = min(dep.compute.bytes_per_element, act) + act
-    payload = tokens * m.moe.experts_per_token * m.hidden_size * per_copy
+    k = m.moe.experts_per_token
     node = min(dep.gpus_per_node, group)
-    intra = payload * (node - 1) / group / _link(dep, node)
-    inter = payload * (group - node) / group / _link(dep, group) if group > node else 0.0
+    intra = tokens * k * m.hidden_size * per_copy * (node - 1) / group / _link(dep, node)
+    inter = 0.0
+    if group > node:
+        nodes = group / node
+        reached = nodes * (1 - (1 - 1 / nodes) ** k)  # distinct nodes holding its experts
+        if m.moe.max_groups_per_token:
+            reached = min(reached, float(m.moe.max_groups_per_token))
+        remote = reached * (nodes - 1) / nodes
+        inter = tokens * remote * m.hidden_size * per_copy / _link(dep, group)
     one = max(intra, inter) + 2 * dep.efficiency.collective_latency_s
     return m.num_moe_layers * one
 
