@@ -63,11 +63,16 @@ class ScenarioResult:
     def assumptions(self) -> list[dict[str, Any]]:
         out = []
         dumped = self.scenario.inputs.model_dump()
-        for path, prov in sorted(self.scenario.provenance.items()):
-            out.append({"path": path, "value": _get(dumped, path), **prov.model_dump()})
         eff = self.details.get("efficiency", {})
         group = eff.get("calibration_group", "default")
+        for path, prov in sorted(self.scenario.provenance.items()):
+            value = _get(dumped, path)
+            if value is None and path.startswith("efficiency."):  # resolved from calibration
+                value = eff.get(path.removeprefix("efficiency."))
+            out.append({"path": path, "value": value, **prov.model_dump()})
         for name, value in dumped["efficiency"].items():
+            if f"efficiency.{name}" in self.scenario.provenance:
+                continue
             if value is None and name in eff:  # not stated: came from calibration or defaults
                 basis = "default" if group == "default" else "calibrated"
                 source = "infercost" if group == "default" else "calibration.yaml"

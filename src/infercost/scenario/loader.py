@@ -75,8 +75,10 @@ def _merge_base(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
     for key in ("inputs", "provenance"):
         merged[key] = _deep_merge(base.get(key, {}), top.get(key, {}))
     cleared = [p for p in leaf_paths(top.get("inputs", {})) if _lookup(top["inputs"], p) is None]
-    for path in cleared:  # an input the child removes takes its provenance with it
-        merged["provenance"].pop(path, None)
+    own = top.get("provenance", {})
+    for path in cleared:  # an input the child removes takes its base's provenance with it
+        if path not in own:
+            merged["provenance"].pop(path, None)
     merged["sources"] = _merge_sources(base.get("sources", []), top.get("sources", []))
     return merged
 

@@ -199,11 +199,30 @@ class Scenario(Strict):
 
     @model_validator(mode="after")
     def _one_calibration(self) -> Scenario:
-        calibrated = [p for p, v in self.provenance.items() if v.basis == "calibrated"]
+        calibrated = self._fitted_here()
         if len(calibrated) > 1:
             raise ValueError(f"at most one calibrated input is allowed, got {calibrated}")
         return self
 
+    def _fitted_here(self) -> list[str]:
+        """Inputs this scenario fitted to its published figures.
+
+        A calibrated efficiency factor left empty (null) comes from the calibration file,
+        fitted to benchmarks rather than to this scenario, and is not counted.
+        """
+        dumped = self.inputs.model_dump()
+        out = []
+        for path, prov in self.provenance.items():
+            if prov.basis != "calibrated":
+                continue
+            node: Any = dumped
+            for part in path.split("."):
+                node = node.get(part) if isinstance(node, dict) else None
+            if node is not None or not path.startswith("efficiency."):
+                out.append(path)
+        return out
+
     @property
     def calibrated_path(self) -> str | None:
-        return next((p for p, v in self.provenance.items() if v.basis == "calibrated"), None)
+        fitted = self._fitted_here()
+        return fitted[0] if fitted else None
