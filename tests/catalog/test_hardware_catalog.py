@@ -210,5 +210,5 @@ def test_desktop_cpu_bandwidth_is_two_channels(cpu_id: str, bandwidth_gb_per_s: 
 def test_cpu_row_is_slow_and_narrow() -> None:
     cpu = accelerator("cpu-avx512-2c")
     assert cpu.kind == "cpu"
-    assert cpu.memory_bandwidth_bytes_per_s == pytest.approx(34e9)
+    assert cpu.memory_bandwidth_bytes_per_s == pytest.approx(33.8e9)  # measured, 2 processes
     assert cpu.price_usd is None
