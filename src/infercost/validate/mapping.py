@@ -470,6 +470,10 @@ def _batching(
     cap = re.search(r"max_num_seqs (\d+)", spec)
     if cap:
         return "continuous", None, min(available, float(cap.group(1))), None
+    streams = re.match(r"\s*(\d+)\s+(?:concurrent|streams|parallel)", spec)
+    if streams:  # a fixed number of requests in flight together
+        n = float(streams.group(1))
+        return "continuous", n, min(available, n), None
     single = re.match(r"\s*1\b", spec)
     if single and not requests:
         return "single", 1.0, 1.0, None
