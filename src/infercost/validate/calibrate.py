@@ -46,6 +46,10 @@ BOUNDS = {
     "token_overhead_s": (1e-7, 1e-3),
 }
 FLOOR = {"token_overhead_s": 1e-7}  # start of the search when the default is 0
+# Overheads are pulled towards their parent on a log scale that flattens below ~0.1 ms, so
+# that "none" and "a few microseconds" cost the same; the coarse pass also tries each decade.
+SCALE = {"step_overhead_s": 1e-4, "token_overhead_s": 1e-4}
+DECADES = {name: (1e-6, 1e-5, 1e-4, 1e-3, 1e-2) for name in SCALE}
 _COARSE = (0.5, 0.7, 0.85, 1.18, 1.4, 2.0)
 _WIDE = (0.01, 0.1, 0.3, 0.5, 0.7, 1.4, 2.0, 3.0, 10.0, 100.0)
 _PASSES: tuple[dict[str, tuple[float, ...]], ...] = (
@@ -60,6 +64,7 @@ _PASSES: tuple[dict[str, tuple[float, ...]], ...] = (
     {name: (0.93, 1.07) for name in FITTED},
 )
 NM_EVALUATIONS = 100  # Nelder–Mead iterations per fit
+RESTARTS = 4
 FAILED = math.log(10.0)  # a row the factors cannot predict counts as 10× off
 
 
@@ -77,27 +82,38 @@ def fit(cases: Sequence[Case], parent: Factors, base: Efficiency | None = None) 
     """Factors that minimise the rows' total |log error| plus the pull towards `parent`."""
     base = base or Efficiency()
     current = {k: max(v, FLOOR.get(k, 0.0)) for k, v in parent.values().items()}
-    anchor = {k: math.log(v) for k, v in current.items()}
+    anchor = {k: _pull(k, v) for k, v in current.items()}
 
     def objective(values: dict[str, float]) -> float:
         eff = Factors.from_values(values).apply(base)
         loss = sum(log_error(c, eff) for c in cases)
-        return loss + PENALTY * sum(abs(math.log(values[k]) - anchor[k]) for k in FITTED)
+        return loss + PENALTY * sum(abs(_pull(k, values[k]) - anchor[k]) for k in FITTED)
 
     best = objective(current)
     for name in FITTED:  # one coarse pass per factor finds the right decade
         low, high = BOUNDS[name]
         start = current[name]
-        for m in _PASSES[0][name]:
+        candidates = [start * m for m in _PASSES[0][name]] + list(DECADES.get(name, ()))
+        for value in candidates:
             trial = dict(current)
-            trial[name] = min(max(start * m, low), high)
+            trial[name] = min(max(value, low), high)
             score = objective(trial)
             if score < best - 1e-9:
                 best, current = score, trial
-    current = _nelder_mead(objective, current)
+    for _ in range(RESTARTS):  # Nelder–Mead stalls in narrow valleys; a fresh simplex helps
+        moved = _nelder_mead(objective, current)
+        score = objective(moved)
+        if score > best - 1e-3:
+            break
+        best, current = score, moved
     return Factors.from_values(
         current, rows=len(cases), sources=tuple(sorted({c.source for c in cases}))
     )
+
+
+def _pull(name: str, value: float) -> float:
+    """Where a factor sits for the penalty: its log, flattened near zero for overheads."""
+    return math.log(value + SCALE.get(name, 0.0))
 
 
 def _nelder_mead(
