@@ -64,7 +64,7 @@ _PASSES: tuple[dict[str, tuple[float, ...]], ...] = (
     {name: (0.93, 1.07) for name in FITTED},
 )
 NM_EVALUATIONS = 100  # Nelder–Mead iterations per fit
-RESTARTS = 4
+RESTARTS = 2
 FAILED = math.log(10.0)  # a row the factors cannot predict counts as 10× off
 
 
