@@ -64,10 +64,7 @@ def estimate(
     eff, group = Efficiency(), "default"
     if cal is not None:
         cal.check_engine(engine)
-        found = cal.lookup(gpu.family, engine)
-        if found is not None:
-            group, factors = found
-            eff = factors.apply(eff)
+        eff, group = cal.resolve(gpu, engine)
     elif engine is not None:
         raise InputError("engine", "needs calibrated factors; drop --no-calibration")
     dep = build(

@@ -219,3 +219,19 @@ def test_zero_or_negative_rate_is_refused(tmp_path: Path, qps: float) -> None:
 def test_two_traffic_volumes_are_refused() -> None:
     with pytest.raises(InputError, match="exactly one volume"):
         load("chatgpt-2023", ["workload.queries_per_second=10"])
+
+
+def test_serving_engine_picks_its_calibrated_group(tmp_path: Path) -> None:
+    doc = own_scenario()
+    doc["inputs"]["serving"] = {"engine": "vllm"}
+    doc["provenance"]["serving.engine"] = {"basis": "stated", "source": "our design doc"}
+    result = run(load(write(tmp_path, doc)))
+    assert result.details["efficiency"]["calibration_group"].startswith("vllm")
+
+
+def test_unknown_serving_engine_is_named(tmp_path: Path) -> None:
+    doc = own_scenario()
+    doc["inputs"]["serving"] = {"engine": "warp-drive"}
+    doc["provenance"]["serving.engine"] = {"basis": "stated", "source": "our design doc"}
+    with pytest.raises(InputError, match=r"serving\.engine.*warp-drive"):
+        run(load(write(tmp_path, doc)))

@@ -95,18 +95,24 @@ class Calibration:
         """Engine families with fitted factors."""
         return sorted({k.split("/")[0] for k in self.groups} - {POOLED})
 
-    def check_engine(self, engine: str | None) -> None:
+    def check_engine(self, engine: str | None, field: str = "engine") -> None:
         if engine is not None and engine not in self.engines():
             allowed = ", ".join(self.engines()) or "none (this calibration has no engine groups)"
-            raise InputError("engine", f"unknown engine family {engine!r}; allowed: {allowed}")
+            raise InputError(field, f"unknown engine family {engine!r}; allowed: {allowed}")
 
     def efficiency(
         self, gpu: Accelerator, engine: str | None = None, base: Efficiency | None = None
     ) -> Efficiency:
         """`base` (default `Efficiency()`) with the fitted factors for `gpu` and `engine`."""
+        return self.resolve(gpu, engine, base)[0]
+
+    def resolve(
+        self, gpu: Accelerator, engine: str | None = None, base: Efficiency | None = None
+    ) -> tuple[Efficiency, str]:
+        """The efficiency for `gpu` and `engine`, and the group it came from ("default")."""
         eff = base or Efficiency()
         found = self.lookup(gpu.family, engine)
-        return found[1].apply(eff) if found else eff
+        return (found[1].apply(eff), found[0]) if found else (eff, "default")
 
     def to_dict(self) -> dict[str, Any]:
         return {

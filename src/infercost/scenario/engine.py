@@ -130,11 +130,8 @@ def efficiency(
     given = {k: v for k, v in (eff or inputs.efficiency).model_dump().items() if v is not None}
     base, group = Efficiency(), "default"
     if calibration is not None:
-        gpu = accelerator(inputs.hardware.gpu)
-        found = calibration.lookup(gpu.family, inputs.serving.engine)
-        if found is not None:
-            group, factors = found
-            base = factors.apply(base)
+        calibration.check_engine(inputs.serving.engine, "serving.engine")
+        base, group = calibration.resolve(accelerator(inputs.hardware.gpu), inputs.serving.engine)
     return replace(base, **given), group
 
 
