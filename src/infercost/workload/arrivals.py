@@ -1,0 +1,91 @@
+"""Request arrival times: Poisson, gamma bursts, a diurnal rate curve, or a replayed trace.
+
+All generators take a seeded `numpy.random.Generator` and return sorted arrival times in
+seconds from 0:
+
+- poisson: exponential gaps with mean 1/rate;
+- gamma: gamma gaps with the same mean and a coefficient of variation `burstiness`
+  (shape = 1/burstiness²): 1 is Poisson, larger is burstier, smaller is more regular;
+- diurnal: a Poisson process whose rate follows 24 hourly multipliers of the mean rate,
+  by time-rescaling (the cumulative rate is inverted piecewise-linearly);
+- trace: timestamps read from a file (see `trace.py`), shifted to start at 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from infercost.errors import InputError
+
+Arrivals = Callable[..., NDArray[np.float64]]
+ARRIVALS: dict[str, Arrivals] = {}
+
+# A typical chat-service day: busiest in the afternoon, ~3× quieter before dawn (shape only;
+# mean 1.0). Hours 0…23, local time.
+DIURNAL_DEFAULT = (
+    0.45, 0.35, 0.3, 0.3, 0.35, 0.45, 0.65, 0.85, 1.05, 1.2, 1.3, 1.35,
+    1.35, 1.4, 1.45, 1.45, 1.4, 1.35, 1.3, 1.25, 1.15, 1.0, 0.8, 0.6,
+)  # fmt: skip
+
+
+def register(name: str) -> Callable[[Arrivals], Arrivals]:
+    def add(func: Arrivals) -> Arrivals:
+        ARRIVALS[name] = func
+        return func
+
+    return add
+
+
+def _check(rate: float, n: int) -> None:
+    if not rate > 0:
+        raise InputError("rate", f"must be > 0 requests/s, got {rate}")
+    if n < 1:
+        raise InputError("requests", f"must be ≥ 1, got {n}")
+
+
+@register("poisson")
+def poisson(rate: float, n: int, rng: np.random.Generator) -> NDArray[np.float64]:
+    _check(rate, n)
+    return np.cumsum(rng.exponential(1.0 / rate, n))
+
+
+@register("gamma")
+def gamma(
+    rate: float, n: int, rng: np.random.Generator, burstiness: float = 2.0
+) -> NDArray[np.float64]:
+    _check(rate, n)
+    if not burstiness > 0:
+        raise InputError("burstiness", f"must be > 0 (1 is Poisson), got {burstiness}")
+    shape = 1.0 / burstiness**2
+    return np.cumsum(rng.gamma(shape, 1.0 / (rate * shape), n))
+
+
+@register("diurnal")
+def diurnal(
+    rate: float,
+    n: int,
+    rng: np.random.Generator,
+    profile: Sequence[float] = DIURNAL_DEFAULT,
+) -> NDArray[np.float64]:
+    """`rate` is the day's mean; hour h runs at rate × profile[h] / mean(profile)."""
+    _check(rate, n)
+    shape = np.asarray(profile, dtype=float)
+    if shape.shape != (24,) or not np.all(shape >= 0) or not shape.sum() > 0:
+        raise InputError("diurnal", "needs 24 non-negative hourly multipliers, not all zero")
+    hourly = rate * shape / shape.mean()
+    unit = np.cumsum(rng.exponential(1.0, n))  # a rate-1 process in "expected arrivals"
+    per_day = hourly.sum() * 3600.0
+    days, rest = np.divmod(unit, per_day)
+    knots = np.concatenate([[0.0], np.cumsum(hourly * 3600.0)])
+    return np.asarray(days * 86_400.0 + np.interp(rest, knots, np.arange(25) * 3600.0))
+
+
+def arrivals(kind: str, rate: float, n: int, seed: int, **options: float) -> NDArray[np.float64]:
+    """`n` arrival times from the process named `kind` (see the module docstring)."""
+    if kind not in ARRIVALS:
+        allowed = ", ".join(sorted(ARRIVALS))
+        raise InputError("arrival", f"unknown arrival process {kind!r}; allowed: {allowed}")
+    return ARRIVALS[kind](rate, n, np.random.default_rng(seed), **options)
