@@ -1,0 +1,191 @@
+"""Simulate a serving fleet request by request: replicas behind a router.
+
+`simulate()` takes one deployment (a replica's model, accelerators and efficiencies), the
+requests (arrival times and token counts) and the fleet (how many replicas, which router,
+the scheduler's limits) and returns per-request `Records` plus per-replica statistics:
+busy fraction, time-averaged queue length and KV use, and the distribution of batch sizes.
+The loop itself is in `kernel.py`; step times come from `steps.py`.
+
+A fleet of thousands of replicas is simulated through a representative subset: with
+round-robin or least-outstanding routing every replica sees the same statistical load, so
+`k` replicas fed `k/N` of the traffic give the fleet's latency distribution (tested against
+a full simulation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from infercost.errors import InputError
+from infercost.perf.deployment import Deployment
+from infercost.perf.memory import memory_plan
+from infercost.sim import kernel
+from infercost.sim.records import Records, Slo, summarise
+from infercost.sim.steps import step_table
+
+ROUTERS = {"round-robin": kernel.ROUND_ROBIN, "least-outstanding": kernel.LEAST_OUTSTANDING}
+BLOCK_TOKENS = 16  # vLLM's KV block: a sequence wastes half a block on average
+
+
+@dataclass(frozen=True)
+class Fleet:
+    replicas: int = 1
+    router: str = "round-robin"
+    max_seqs: int = 256  # vLLM's max_num_seqs
+    cached_fraction: float = 0.0  # share of each prompt served by a prefix cache
+
+    def check(self) -> None:
+        if self.replicas < 1:
+            raise InputError("replicas", f"must be ≥ 1, got {self.replicas}")
+        if self.router not in ROUTERS:
+            raise InputError(
+                "router", f"unknown router {self.router!r}; allowed: {', '.join(ROUTERS)}"
+            )
+        if self.max_seqs < 1:
+            raise InputError("max_seqs", f"must be ≥ 1, got {self.max_seqs}")
+        if not 0 <= self.cached_fraction < 1:
+            raise InputError("cached_fraction", f"must be in [0, 1), got {self.cached_fraction}")
+
+
+@dataclass(frozen=True)
+class SimResult:
+    records: Records
+    replica_stats: dict[str, Any]
+    itl_counts: NDArray[np.float64]
+    kv_capacity_tokens: int
+
+    def summary(self, slos: list[Slo] | None = None) -> dict[str, Any]:
+        out = summarise(self.records, slos)
+        out["itl_s"] = _itl(self.itl_counts)
+        out.update(self.replica_stats)
+        return out
+
+
+def simulate(
+    dep: Deployment,
+    arrival_s: NDArray[np.float64],
+    input_tokens: NDArray[np.int64],
+    output_tokens: NDArray[np.int64],
+    fleet: Fleet | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    chunks: int = 50,
+) -> SimResult:
+    """Run the requests through the fleet (see the module docstring)."""
+    fleet = fleet or Fleet()
+    fleet.check()
+    if dep.parallelism.pp > 1:
+        raise InputError("pp", "the simulator runs one pipeline stage per replica; use tp, not pp")
+    n = len(arrival_s)
+    if n == 0 or len(input_tokens) != n or len(output_tokens) != n:
+        raise InputError("requests", "need one prompt and output length per arrival, at least one")
+    order = np.argsort(arrival_s, kind="stable")
+    arrival = np.ascontiguousarray(arrival_s[order], dtype=np.float64)
+    prompt = np.ascontiguousarray(input_tokens[order], dtype=np.int64)
+    output = np.ascontiguousarray(np.maximum(output_tokens[order], 1), dtype=np.int64)
+    fresh = np.ceil(prompt * (1.0 - fleet.cached_fraction)).astype(np.int64)
+    prefill = np.maximum(fresh, 1)
+    budget = dep.efficiency.max_batched_tokens
+    table = step_table(dep, budget + fleet.max_seqs)
+    plan = memory_plan(dep)
+    if not plan.fits:
+        raise InputError("gpu", f"{dep.model.id} does not fit on {dep.gpus}× {dep.gpu.id}")
+    # Paged blocks waste half a block per sequence on average; reserve that much per slot.
+    kv_cap = int(plan.kv_capacity_tokens) - fleet.max_seqs * BLOCK_TOKENS // 2
+    if kv_cap < 1:
+        raise InputError("gpu", f"{dep.model.id} leaves no KV room on {dep.gpus}× {dep.gpu.id}")
+    state = kernel.empty_state(n, fleet.replicas, fleet.max_seqs)
+    params = (
+        kv_cap, fleet.max_seqs, budget, table.matmul_s, table.head_s, table.weights_s, table.comm_s,
+        table.attention_s_per_unit, table.kv_s_per_token, table.comm_overlap,
+        table.step_overhead_s, table.token_overhead_s,
+    )  # fmt: skip
+    s = state
+    stats = (s["busy_s"], s["batch_time"], s["queue_time"], s["kv_time"], s["itl_hist"], s["steps"])
+    step = max(n // max(chunks, 1), 1)
+    for start in range(0, n, step):
+        stop = min(start + step, n)
+        kernel.route(
+            start, stop, ROUTERS[fleet.router], fleet.replicas, arrival, prefill, output,
+            s["clock"], s["head"], s["tail"], s["nxt"], s["remaining_out"], s["first_token"],
+            s["finish"], s["preempted"], s["replica"], s["queued"], s["outstanding"],
+            s["count"], s["slot_req"], s["slot_ctx"], s["slot_pre"], s["slot_rem"],
+            s["kv_used"], *params, *stats, s["rr_next"],
+        )  # fmt: skip
+        if progress:
+            progress(stop, n)
+    kernel.drain(
+        fleet.replicas, arrival, prefill, s["remaining_out"], s["clock"], s["head"], s["tail"],
+        s["nxt"], s["first_token"], s["finish"], s["preempted"], s["queued"], s["outstanding"],
+        s["count"], s["slot_req"], s["slot_ctx"], s["slot_pre"], s["slot_rem"], s["kv_used"],
+        *params, *stats,
+    )  # fmt: skip
+    errors = np.where(s["finish"] == -1.0, "exceeds the KV cache", "").astype(str)
+    records = Records(
+        arrival_s=arrival,
+        first_token_s=s["first_token"],
+        finish_s=s["finish"],
+        input_tokens=prompt,
+        output_tokens=output,
+        replica=s["replica"],
+        preemptions=s["preempted"],
+        error=errors,
+    )
+    return SimResult(records, _replica_stats(s, records, kv_cap), s["itl_hist"], kv_cap)
+
+
+def _replica_stats(s: dict[str, np.ndarray], records: Records, kv_cap: int) -> dict[str, Any]:
+    """Time averages over each replica's span: first arrival to its last completion."""
+    last = np.full(len(s["clock"]), records.arrival_s.min())
+    np.maximum.at(last, records.replica, records.finish_s)
+    span = np.maximum(last - records.arrival_s.min(), 1e-12)
+    batch = s["batch_time"].sum(axis=0)
+    busy = s["busy_s"].sum()
+    sizes = np.arange(len(batch))
+    mean_batch = float((batch * sizes).sum() / busy) if busy > 0 else 0.0
+    in_system = (s["queue_time"] + (s["batch_time"] * sizes).sum(axis=1)) / span
+    return {
+        "replicas": len(s["clock"]),
+        "mean_in_system": float(in_system.sum()),  # time-averaged, from the engine's clock
+        "busy_fraction": float((s["busy_s"] / span).mean()),
+        "mean_queue_length": float((s["queue_time"] / span).mean()),
+        "kv_utilisation": float((s["kv_time"] / span).mean() / kv_cap),
+        "mean_batch_size": mean_batch,
+        "batch_size_p50_p90_p99": _weighted_percentiles(sizes, batch, (50, 90, 99)),
+        "engine_steps": int(s["steps"].sum()),
+    }
+
+
+def _weighted_percentiles(
+    values: np.ndarray, weights: np.ndarray, points: tuple[int, ...]
+) -> list[float]:
+    total = weights.sum()
+    if total <= 0:
+        return [0.0 for _ in points]
+    cumulative = np.cumsum(weights) / total
+    last = len(values) - 1
+    return [float(values[min(int(np.searchsorted(cumulative, p / 100)), last)]) for p in points]
+
+
+def _itl(counts: NDArray[np.float64]) -> dict[str, float | None]:
+    """Inter-token latency percentiles from the step-time histogram (bin centres)."""
+    total = counts.sum()
+    if total <= 0:
+        return {"p50": None, "p90": None, "p99": None, "mean": None}
+    edges = kernel.itl_bin_edges()
+    centres = np.sqrt(edges[:-1] * edges[1:])
+    cumulative = np.cumsum(counts) / total
+    pick = {
+        p: float(centres[min(np.searchsorted(cumulative, p / 100), len(centres) - 1)])
+        for p in (50, 90, 99)
+    }
+    return {
+        "p50": pick[50],
+        "p90": pick[90],
+        "p99": pick[99],
+        "mean": float((centres * counts).sum() / total),
+    }

@@ -1,0 +1,179 @@
+"""Per-request records and their statistics, for simulated and measured requests alike.
+
+One record per request: when it arrived, when its first content token came, when it
+finished, its token counts, the replica that served it, how often it was preempted, and an
+error (empty when it succeeded). The metrics follow `vllm bench serve`:
+
+    TTFT  = first token − arrival
+    E2E   = finish − arrival
+    TPOT  = (E2E − TTFT) / (output tokens − 1)        (requests with one output token: none)
+    output throughput = output tokens / (last finish − first arrival)
+    goodput           = requests meeting every SLO / the same duration
+
+An SLO is written `ttft_p99=2s,tpot_p99=100ms,e2e_p90=30s`: a request is good when each of its
+metrics is within the threshold; the report also says whether each percentile is met.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from infercost.errors import InputError
+
+PERCENTILES = (50, 90, 95, 99)
+METRICS = ("ttft", "tpot", "e2e")
+_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6}
+
+
+@dataclass(frozen=True)
+class Slo:
+    metric: str  # ttft | tpot | e2e
+    percentile: float
+    threshold_s: float
+
+    @property
+    def name(self) -> str:
+        return f"{self.metric}_p{self.percentile:g}"
+
+
+def parse_slos(text: str | None) -> list[Slo]:
+    """`ttft_p99=2s,tpot_p99=100ms` → SLOs (see the module docstring)."""
+    if not text:
+        return []
+    out = []
+    for part in text.split(","):
+        m = re.fullmatch(
+            r"\s*(ttft|tpot|e2e)_p(\d+(?:\.\d+)?)\s*=\s*([\d.]+)\s*(s|ms|us|µs)\s*", part
+        )
+        if not m:
+            raise InputError(
+                "slo", f"cannot read {part.strip()!r}; write e.g. ttft_p99=2s,tpot_p99=100ms"
+            )
+        metric, pct, value, unit = m.groups()
+        if not 0 < float(pct) <= 100:
+            raise InputError("slo", f"percentile must be in (0, 100], got {pct}")
+        out.append(Slo(metric, float(pct), float(value) * _UNITS[unit]))
+    return out
+
+
+@dataclass(frozen=True)
+class Records:
+    """Columns of per-request records (times in seconds)."""
+
+    arrival_s: NDArray[np.float64]
+    first_token_s: NDArray[np.float64]
+    finish_s: NDArray[np.float64]
+    input_tokens: NDArray[np.int64]
+    output_tokens: NDArray[np.int64]
+    replica: NDArray[np.int64]
+    preemptions: NDArray[np.int64]
+    error: NDArray[np.str_] = field(default_factory=lambda: np.array([], dtype=str))
+
+    def __len__(self) -> int:
+        return len(self.arrival_s)
+
+    @property
+    def ok(self) -> NDArray[np.bool_]:
+        if len(self.error) == len(self):
+            return np.asarray(self.error == "")
+        return np.ones(len(self), dtype=bool)
+
+    @property
+    def ttft_s(self) -> NDArray[np.float64]:
+        return self.first_token_s - self.arrival_s
+
+    @property
+    def e2e_s(self) -> NDArray[np.float64]:
+        return self.finish_s - self.arrival_s
+
+    @property
+    def tpot_s(self) -> NDArray[np.float64]:
+        decode = (self.output_tokens - 1).astype(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(decode > 0, (self.e2e_s - self.ttft_s) / decode, np.nan)
+
+    def metric(self, name: str) -> NDArray[np.float64]:
+        return {"ttft": self.ttft_s, "tpot": self.tpot_s, "e2e": self.e2e_s}[name]
+
+    def write_csv(self, path: Path) -> None:
+        columns = self._columns()
+        with path.open("w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(columns)
+            writer.writerows(zip(*columns.values(), strict=True))
+
+    def write_parquet(self, path: Path) -> None:
+        try:
+            import pyarrow as pa  # type: ignore[import-not-found,unused-ignore]
+            import pyarrow.parquet as pq  # type: ignore[import-not-found,unused-ignore]
+        except ImportError:
+            raise InputError("records", "Parquet needs pyarrow; write .csv instead") from None
+        pq.write_table(pa.table(self._columns()), path)
+
+    def _columns(self) -> dict[str, Any]:
+        errors = self.error if len(self.error) == len(self) else np.full(len(self), "")
+        return {
+            "id": np.arange(len(self)),
+            "arrival_s": self.arrival_s,
+            "first_token_s": self.first_token_s,
+            "finish_s": self.finish_s,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "replica": self.replica,
+            "preemptions": self.preemptions,
+            "error": errors,
+        }
+
+
+def distribution(values: NDArray[np.float64]) -> dict[str, float | None]:
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return {**{f"p{p}": None for p in PERCENTILES}, "mean": None}
+    points = np.percentile(finite, PERCENTILES)
+    return {
+        **{f"p{p}": float(v) for p, v in zip(PERCENTILES, points, strict=True)},
+        "mean": float(finite.mean()),
+    }
+
+
+def summarise(records: Records, slos: list[Slo] | None = None) -> dict[str, Any]:
+    """The report of a run: counts, duration, throughput, goodput, latency percentiles."""
+    ok = records.ok
+    done = records.finish_s[ok]
+    duration = float(done.max() - records.arrival_s.min()) if done.size else 0.0
+    good = ok.copy()
+    slo_report = {}
+    for slo in slos or []:
+        values = records.metric(slo.metric)
+        # A request with no TPOT (one output token) cannot break a TPOT target.
+        good &= ~(values > slo.threshold_s)
+        achieved = float(np.nanpercentile(values[ok], slo.percentile)) if ok.any() else None
+        slo_report[slo.name] = {
+            "threshold_s": slo.threshold_s,
+            "achieved_s": achieved,
+            "met": achieved is not None and achieved <= slo.threshold_s,
+        }
+    output = float(records.output_tokens[ok].sum())
+    per_s = 1.0 / duration if duration > 0 else 0.0
+    return {
+        "requests": len(records),
+        "completed": int(ok.sum()),
+        "errors": int((~ok).sum()),
+        "duration_s": duration,
+        "throughput_output_tok_s": output * per_s,
+        "throughput_requests_per_s": float(ok.sum()) * per_s,
+        "goodput_rps": float(good.sum()) * per_s,
+        "mean_concurrency": float(records.e2e_s[ok].sum()) * per_s,
+        "preemptions": int(records.preemptions.sum()),
+        "ttft_s": distribution(records.ttft_s[ok]),
+        "tpot_s": distribution(records.tpot_s[ok]),
+        "e2e_s": distribution(records.e2e_s[ok]),
+        "slo": slo_report,
+    }

@@ -1,0 +1,105 @@
+"""Step times for the simulator, tabulated once from the performance model.
+
+The simulator asks for one step's time millions of times, so the roofline of `perf.step` is
+broken into the parts that vary with the step's contents:
+
+    step(b sequences, n tokens, attention work A, KV read R)
+        = max(matmul[n] + head · b,           # per-token matmuls, the output head once per
+              weights[n])                     #  sequence, vs weight reads (tabulated: MoE
+                                              #  weight reads depend on n nonlinearly)
+        + max(attention_s_per_unit · A,       # QKᵀ and AV FLOPs, A = Σ query × context tokens
+              kv_s_per_token · R)             # KV bytes read and written, R = Σ context tokens
+        + exposed communication[n]
+        + step overhead + token overhead · b
+
+`matmul`, `weights` and `communication` are tabulated for every token count a step can carry
+(the engine's budget); the attention and KV coefficients are exact because the perf model is
+linear in context. Tabulating from `perf.step.step_time` itself (no second formula) keeps the
+simulator and the analytic model in agreement; a test checks that they agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from infercost.perf.deployment import Deployment
+from infercost.perf.step import step_time
+
+
+@dataclass(frozen=True)
+class StepTable:
+    matmul_s: NDArray[np.float64]  # [tokens] matmul compute of `tokens` tokens, output head aside
+    head_s: float  # the output head's matmul, once per sequence in the step
+    weights_s: NDArray[np.float64]  # [tokens] weight-read time (experts touched grow with tokens)
+    comm_s: NDArray[np.float64]  # [tokens] communication, before overlap
+    attention_s_per_unit: float  # compute per (query token × context token)
+    kv_s_per_token: float  # KV bytes moved per context token, as time
+    comm_overlap: float
+    step_overhead_s: float
+    token_overhead_s: float
+
+    @property
+    def max_tokens(self) -> int:
+        return len(self.matmul_s) - 1
+
+    def decode_s(self, batch: int, context_tokens: float) -> float:
+        """One decode step of `batch` sequences holding `context_tokens` in all (for tests)."""
+        n = min(batch, self.max_tokens)
+        busy = max(self.matmul_s[n] + self.head_s * batch, self.weights_s[n])
+        busy += max(self.attention_s_per_unit, self.kv_s_per_token) * context_tokens
+        comm = self.comm_s[n]
+        exposed = comm - min(comm, self.comm_overlap * busy)
+        return float(busy + exposed + self.step_overhead_s + self.token_overhead_s * batch)
+
+
+def step_table(dep: Deployment, max_tokens: int) -> StepTable:
+    """Tabulate `dep`'s step parts for steps of 0…`max_tokens` tokens (see module docstring).
+
+    Per-token parts come from steps of `n` one-token sequences with no context (attention
+    and KV vanish, overheads are subtracted); the context coefficients from the difference
+    a long context makes to one sequence's step.
+    """
+    eff = dep.efficiency
+    bandwidth = dep.gpu.memory_bandwidth_bytes_per_s
+    matmul = np.zeros(max_tokens + 1)
+    weights = np.zeros(max_tokens + 1)
+    comm = np.zeros(max_tokens + 1)
+    bare = dep.with_efficiency(comm_overlap=0.0)
+    for n in range(1, max_tokens + 1):
+        s = step_time(bare, n, 0.0, 1.0)
+        matmul[n] = s.compute_s  # attention over a one-token context is negligible
+        weights[n] = (s.memory_s * bandwidth * eff.memory - _kv_bytes(bare, n)) / (
+            bandwidth * eff.memory
+        )
+        comm[n] = s.communication_s
+    one = step_time(bare, 1, 0.0, 1.0)
+    # The head runs once per sequence: two one-token sequences against one two-token one.
+    head = step_time(bare, 2, 0.0, 1.0).compute_s - step_time(bare, 1, 0.0, 2.0).compute_s
+    matmul -= head * np.arange(max_tokens + 1)
+    matmul[0], weights[0] = 0.0, weights[1]
+    far = step_time(bare, 1, 1_000_000.0, 1.0)
+    attention = (far.compute_s - one.compute_s) / 1_000_000.0
+    kv = (far.memory_s - one.memory_s) / 1_000_000.0
+    return StepTable(
+        matmul_s=np.maximum(matmul, 0.0),
+        head_s=max(head, 0.0),
+        weights_s=np.maximum(weights, 0.0),
+        comm_s=comm,
+        attention_s_per_unit=attention,
+        kv_s_per_token=kv,
+        comm_overlap=eff.comm_overlap,
+        step_overhead_s=eff.step_overhead_s,
+        token_overhead_s=eff.token_overhead_s,
+    )
+
+
+def _kv_bytes(dep: Deployment, tokens: int) -> float:
+    """KV bytes `tokens` one-token sequences write (no context to read)."""
+    from infercost.perf.memory import kv_bytes_for_context, kv_share_per_gpu
+
+    share = kv_share_per_gpu(dep) * dep.parallelism.pp
+    local = tokens / dep.parallelism.dp_attention
+    return local * kv_bytes_for_context(dep.model, dep.kv, 1.0) * share
