@@ -1,4 +1,4 @@
-"""The `infercost` command: reproduce, estimate, validate, catalog, scenarios.
+"""The `infercost` command: reproduce, estimate, simulate, validate, catalog, scenarios.
 
 Heavy modules are imported inside each command so that `infercost --help` and every answer
 stay fast. Bad input of any kind ends in one line on stderr and exit status 2.
@@ -246,6 +246,133 @@ def validate(
         notes.append(f"calibration written to {write_calibration}")
     for note in notes:
         Console().print(note, highlight=False)
+
+
+@app.command()
+@user_errors
+def simulate(
+    scenario: Annotated[
+        str | None,
+        typer.Argument(help="A built-in scenario or a scenario file (else give --model, --gpu)."),
+    ] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Model id or alias.")] = None,
+    gpu: Annotated[str | None, typer.Option("--gpu", "-g", help="Accelerator id or alias.")] = None,
+    gpus: Annotated[int | None, typer.Option(help="Accelerators per replica (= tp).")] = None,
+    tp: Annotated[int | None, typer.Option(help="Tensor-parallel degree.")] = None,
+    precision: Annotated[str, typer.Option(help="Weights: bf16, fp8, int4, ...")] = "bf16",
+    kv_precision: Annotated[str | None, typer.Option(help="KV cache precision.")] = None,
+    engine: Annotated[
+        str | None, typer.Option(help="Engine family for calibrated factors.")
+    ] = None,
+    replicas: Annotated[int, typer.Option(help="Replicas behind the router.")] = 1,
+    router: Annotated[str, typer.Option(help="round-robin or least-outstanding.")] = "round-robin",
+    max_seqs: Annotated[int, typer.Option(help="Sequences a replica runs at once.")] = 256,
+    rate: Annotated[float | None, typer.Option(help="Arrivals per second, whole fleet.")] = None,
+    requests: Annotated[int, typer.Option(help="Requests to simulate.")] = 10_000,
+    arrival: Annotated[str, typer.Option(help="poisson, gamma or diurnal.")] = "poisson",
+    burstiness: Annotated[
+        float, typer.Option(help="Gamma arrivals: coefficient of variation (1 = Poisson).")
+    ] = 2.0,
+    input_tokens: Annotated[
+        str, typer.Option(help="Prompt length: N, uniform:A:B, lognormal:MEAN:SIGMA, file:PATH.")
+    ] = "1000",
+    output_tokens: Annotated[str, typer.Option(help="Output length, same forms.")] = "200",
+    trace: Annotated[
+        Path | None, typer.Option(help="Replay a CSV/JSONL trace (time, prompt, output).")
+    ] = None,
+    cached_fraction: Annotated[float, typer.Option(help="Prefix-cache hit ratio.")] = 0.0,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    slo: Annotated[
+        str | None, typer.Option(help="Targets, e.g. ttft_p99=2s,tpot_p99=100ms.")
+    ] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Scenario override PATH=VALUE.")
+    ] = None,
+    records: Annotated[
+        Path | None, typer.Option(help="Write per-request records (.csv or .parquet).")
+    ] = None,
+    no_calibration: NoCalibrationOpt = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Simulate a fleet request by request: latency percentiles, goodput, queues, KV."""
+    from infercost.errors import InputError
+    from infercost.perf.calibration import load_calibration
+    from infercost.sim.engine import Fleet
+    from infercost.sim.records import parse_slos
+    from infercost.simulate import deployment, from_scenario, make_requests
+
+    fleet_size = None
+    if scenario is not None:
+        dep, reqs, fleet, slos, fleet_size = from_scenario(scenario, set_ or [], requests, seed)
+        slos = parse_slos(slo) if slo else slos
+    else:
+        if model is None or gpu is None:
+            raise InputError("--model", "give a scenario, or --model and --gpu")
+        if gpus is not None and tp is not None and gpus != tp:
+            raise InputError("--gpus", f"must equal --tp ({tp}); the simulator runs tp only")
+        dep = deployment(
+            model,
+            gpu,
+            tp=tp or gpus or 1,
+            precision=precision,
+            kv_precision=kv_precision,
+            engine=engine,
+            calibration=None if no_calibration else load_calibration(),
+        )
+        reqs = make_requests(
+            rate=rate,
+            n=requests,
+            input_spec=input_tokens,
+            output_spec=output_tokens,
+            arrival=arrival,
+            burstiness=burstiness,
+            seed=seed,
+            trace=trace,
+        )
+        fleet = Fleet(replicas, router, max_seqs, cached_fraction)
+        slos = parse_slos(slo)
+    result, summary = _simulate_with_progress(dep, reqs, fleet, slos, fleet_size, quiet=as_json)
+    if records is not None:
+        _write_records(result.records, records)
+    if as_json:
+        emit_json(summary)
+        return
+    from infercost.cli.render import print_simulation
+
+    print_simulation(Console(), summary)
+
+
+def _simulate_with_progress(
+    dep: Any, reqs: Any, fleet: Any, slos: Any, size: Any, quiet: bool
+) -> Any:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from infercost.simulate import run
+
+    if quiet:
+        return run(dep, reqs, fleet, slos, None, size)
+    columns = (
+        TextColumn("simulating"),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,}"),
+    )
+    with Progress(
+        *columns, TimeElapsedColumn(), console=Console(stderr=True), transient=True
+    ) as bar:
+        task = bar.add_task("requests", total=len(reqs.arrival_s))
+        return run(dep, reqs, fleet, slos, lambda done, _: bar.update(task, completed=done), size)
+
+
+def _write_records(recs: Any, path: Path) -> None:
+    from infercost.errors import InputError
+
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        recs.write_csv(path)
+    elif suffix == ".parquet":
+        recs.write_parquet(path)
+    else:
+        raise InputError("--records", f"write .csv or .parquet, not {path.suffix or '(none)'}")
 
 
 CATALOGS = ("gpus", "servers", "models", "prices")

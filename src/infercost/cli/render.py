@@ -29,7 +29,7 @@ def fmt(key: str, value: Any) -> str:
         return _money(value)
     if any(f in name for f in FRACTIONS):
         return f"{value * 100:.1f} %"
-    if name.endswith("_s") and not name.endswith("_per_s"):
+    if name.endswith("_s") and not name.endswith(("_per_s", "tok_s")):
         return f"{value * 1000:.1f} ms" if value < 1 else f"{value:.2f} s"
     return _count(value)
 
@@ -196,3 +196,53 @@ def print_validation(console: Console, doc: dict[str, Any], show_rows: bool = Fa
         for row in doc["unmapped"]:
             table.add_row(row["id"], row["reason"])
         console.print(table)
+
+
+def print_simulation(console: Console, doc: dict[str, Any]) -> None:
+    """Throughput, latency percentiles, SLOs and replica statistics of a simulation."""
+    fleet = doc["fleet"]
+    dep = doc["deployment"]
+    title = f"{dep['model']} on {fleet['replicas_simulated']} × {dep['gpus']} {dep['gpu']}" + (
+        f" (standing for {fleet['replicas_in_fleet']:,} replicas)"
+        if fleet["replicas_in_fleet"] != fleet["replicas_simulated"]
+        else ""
+    )
+    flat = {
+        k: doc[k]
+        for k in (
+            "requests",
+            "completed",
+            "errors",
+            "duration_s",
+            "offered_rate_rps",
+            "throughput_requests_per_s",
+            "throughput_output_tok_s",
+            "goodput_rps",
+            "mean_concurrency",
+            "preemptions",
+            "busy_fraction",
+            "kv_utilisation",
+            "mean_queue_length",
+            "mean_batch_size",
+        )
+    }
+    console.print(computed_table(flat, title))
+    table = Table(title="Latency")
+    for name in ("metric", "p50", "p90", "p99", "mean"):
+        table.add_column(name, justify="left" if name == "metric" else "right")
+    for metric in ("ttft_s", "tpot_s", "itl_s", "e2e_s"):
+        row = doc[metric]
+        table.add_row(metric, *(fmt(metric, row.get(p)) for p in ("p50", "p90", "p99", "mean")))
+    console.print(table)
+    if doc["slo"]:
+        slos = Table(title="Service-level objectives")
+        for name in ("target", "threshold", "achieved", "met"):
+            slos.add_column(name)
+        for name, entry in doc["slo"].items():
+            slos.add_row(
+                name,
+                fmt("threshold_s", entry["threshold_s"]),
+                fmt("achieved_s", entry["achieved_s"]),
+                "yes" if entry["met"] else "[red]no[/red]",
+            )
+        console.print(slos)

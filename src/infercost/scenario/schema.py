@@ -64,6 +64,7 @@ class ServingIn(Strict):
     concurrency: int | None = Field(None, ge=1)
     target_interactivity_tokens_per_s: float | None = Field(None, gt=0)
     max_concurrency: int = Field(256, ge=1)
+    slo: str | None = None  # latency targets `infercost simulate` checks: "ttft_p99=2s,..."
 
 
 class WorkloadIn(Strict):

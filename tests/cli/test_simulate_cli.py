@@ -1,0 +1,72 @@
+"""`infercost simulate`: flags, scenarios, SLOs, records and errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from test_cli import assert_user_error, invoke
+
+BASE = ("simulate", "-m", "llama-3.1-8b", "-g", "h100", "--rate", "5", "--requests", "500")
+
+
+def test_json_has_the_documented_keys() -> None:
+    result = invoke(*BASE, "--json", "--slo", "ttft_p99=2s,tpot_p99=100ms")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    for key in ("requests", "duration_s", "throughput_output_tok_s", "goodput_rps",
+                "mean_concurrency"):  # fmt: skip
+        assert key in doc
+    for metric in ("ttft_s", "tpot_s", "e2e_s"):
+        assert {"p50", "p90", "p99", "mean"} <= set(doc[metric])
+    assert doc["requests"] == 500
+    assert set(doc["slo"]) == {"ttft_p99", "tpot_p99"}
+    assert doc["goodput_rps"] <= doc["throughput_requests_per_s"]
+
+
+def test_table_output_and_records(tmp_path: Path) -> None:
+    out = tmp_path / "records.csv"
+    result = invoke(
+        *BASE, "--records", str(out), "--replicas", "2", "--router", "least-outstanding"
+    )
+    assert result.exit_code == 0, result.output
+    assert "ttft_s" in result.output
+    with out.open() as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 500
+    assert {"arrival_s", "first_token_s", "finish_s", "input_tokens", "output_tokens"} <= set(
+        rows[0]
+    )
+    assert {row["replica"] for row in rows} == {"0", "1"}
+
+
+def test_trace_replay(tmp_path: Path) -> None:
+    trace = tmp_path / "trace.csv"
+    trace.write_text("timestamp,input_tokens,output_tokens\n" + "".join(
+        f"{i * 0.1},{100 + i},{20}\n" for i in range(50)
+    ))  # fmt: skip
+    result = invoke("simulate", "-m", "llama-3.1-8b", "-g", "h100", "--trace", str(trace), "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["requests"] == 50
+    assert doc["throughput_output_tok_s"] > 0
+
+
+def test_scenario_is_simulated_through_a_subset_at_peak_load() -> None:
+    result = invoke("simulate", "chatgpt-2023", "--requests", "3000", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["fleet"]["replicas_simulated"] == 8
+    assert doc["fleet"]["replicas_in_fleet"] > 3000
+    assert doc["fleet"]["max_seqs"] == 132
+
+
+def test_bad_input_is_one_line() -> None:
+    assert_user_error(invoke("simulate", "--rate", "5"), "--model")
+    assert_user_error(invoke(*BASE, "--slo", "ttft=fast"), "slo")
+    assert_user_error(invoke(*BASE, "--router", "random"), "router")
+    assert_user_error(invoke(*BASE, "--records", "x.txt"), "records")
+    assert_user_error(
+        invoke("simulate", "-m", "llama-3.1-8b", "-g", "h100", "--requests", "10"), "rate"
+    )
