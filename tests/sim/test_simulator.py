@@ -109,3 +109,10 @@ def test_least_outstanding_beats_round_robin_on_the_tail() -> None:
     rr = run(8 * 30.0, 20_000, output="lognormal:200:1.2", replicas=8, router="round-robin")
     lor = run(8 * 30.0, 20_000, output="lognormal:200:1.2", replicas=8, router="least-outstanding")
     assert lor.summary()["e2e_s"]["p99"] <= rr.summary()["e2e_s"]["p99"]
+
+
+def test_multi_step_scheduling_delays_joins_but_not_decoding() -> None:
+    one = run(10.0, 3_000, seed=5).summary()
+    ten = run(10.0, 3_000, seed=5, scheduler_steps=10).summary()
+    assert ten["ttft_s"]["mean"] > 2 * one["ttft_s"]["mean"]
+    assert ten["tpot_s"]["p50"] == pytest.approx(one["tpot_s"]["p50"], rel=0.15)

@@ -38,6 +38,7 @@ class Fleet:
     router: str = "round-robin"
     max_seqs: int = 256  # vLLM's max_num_seqs
     cached_fraction: float = 0.0  # share of each prompt served by a prefix cache
+    scheduler_steps: int = 1  # vLLM --num-scheduler-steps: steps planned at once
 
     def check(self) -> None:
         if self.replicas < 1:
@@ -48,6 +49,8 @@ class Fleet:
             )
         if self.max_seqs < 1:
             raise InputError("max_seqs", f"must be ≥ 1, got {self.max_seqs}")
+        if self.scheduler_steps < 1:
+            raise InputError("scheduler_steps", f"must be ≥ 1, got {self.scheduler_steps}")
         if not 0 <= self.cached_fraction < 1:
             raise InputError("cached_fraction", f"must be in [0, 1), got {self.cached_fraction}")
 
@@ -100,7 +103,8 @@ def simulate(
         raise InputError("gpu", f"{dep.model.id} leaves no KV room on {dep.gpus}× {dep.gpu.id}")
     state = kernel.empty_state(n, fleet.replicas, fleet.max_seqs)
     params = (
-        kv_cap, fleet.max_seqs, budget, table.matmul_s, table.head_s, table.weights_s, table.comm_s,
+        kv_cap, fleet.max_seqs, budget, fleet.scheduler_steps, state["group_left"],
+        table.matmul_s, table.head_s, table.weights_s, table.comm_s,
         table.attention_s_per_unit, table.kv_s_per_token, table.comm_overlap,
         table.step_overhead_s, table.token_overhead_s,
     )  # fmt: skip

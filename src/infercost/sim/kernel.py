@@ -7,6 +7,9 @@ budget (chunked prefill); a prompt's last chunk emits its first token. When the 
 cannot take the next step's tokens, the latest admitted sequence is preempted by recompute:
 it frees its KV and goes back to the front of the queue, to re-prefill prompt + output so far.
 
+With vLLM's multi-step scheduling (`group_steps` > 1) the scheduler plans that many steps at
+once: waiting requests join only between groups.
+
 Speed comes from not looping over decode steps one by one. While a batch only decodes and
 nothing can join (queue empty or blocked), its step time grows linearly with context, so
 the k steps up to the next event — a completion, a full KV cache, or the next arrival —
@@ -82,14 +85,18 @@ def _remove(r, k, count, slot_req, slot_ctx, slot_pre, slot_rem):  # fmt: skip
 @njit(cache=True)
 def run_replica(r, until, clock, head, tail, nxt, arrival, prefill_len, remaining_out,
                 first_token, finish, preempted, queued, outstanding, count, slot_req,
-                slot_ctx, slot_pre, slot_rem, kv_used, kv_cap, max_seqs, budget, matmul,
-                head_s, weights, comm, att, kvc, overlap, step_oh, tok_oh, busy_s, batch_time,
-                queue_time, kv_time, itl_hist, steps):  # fmt: skip
+                slot_ctx, slot_pre, slot_rem, kv_used, kv_cap, max_seqs, budget, group_steps,
+                group_left, matmul, head_s, weights, comm, att, kvc, overlap, step_oh, tok_oh,
+                busy_s, batch_time, queue_time, kv_time, itl_hist, steps):  # fmt: skip
     """Advance replica `r` to the first step boundary at or after `until` (or until idle)."""
     table_max = matmul.shape[0] - 1
     while clock[r] < until:
-        _admit(r, clock, head, tail, nxt, arrival, prefill_len, kv_cap, kv_used, count,
-               slot_req, slot_ctx, slot_pre, slot_rem, max_seqs, remaining_out, queued)  # fmt: skip
+        if count[r] == 0:
+            group_left[r] = 0  # an idle engine plans afresh
+        if group_left[r] == 0:  # vLLM multi-step: new work joins only between step groups
+            _admit(r, clock, head, tail, nxt, arrival, prefill_len, kv_cap, kv_used, count,
+                   slot_req, slot_ctx, slot_pre, slot_rem, max_seqs, remaining_out,
+                   queued)  # fmt: skip
         n = count[r]
         if n == 0:
             if head[r] >= 0 and arrival[head[r]] > clock[r]:
@@ -147,6 +154,11 @@ def run_replica(r, until, clock, head, tail, nxt, arrival, prefill_len, remainin
             else:
                 k_until = int(math.ceil(gap / t0))  # noqa: RUF046
             kk = max(1, min(k_fin, k_kv, k_until))
+            if group_steps > 1:
+                left_in_group = group_left[r] if group_left[r] > 0 else group_steps
+                if head[r] >= 0:  # someone waits: stop at the end of this group
+                    kk = min(kk, left_in_group)
+                group_left[r] = (left_in_group - kk) % group_steps
             dt = kk * t0 + per_step_growth * kk * (kk - 1) / 2.0
             mean_kv = kv_used[r] + b * kk / 2.0
             clock[r] += dt
@@ -197,6 +209,9 @@ def run_replica(r, until, clock, head, tail, nxt, arrival, prefill_len, remainin
         if decoding > 0:
             itl_hist[_itl_bin(dt)] += decoding
         steps[r] += 1
+        if group_steps > 1:
+            started = group_left[r] if group_left[r] > 0 else group_steps
+            group_left[r] = (started - 1) % group_steps
         kv_used[r] += decoding
         left = budget - decoding
         k = 0
@@ -231,8 +246,9 @@ def run_replica(r, until, clock, head, tail, nxt, arrival, prefill_len, remainin
 def route(start, stop, router, n_replicas, arrival, prefill_len, output, clock, head, tail,
           nxt, remaining_out, first_token, finish, preempted, replica, queued, outstanding,
           count, slot_req, slot_ctx, slot_pre, slot_rem, kv_used, kv_cap, max_seqs, budget,
-          matmul, head_s, weights, comm, att, kvc, overlap, step_oh, tok_oh, busy_s, batch_time,
-          queue_time, kv_time, itl_hist, steps, rr_next):  # fmt: skip
+          group_steps, group_left, matmul, head_s, weights, comm, att, kvc, overlap, step_oh,
+          tok_oh, busy_s, batch_time, queue_time, kv_time, itl_hist, steps,
+          rr_next):  # fmt: skip
     """Send arrivals `start`…`stop` to replicas, advancing replicas as time passes."""
     for i in range(start, stop):
         t = arrival[i]
@@ -242,7 +258,8 @@ def route(start, stop, router, n_replicas, arrival, prefill_len, output, clock, 
                 run_replica(r, t, clock, head, tail, nxt, arrival, prefill_len, remaining_out,
                             first_token, finish, preempted, queued, outstanding, count,
                             slot_req, slot_ctx, slot_pre, slot_rem, kv_used, kv_cap, max_seqs,
-                            budget, matmul, head_s, weights, comm, att, kvc, overlap, step_oh,
+                            budget, group_steps,
+                            group_left, matmul, head_s, weights, comm, att, kvc, overlap, step_oh,
                             tok_oh, busy_s, batch_time, queue_time, kv_time, itl_hist,
                             steps)  # fmt: skip
                 if outstanding[r] < outstanding[best]:
@@ -254,8 +271,9 @@ def route(start, stop, router, n_replicas, arrival, prefill_len, output, clock, 
             run_replica(r, t, clock, head, tail, nxt, arrival, prefill_len, remaining_out,
                         first_token, finish, preempted, queued, outstanding, count, slot_req,
                         slot_ctx, slot_pre, slot_rem, kv_used, kv_cap, max_seqs, budget,
-                        matmul, head_s, weights, comm, att, kvc, overlap, step_oh, tok_oh, busy_s,
-                        batch_time, queue_time, kv_time, itl_hist, steps)  # fmt: skip
+                        group_steps, group_left, matmul, head_s, weights, comm, att, kvc,
+                        overlap, step_oh, tok_oh, busy_s, batch_time, queue_time, kv_time,
+                        itl_hist, steps)  # fmt: skip
         replica[i] = r
         if prefill_len[i] + output[i] + 1 + kv_cap // 100 > kv_cap:  # can never fit its KV
             finish[i] = -1.0
@@ -274,7 +292,8 @@ def route(start, stop, router, n_replicas, arrival, prefill_len, output, clock, 
 @njit(cache=True)
 def drain(n_replicas, arrival, prefill_len, remaining_out, clock, head, tail, nxt,
           first_token, finish, preempted, queued, outstanding, count, slot_req, slot_ctx,
-          slot_pre, slot_rem, kv_used, kv_cap, max_seqs, budget, matmul, head_s, weights, comm, att,
+          slot_pre, slot_rem, kv_used, kv_cap, max_seqs, budget, group_steps,
+          group_left, matmul, head_s, weights, comm, att,
           kvc, overlap, step_oh, tok_oh, busy_s, batch_time, queue_time, kv_time, itl_hist,
           steps):  # fmt: skip
     """Run every replica until it has finished all its requests."""
@@ -283,7 +302,8 @@ def drain(n_replicas, arrival, prefill_len, remaining_out, clock, head, tail, nx
             run_replica(r, clock[r] + 3600.0, clock, head, tail, nxt, arrival, prefill_len,
                         remaining_out, first_token, finish, preempted, queued, outstanding,
                         count, slot_req, slot_ctx, slot_pre, slot_rem, kv_used, kv_cap,
-                        max_seqs, budget, matmul, head_s, weights, comm, att, kvc, overlap, step_oh,
+                        max_seqs, budget, group_steps,
+                        group_left, matmul, head_s, weights, comm, att, kvc, overlap, step_oh,
                         tok_oh, busy_s, batch_time, queue_time, kv_time, itl_hist,
                         steps)  # fmt: skip
 
@@ -315,6 +335,7 @@ def empty_state(n: int, n_replicas: int, max_seqs: int) -> dict[str, np.ndarray]
         "itl_hist": np.zeros(ITL_BINS),
         "steps": np.zeros(n_replicas, dtype=np.int64),
         "rr_next": np.zeros(1, dtype=np.int64),
+        "group_left": np.zeros(n_replicas, dtype=np.int64),
     }
 
 
