@@ -60,6 +60,17 @@ def test_scenario_is_simulated_through_a_subset_at_peak_load() -> None:
     assert doc["fleet"]["replicas_simulated"] == 8
     assert doc["fleet"]["replicas_in_fleet"] > 3000
     assert doc["fleet"]["max_seqs"] == 132
+    assert set(doc["slo"]) == {"ttft_p99", "tpot_p99"}  # the scenario's own targets
+    assert all("met" in entry for entry in doc["slo"].values())
+
+
+def test_unreadable_scenario_slo_is_named(tmp_path: Path) -> None:
+    from scenario_files import own_scenario, write
+
+    doc = own_scenario()
+    doc["inputs"]["serving"] = {"slo": "fast please"}
+    doc["provenance"]["serving.slo"] = {"basis": "stated", "source": "our design doc"}
+    assert_user_error(invoke("simulate", write(tmp_path, doc), "--requests", "10"), "slo")
 
 
 def test_bad_input_is_one_line() -> None:

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from infercost.errors import InputError
 from infercost.perf.deployment import Efficiency
 
 BASES = ("stated", "derived", "calibrated", "default", "override")
@@ -65,6 +66,17 @@ class ServingIn(Strict):
     target_interactivity_tokens_per_s: float | None = Field(None, gt=0)
     max_concurrency: int = Field(256, ge=1)
     slo: str | None = None  # latency targets `infercost simulate` checks: "ttft_p99=2s,..."
+
+    @field_validator("slo")
+    @classmethod
+    def _readable_slo(cls, value: str | None) -> str | None:
+        from infercost.sim.records import parse_slos
+
+        try:
+            parse_slos(value)
+        except InputError as exc:
+            raise ValueError(exc.message) from None
+        return value
 
 
 class WorkloadIn(Strict):
