@@ -81,3 +81,14 @@ def test_bad_input_is_one_line() -> None:
     assert_user_error(
         invoke("simulate", "-m", "llama-3.1-8b", "-g", "h100", "--requests", "10"), "rate"
     )
+
+
+def test_parquet_records_round_trip(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "records.parquet"
+    result = invoke(*BASE, "--records", str(out))
+    assert result.exit_code == 0, result.output
+    table = pq.read_table(out)
+    assert table.num_rows == 500
+    assert "first_token_s" in table.column_names

@@ -110,11 +110,9 @@ class Records:
             writer.writerows(zip(*columns.values(), strict=True))
 
     def write_parquet(self, path: Path) -> None:
-        try:
-            import pyarrow as pa  # type: ignore[import-not-found,unused-ignore]
-            import pyarrow.parquet as pq  # type: ignore[import-not-found,unused-ignore]
-        except ImportError:
-            raise InputError("records", "Parquet needs pyarrow; write .csv instead") from None
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
         pq.write_table(pa.table(self._columns()), path)
 
     def _columns(self) -> dict[str, Any]:
