@@ -101,32 +101,33 @@ def simulate(
     kv_cap = int(plan.kv_capacity_tokens) - fleet.max_seqs * BLOCK_TOKENS // 2
     if kv_cap < 1:
         raise InputError("gpu", f"{dep.model.id} leaves no KV room on {dep.gpus}× {dep.gpu.id}")
-    state = kernel.empty_state(n, fleet.replicas, fleet.max_seqs)
-    params = (
-        kv_cap, fleet.max_seqs, budget, fleet.scheduler_steps, state["group_left"],
-        table.matmul_s, table.head_s, table.weights_s, table.comm_s,
-        table.attention_s_per_unit, table.kv_s_per_token, table.comm_overlap,
-        table.step_overhead_s, table.token_overhead_s,
-    )  # fmt: skip
-    s = state
-    stats = (s["busy_s"], s["batch_time"], s["queue_time"], s["kv_time"], s["itl_hist"], s["steps"])
+    s = kernel.empty_state(n, fleet.replicas, fleet.max_seqs)
+    ints = np.array([kv_cap, fleet.max_seqs, budget, fleet.scheduler_steps], dtype=np.int64)
+    floats = np.array(
+        [
+            table.head_s,
+            table.attention_s_per_unit,
+            table.kv_s_per_token,
+            table.comm_overlap,
+            table.step_overhead_s,
+            table.token_overhead_s,
+        ]
+    )
+    shared = (s["ri"], s["rf"], s["dec"], s["pre"], s["batch_time"], s["itl"], s["nxt"], arrival)
+    tables = (table.matmul_s, table.weights_s, table.comm_s)
     step = max(n // max(chunks, 1), 1)
     for start in range(0, n, step):
         stop = min(start + step, n)
         kernel.route(
-            start, stop, ROUTERS[fleet.router], fleet.replicas, arrival, prefill, output,
-            s["clock"], s["head"], s["tail"], s["nxt"], s["remaining_out"], s["first_token"],
-            s["finish"], s["preempted"], s["replica"], s["queued"], s["outstanding"],
-            s["count"], s["slot_req"], s["slot_ctx"], s["slot_pre"], s["slot_rem"],
-            s["kv_used"], *params, *stats, s["rr_next"],
+            start, stop, ROUTERS[fleet.router], fleet.replicas, s["rr"], *shared, prefill,
+            output, s["remaining_out"], s["first_token"], s["finish"], s["preempted"],
+            s["replica"], ints, floats, *tables,
         )  # fmt: skip
         if progress:
             progress(stop, n)
     kernel.drain(
-        fleet.replicas, arrival, prefill, s["remaining_out"], s["clock"], s["head"], s["tail"],
-        s["nxt"], s["first_token"], s["finish"], s["preempted"], s["queued"], s["outstanding"],
-        s["count"], s["slot_req"], s["slot_ctx"], s["slot_pre"], s["slot_rem"], s["kv_used"],
-        *params, *stats,
+        fleet.replicas, *shared, prefill, s["remaining_out"], s["first_token"], s["finish"],
+        s["preempted"], ints, floats, *tables,
     )  # fmt: skip
     errors = np.where(s["finish"] == -1.0, "exceeds the KV cache", "").astype(str)
     records = Records(
@@ -139,28 +140,31 @@ def simulate(
         preemptions=s["preempted"],
         error=errors,
     )
-    return SimResult(records, _replica_stats(s, records, kv_cap), s["itl_hist"], kv_cap)
+    return SimResult(records, _replica_stats(s, records, kv_cap), s["itl"], kv_cap)
 
 
 def _replica_stats(s: dict[str, np.ndarray], records: Records, kv_cap: int) -> dict[str, Any]:
     """Time averages over each replica's span: first arrival to its last completion."""
-    last = np.full(len(s["clock"]), records.arrival_s.min())
+    rf, ri = s["rf"], s["ri"]
+    replicas = len(rf)
+    last = np.full(replicas, records.arrival_s.min())
     np.maximum.at(last, records.replica, records.finish_s)
     span = np.maximum(last - records.arrival_s.min(), 1e-12)
+    busy_s, queue_s, kv_s = rf[:, kernel.BUSY], rf[:, kernel.QUEUE_T], rf[:, kernel.KV_T]
     batch = s["batch_time"].sum(axis=0)
-    busy = s["busy_s"].sum()
+    busy = busy_s.sum()
     sizes = np.arange(len(batch))
     mean_batch = float((batch * sizes).sum() / busy) if busy > 0 else 0.0
-    in_system = (s["queue_time"] + (s["batch_time"] * sizes).sum(axis=1)) / span
+    in_system = (queue_s + (s["batch_time"] * sizes).sum(axis=1)) / span
     return {
-        "replicas": len(s["clock"]),
+        "replicas": replicas,
         "mean_in_system": float(in_system.sum()),  # time-averaged, from the engine's clock
-        "busy_fraction": float((s["busy_s"] / span).mean()),
-        "mean_queue_length": float((s["queue_time"] / span).mean()),
-        "kv_utilisation": float((s["kv_time"] / span).mean() / kv_cap),
+        "busy_fraction": float((busy_s / span).mean()),
+        "mean_queue_length": float((queue_s / span).mean()),
+        "kv_utilisation": float((kv_s / span).mean() / kv_cap),
         "mean_batch_size": mean_batch,
         "batch_size_p50_p90_p99": _weighted_percentiles(sizes, batch, (50, 90, 99)),
-        "engine_steps": int(s["steps"].sum()),
+        "engine_steps": int(ri[:, kernel.STEPS].sum()),
     }
 
 

@@ -6,19 +6,20 @@ are free; a step carries one token per decoding sequence plus prompt chunks up t
 budget (chunked prefill); a prompt's last chunk emits its first token. When the KV cache
 cannot take the next step's tokens, the latest admitted sequence is preempted by recompute:
 it frees its KV and goes back to the front of the queue, to re-prefill prompt + output so far.
+With vLLM's multi-step scheduling (`group_steps` > 1) waiting requests join only between
+groups of steps.
 
-With vLLM's multi-step scheduling (`group_steps` > 1) the scheduler plans that many steps at
-once: waiting requests join only between groups.
+Speed comes from two things. While a batch only decodes and nothing can join, its step time
+grows linearly with context, so the k steps up to the next event — a completion, a full KV
+cache, the end of a step group, or the next arrival — take a closed-form time and the loop
+jumps there at once. And decoding sequences are kept lazily: a replica counts its decode
+steps, and a sequence stores its context and finish *relative to that counter*, so a jump
+costs O(1) until someone finishes.
 
-Speed comes from not looping over decode steps one by one. While a batch only decodes and
-nothing can join (queue empty or blocked), its step time grows linearly with context, so
-the k steps up to the next event — a completion, a full KV cache, or the next arrival —
-take a closed-form time, and the loop jumps there at once.
-
-State lives in arrays owned by the caller, so the loop can run a slice of arrivals at a
-time (for a progress bar) and pick up where it stopped. A router sends each arrival to a
-replica: round-robin, or the one with the fewest outstanding requests after every replica
-has been advanced to the arrival time.
+State lives in arrays owned by the caller (see `empty_state`), so the loop can run a slice of
+arrivals at a time (for a progress bar) and pick up where it stopped. A router sends each
+arrival to a replica: round-robin, or the one with the fewest outstanding requests after
+every replica has been advanced to the arrival time.
 """
 
 from __future__ import annotations
@@ -33,6 +34,20 @@ LEAST_OUTSTANDING = 1
 ITL_BINS = 400
 ITL_LOW_S = 1e-5
 ITL_HIGH_S = 1e3
+BIG = 1 << 60
+
+# Per-replica integer state, ri[r, ...]
+N_DEC, N_PRE, SUM_CTX0, MIN_FIN, DSTEP, KV_USED = 0, 1, 2, 3, 4, 5
+QUEUED, OUTSTANDING, HEAD, TAIL, GROUP_LEFT, STEPS = 6, 7, 8, 9, 10, 11
+# Per-replica float state, rf[r, ...]
+CLOCK, BUSY, QUEUE_T, KV_T = 0, 1, 2, 3
+# Decoding slots dec[r, j, ...]: request, context − decode counter, decode counter at finish
+D_REQ, D_CTX0, D_FIN = 0, 1, 2
+# Prefilling slots pre[r, j, ...], in admission order
+P_REQ, P_CTX, P_LEFT, P_REM = 0, 1, 2, 3
+# Integer and float parameters
+KV_CAP, MAX_SEQS, BUDGET, GROUP_STEPS = 0, 1, 2, 3
+HEAD_S, ATT, KVC, OVERLAP, STEP_OH, TOK_OH = 0, 1, 2, 3, 4, 5
 
 
 @njit(cache=True)
@@ -42,300 +57,315 @@ def _itl_bin(dt: float) -> int:
 
 
 @njit(cache=True)
-def _exposed(comm: float, busy: float, overlap: float) -> float:
-    return comm - min(comm, overlap * busy)
-
-
-@njit(cache=True)
-def _admit(r, clock, head, tail, nxt, arrival, prefill_len, kv_cap, kv_used, count,
-           slot_req, slot_ctx, slot_pre, slot_rem, max_seqs, remaining_out, queued):  # fmt: skip
+def _admit(r, ri, rf, pre, nxt, arrival, prefill_len, remaining_out, pi):  # fmt: skip
     """Move queued requests into free slots while KV room for their prompt remains."""
-    while head[r] >= 0 and count[r] < max_seqs:
-        i = head[r]
-        if arrival[i] > clock[r]:
+    cap = pi[KV_CAP]
+    while ri[r, HEAD] >= 0 and ri[r, N_DEC] + ri[r, N_PRE] < pi[MAX_SEQS]:
+        i = ri[r, HEAD]
+        if arrival[i] > rf[r, CLOCK]:
             break
         need = prefill_len[i]
-        # Room for the prompt, for every running sequence's next token and a 1 % watermark
+        # Room for the prompt, every running sequence's next token and a 1 % watermark
         # (vLLM's), so that an admission never forces a preemption at the very next step.
-        if kv_used[r] + need + count[r] + 1 + kv_cap // 100 > kv_cap:
+        if ri[r, KV_USED] + need + ri[r, N_DEC] + ri[r, N_PRE] + 1 + cap // 100 > cap:
             break
-        head[r] = nxt[i]
-        if head[r] < 0:
-            tail[r] = -1
-        queued[r] -= 1
-        k = count[r]
-        slot_req[r, k] = i
-        slot_ctx[r, k] = 0
-        slot_pre[r, k] = need
-        slot_rem[r, k] = remaining_out[i]
-        count[r] += 1
-        kv_used[r] += need
+        ri[r, HEAD] = nxt[i]
+        if ri[r, HEAD] < 0:
+            ri[r, TAIL] = -1
+        ri[r, QUEUED] -= 1
+        j = ri[r, N_PRE]
+        pre[r, j, P_REQ] = i
+        pre[r, j, P_CTX] = 0
+        pre[r, j, P_LEFT] = need
+        pre[r, j, P_REM] = remaining_out[i]
+        ri[r, N_PRE] += 1
+        ri[r, KV_USED] += need
 
 
 @njit(cache=True)
-def _remove(r, k, count, slot_req, slot_ctx, slot_pre, slot_rem):  # fmt: skip
-    last = count[r] - 1
-    slot_req[r, k] = slot_req[r, last]
-    slot_ctx[r, k] = slot_ctx[r, last]
-    slot_pre[r, k] = slot_pre[r, last]
-    slot_rem[r, k] = slot_rem[r, last]
-    count[r] = last
+def _requeue_front(r, i, ri, nxt):  # fmt: skip
+    nxt[i] = ri[r, HEAD]
+    ri[r, HEAD] = i
+    if ri[r, TAIL] < 0:
+        ri[r, TAIL] = i
+    ri[r, QUEUED] += 1
 
 
 @njit(cache=True)
-def run_replica(r, until, clock, head, tail, nxt, arrival, prefill_len, remaining_out,
-                first_token, finish, preempted, queued, outstanding, count, slot_req,
-                slot_ctx, slot_pre, slot_rem, kv_used, kv_cap, max_seqs, budget, group_steps,
-                group_left, matmul, head_s, weights, comm, att, kvc, overlap, step_oh, tok_oh,
-                busy_s, batch_time, queue_time, kv_time, itl_hist, steps):  # fmt: skip
+def _remove_pre(r, j, ri, pre):  # fmt: skip
+    """Drop prefilling slot j, keeping the others in admission order."""
+    n = ri[r, N_PRE]
+    for k in range(j, n - 1):
+        for f in range(4):
+            pre[r, k, f] = pre[r, k + 1, f]
+    ri[r, N_PRE] = n - 1
+
+
+@njit(cache=True)
+def _add_dec(r, i, ctx, rem, ri, dec):  # fmt: skip
+    j = ri[r, N_DEC]
+    dec[r, j, D_REQ] = i
+    dec[r, j, D_CTX0] = ctx - ri[r, DSTEP]
+    dec[r, j, D_FIN] = ri[r, DSTEP] + rem
+    ri[r, N_DEC] = j + 1
+    ri[r, SUM_CTX0] += ctx - ri[r, DSTEP]
+    ri[r, MIN_FIN] = min(ri[r, MIN_FIN], ri[r, DSTEP] + rem)
+
+
+@njit(cache=True)
+def _remove_dec(r, j, ri, dec):  # fmt: skip
+    """Drop decoding slot j (swap with the last); MIN_FIN is refreshed by the caller."""
+    last = ri[r, N_DEC] - 1
+    ri[r, SUM_CTX0] -= dec[r, j, D_CTX0]
+    for f in range(3):
+        dec[r, j, f] = dec[r, last, f]
+    ri[r, N_DEC] = last
+
+
+@njit(cache=True)
+def _finish_decodes(r, ri, rf, dec, finish):  # fmt: skip
+    """Complete every decoding sequence whose finish is now; refresh the next finish."""
+    step = ri[r, DSTEP]
+    low = BIG
+    j = 0
+    while j < ri[r, N_DEC]:
+        if dec[r, j, D_FIN] <= step:
+            finish[dec[r, j, D_REQ]] = rf[r, CLOCK]
+            ri[r, KV_USED] -= dec[r, j, D_CTX0] + step
+            ri[r, OUTSTANDING] -= 1
+            _remove_dec(r, j, ri, dec)
+        else:
+            low = min(low, dec[r, j, D_FIN])
+            j += 1
+    ri[r, MIN_FIN] = low
+
+
+@njit(cache=True)
+def _preempt(r, ri, dec, pre, nxt, prefill_len, remaining_out, preempted):  # fmt: skip
+    """Send the latest admitted sequence back to the queue to be recomputed."""
+    if ri[r, N_PRE] > 0:
+        j = ri[r, N_PRE] - 1
+        i = pre[r, j, P_REQ]
+        held = pre[r, j, P_CTX] + pre[r, j, P_LEFT]
+        remaining_out[i] = pre[r, j, P_REM]
+        _remove_pre(r, j, ri, pre)
+    else:
+        j = ri[r, N_DEC] - 1
+        i = dec[r, j, D_REQ]
+        held = dec[r, j, D_CTX0] + ri[r, DSTEP]
+        remaining_out[i] = dec[r, j, D_FIN] - ri[r, DSTEP]
+        _remove_dec(r, j, ri, dec)
+        low = BIG
+        for k in range(ri[r, N_DEC]):
+            low = min(low, dec[r, k, D_FIN])
+        ri[r, MIN_FIN] = low
+    ri[r, KV_USED] -= held
+    prefill_len[i] = held
+    preempted[i] += 1
+    _requeue_front(r, i, ri, nxt)
+
+
+@njit(cache=True)
+def _account(r, dt, n, ri, rf, batch_time):  # fmt: skip
+    rf[r, CLOCK] += dt
+    rf[r, BUSY] += dt
+    rf[r, QUEUE_T] += ri[r, QUEUED] * dt
+    rf[r, KV_T] += ri[r, KV_USED] * dt
+    batch_time[r, min(n, batch_time.shape[1] - 1)] += dt
+
+
+@njit(cache=True)
+def run_replica(r, until, ri, rf, dec, pre, batch_time, itl, nxt, arrival, prefill_len,
+                remaining_out, first_token, finish, preempted, pi, pf, matmul, weights,
+                comm):  # fmt: skip
     """Advance replica `r` to the first step boundary at or after `until` (or until idle)."""
     table_max = matmul.shape[0] - 1
-    while clock[r] < until:
-        if count[r] == 0:
-            group_left[r] = 0  # an idle engine plans afresh
-        if group_left[r] == 0:  # vLLM multi-step: new work joins only between step groups
-            _admit(r, clock, head, tail, nxt, arrival, prefill_len, kv_cap, kv_used, count,
-                   slot_req, slot_ctx, slot_pre, slot_rem, max_seqs, remaining_out,
-                   queued)  # fmt: skip
-        n = count[r]
+    cap, budget, group = pi[KV_CAP], pi[BUDGET], pi[GROUP_STEPS]
+    head_s, att, kvc, overlap = pf[HEAD_S], pf[ATT], pf[KVC], pf[OVERLAP]
+    step_oh, tok_oh = pf[STEP_OH], pf[TOK_OH]
+    slope = max(att, kvc)
+    while rf[r, CLOCK] < until:
+        if ri[r, N_DEC] + ri[r, N_PRE] == 0:
+            ri[r, GROUP_LEFT] = 0  # an idle engine plans afresh
+        if ri[r, GROUP_LEFT] == 0:
+            _admit(r, ri, rf, pre, nxt, arrival, prefill_len, remaining_out, pi)
+        b = ri[r, N_DEC]
+        n = b + ri[r, N_PRE]
         if n == 0:
-            if head[r] >= 0 and arrival[head[r]] > clock[r]:
-                clock[r] = min(arrival[head[r]], until)
+            h = ri[r, HEAD]
+            if h >= 0 and arrival[h] > rf[r, CLOCK]:
+                rf[r, CLOCK] = min(arrival[h], until)
                 continue
-            clock[r] = until  # idle
+            rf[r, CLOCK] = until  # idle
             return
-        decoding = 0
-        ctx_dec = 0.0
-        for k in range(n):
-            if slot_pre[r, k] == 0:
-                decoding += 1
-                ctx_dec += slot_ctx[r, k]
-        # Preempt by recompute when the decodes' next tokens do not fit.
-        if kv_used[r] + decoding > kv_cap and n > 1:
-            victim = n - 1  # the latest admitted
-            i = slot_req[r, victim]
-            kv_used[r] -= slot_ctx[r, victim] + slot_pre[r, victim]
-            prefill_len[i] = slot_ctx[r, victim] + slot_pre[r, victim]
-            remaining_out[i] = slot_rem[r, victim]
-            preempted[i] += 1
-            _remove(r, victim, count, slot_req, slot_ctx, slot_pre, slot_rem)
-            nxt[i] = head[r]
-            head[r] = i
-            if tail[r] < 0:
-                tail[r] = i
-            queued[r] += 1
+        if ri[r, KV_USED] + b > cap and n > 1:  # the decodes' next tokens do not fit
+            _preempt(r, ri, dec, pre, nxt, prefill_len, remaining_out, preempted)
             continue
+        step = ri[r, DSTEP]
+        ctx_dec = float(ri[r, SUM_CTX0] + b * step)
         prefill_tokens = 0
-        left = budget - decoding
-        for k in range(n):
-            if slot_pre[r, k] > 0 and left > 0:
-                prefill_tokens += min(slot_pre[r, k], left)
-                left -= min(slot_pre[r, k], left)
+        left = budget - b
+        for j in range(ri[r, N_PRE]):
+            if left <= 0:
+                break
+            p = min(pre[r, j, P_LEFT], left)
+            prefill_tokens += p
+            left -= p
         if prefill_tokens == 0:
-            # Decode only: jump k steps to the next completion, full KV, or `until`.
-            b = decoding
+            # Decode only: jump kk steps to the next completion, full KV, group end or `until`.
             nb = min(b, table_max)
-            base = max(matmul[nb] + head_s * b, weights[nb])
-            slope = max(att, kvc)
-            t0 = base + slope * (ctx_dec + b)
-            t0 += _exposed(comm[nb], t0, overlap) + step_oh + tok_oh * b
-            per_step_growth = slope * b
-            k_fin = 1 << 60
-            for k in range(n):
-                if slot_pre[r, k] == 0:
-                    k_fin = min(k_fin, slot_rem[r, k])
-            k_kv = int((kv_cap - kv_used[r]) // b) if b > 0 else k_fin
-            gap = until - clock[r]
-            if per_step_growth > 0:
-                a2 = per_step_growth / 2.0
-                b1 = t0 - per_step_growth / 2.0
-                root = (-b1 + math.sqrt(b1 * b1 + 4 * a2 * gap)) / (2 * a2)
+            busy0 = max(matmul[nb] + head_s * b, weights[nb]) + slope * (ctx_dec + b)
+            t0 = busy0 + comm[nb] - min(comm[nb], overlap * busy0) + step_oh + tok_oh * b
+            growth = slope * b
+            k_fin = ri[r, MIN_FIN] - step
+            k_kv = (cap - ri[r, KV_USED]) // b
+            gap = until - rf[r, CLOCK]
+            if growth > 0:
+                b1 = t0 - growth / 2.0
+                root = (-b1 + math.sqrt(b1 * b1 + 2.0 * growth * gap)) / growth
                 k_until = int(math.ceil(root))  # noqa: RUF046 (numba's ceil is a float)
             else:
                 k_until = int(math.ceil(gap / t0))  # noqa: RUF046
             kk = max(1, min(k_fin, k_kv, k_until))
-            if group_steps > 1:
-                left_in_group = group_left[r] if group_left[r] > 0 else group_steps
-                if head[r] >= 0:  # someone waits: stop at the end of this group
-                    kk = min(kk, left_in_group)
-                group_left[r] = (left_in_group - kk) % group_steps
-            dt = kk * t0 + per_step_growth * kk * (kk - 1) / 2.0
-            mean_kv = kv_used[r] + b * kk / 2.0
-            clock[r] += dt
-            kv_used[r] += b * kk
-            busy_s[r] += dt
-            batch_time[r, min(b, batch_time.shape[1] - 1)] += dt
-            queue_time[r] += queued[r] * dt
-            kv_time[r] += mean_kv * dt
-            itl_hist[_itl_bin(dt / kk)] += b * kk
-            steps[r] += kk
-            k = 0
-            while k < count[r]:
-                if slot_pre[r, k] > 0:  # still waiting for budget to prefill
-                    k += 1
-                    continue
-                slot_ctx[r, k] += kk
-                slot_rem[r, k] -= kk
-                if slot_rem[r, k] <= 0:
-                    i = slot_req[r, k]
-                    finish[i] = clock[r]
-                    kv_used[r] -= slot_ctx[r, k]
-                    outstanding[r] -= 1
-                    _remove(r, k, count, slot_req, slot_ctx, slot_pre, slot_rem)
-                else:
-                    k += 1
+            if group > 1:
+                in_group = ri[r, GROUP_LEFT] if ri[r, GROUP_LEFT] > 0 else group
+                if ri[r, HEAD] >= 0:  # someone waits: stop at the end of this group
+                    kk = min(kk, in_group)
+                ri[r, GROUP_LEFT] = (in_group - kk) % group
+            dt = kk * t0 + growth * kk * (kk - 1) / 2.0
+            ri[r, KV_USED] += b * kk // 2  # time-average KV over the jump
+            _account(r, dt, n, ri, rf, batch_time)
+            ri[r, KV_USED] += b * kk - b * kk // 2
+            itl[_itl_bin(dt / kk)] += b * kk
+            ri[r, STEPS] += kk
+            ri[r, DSTEP] = step + kk
+            if ri[r, DSTEP] >= ri[r, MIN_FIN]:
+                _finish_decodes(r, ri, rf, dec, finish)
             continue
         # A mixed step: every decode advances one token, prompt chunks fill the budget.
-        tokens = min(decoding + prefill_tokens, table_max)
+        tokens = min(b + prefill_tokens, table_max)
         attention = ctx_dec
-        reads = ctx_dec + decoding
-        seqs = decoding
-        left = budget - decoding
-        for k in range(n):
-            if slot_pre[r, k] > 0 and left > 0:
-                p = min(slot_pre[r, k], left)
-                left -= p
-                attention += p * (slot_ctx[r, k] + (p + 1) / 2.0)
-                reads += slot_ctx[r, k] + p
-                seqs += 1
+        reads = ctx_dec + b
+        seqs = b
+        left = budget - b
+        for j in range(ri[r, N_PRE]):
+            if left <= 0:
+                break
+            p = min(pre[r, j, P_LEFT], left)
+            left -= p
+            attention += p * (pre[r, j, P_CTX] + (p + 1) / 2.0)
+            reads += pre[r, j, P_CTX] + p
+            seqs += 1
         busy = max(matmul[tokens] + head_s * seqs, weights[tokens])
         busy += max(att * attention, kvc * reads)
-        dt = busy + _exposed(comm[tokens], busy, overlap) + step_oh + tok_oh * seqs
-        clock[r] += dt
-        busy_s[r] += dt
-        batch_time[r, min(n, batch_time.shape[1] - 1)] += dt
-        queue_time[r] += queued[r] * dt
-        kv_time[r] += kv_used[r] * dt
-        if decoding > 0:
-            itl_hist[_itl_bin(dt)] += decoding
-        steps[r] += 1
-        if group_steps > 1:
-            started = group_left[r] if group_left[r] > 0 else group_steps
-            group_left[r] = (started - 1) % group_steps
-        kv_used[r] += decoding
-        left = budget - decoding
-        k = 0
-        while k < count[r]:
-            done = False
-            if slot_pre[r, k] == 0:
-                slot_ctx[r, k] += 1
-                slot_rem[r, k] -= 1
-                done = slot_rem[r, k] <= 0
-            elif left > 0:
-                p = min(slot_pre[r, k], left)
-                left -= p
-                slot_pre[r, k] -= p
-                slot_ctx[r, k] += p
-                if slot_pre[r, k] == 0:  # the prompt is in: its next token comes out now
-                    i = slot_req[r, k]
-                    if first_token[i] < 0:
-                        first_token[i] = clock[r]
-                    slot_rem[r, k] -= 1
-                    done = slot_rem[r, k] <= 0
-            if done:
-                i = slot_req[r, k]
-                finish[i] = clock[r]
-                kv_used[r] -= slot_ctx[r, k]
-                outstanding[r] -= 1
-                _remove(r, k, count, slot_req, slot_ctx, slot_pre, slot_rem)
+        dt = busy + comm[tokens] - min(comm[tokens], overlap * busy) + step_oh + tok_oh * seqs
+        _account(r, dt, n, ri, rf, batch_time)
+        if b > 0:
+            itl[_itl_bin(dt)] += b
+        ri[r, STEPS] += 1
+        if group > 1:
+            started = ri[r, GROUP_LEFT] if ri[r, GROUP_LEFT] > 0 else group
+            ri[r, GROUP_LEFT] = (started - 1) % group
+        if b > 0:
+            ri[r, KV_USED] += b
+            ri[r, DSTEP] = step + 1
+            if ri[r, DSTEP] >= ri[r, MIN_FIN]:
+                _finish_decodes(r, ri, rf, dec, finish)
+        left = budget - b
+        j = 0
+        while j < ri[r, N_PRE] and left > 0:
+            p = min(pre[r, j, P_LEFT], left)
+            left -= p
+            pre[r, j, P_LEFT] -= p
+            pre[r, j, P_CTX] += p
+            if pre[r, j, P_LEFT] > 0:
+                j += 1
+                continue
+            # The prompt is in: its next token comes out now.
+            i = pre[r, j, P_REQ]
+            if first_token[i] < 0:
+                first_token[i] = rf[r, CLOCK]
+            rem = pre[r, j, P_REM] - 1
+            ctx = pre[r, j, P_CTX]
+            _remove_pre(r, j, ri, pre)
+            if rem <= 0:
+                finish[i] = rf[r, CLOCK]
+                ri[r, KV_USED] -= ctx
+                ri[r, OUTSTANDING] -= 1
             else:
-                k += 1
+                _add_dec(r, i, ctx, rem, ri, dec)
 
 
 @njit(cache=True)
-def route(start, stop, router, n_replicas, arrival, prefill_len, output, clock, head, tail,
-          nxt, remaining_out, first_token, finish, preempted, replica, queued, outstanding,
-          count, slot_req, slot_ctx, slot_pre, slot_rem, kv_used, kv_cap, max_seqs, budget,
-          group_steps, group_left, matmul, head_s, weights, comm, att, kvc, overlap, step_oh,
-          tok_oh, busy_s, batch_time, queue_time, kv_time, itl_hist, steps,
-          rr_next):  # fmt: skip
+def route(start, stop, router, n_replicas, rr, ri, rf, dec, pre, batch_time, itl, nxt,
+          arrival, prefill_len, output, remaining_out, first_token, finish, preempted,
+          replica, pi, pf, matmul, weights, comm):  # fmt: skip
     """Send arrivals `start`…`stop` to replicas, advancing replicas as time passes."""
+    cap = pi[KV_CAP]
     for i in range(start, stop):
         t = arrival[i]
         if router == LEAST_OUTSTANDING:
             best = 0
             for r in range(n_replicas):
-                run_replica(r, t, clock, head, tail, nxt, arrival, prefill_len, remaining_out,
-                            first_token, finish, preempted, queued, outstanding, count,
-                            slot_req, slot_ctx, slot_pre, slot_rem, kv_used, kv_cap, max_seqs,
-                            budget, group_steps,
-                            group_left, matmul, head_s, weights, comm, att, kvc, overlap, step_oh,
-                            tok_oh, busy_s, batch_time, queue_time, kv_time, itl_hist,
-                            steps)  # fmt: skip
-                if outstanding[r] < outstanding[best]:
+                run_replica(r, t, ri, rf, dec, pre, batch_time, itl, nxt, arrival, prefill_len,
+                            remaining_out, first_token, finish, preempted, pi, pf, matmul,
+                            weights, comm)  # fmt: skip
+                if ri[r, OUTSTANDING] < ri[best, OUTSTANDING]:
                     best = r
             r = best
         else:
-            r = rr_next[0]
-            rr_next[0] = (r + 1) % n_replicas
-            run_replica(r, t, clock, head, tail, nxt, arrival, prefill_len, remaining_out,
-                        first_token, finish, preempted, queued, outstanding, count, slot_req,
-                        slot_ctx, slot_pre, slot_rem, kv_used, kv_cap, max_seqs, budget,
-                        group_steps, group_left, matmul, head_s, weights, comm, att, kvc,
-                        overlap, step_oh, tok_oh, busy_s, batch_time, queue_time, kv_time,
-                        itl_hist, steps)  # fmt: skip
+            r = rr[0]
+            rr[0] = (r + 1) % n_replicas
+            run_replica(r, t, ri, rf, dec, pre, batch_time, itl, nxt, arrival, prefill_len,
+                        remaining_out, first_token, finish, preempted, pi, pf, matmul,
+                        weights, comm)  # fmt: skip
         replica[i] = r
-        if prefill_len[i] + output[i] + 1 + kv_cap // 100 > kv_cap:  # can never fit its KV
+        if prefill_len[i] + output[i] + 1 + cap // 100 > cap:  # can never fit its KV
             finish[i] = -1.0
             continue
         remaining_out[i] = output[i]
         nxt[i] = -1
-        if tail[r] >= 0:
-            nxt[tail[r]] = i
+        if ri[r, TAIL] >= 0:
+            nxt[ri[r, TAIL]] = i
         else:
-            head[r] = i
-        tail[r] = i
-        queued[r] += 1
-        outstanding[r] += 1
+            ri[r, HEAD] = i
+        ri[r, TAIL] = i
+        ri[r, QUEUED] += 1
+        ri[r, OUTSTANDING] += 1
 
 
 @njit(cache=True)
-def drain(n_replicas, arrival, prefill_len, remaining_out, clock, head, tail, nxt,
-          first_token, finish, preempted, queued, outstanding, count, slot_req, slot_ctx,
-          slot_pre, slot_rem, kv_used, kv_cap, max_seqs, budget, group_steps,
-          group_left, matmul, head_s, weights, comm, att,
-          kvc, overlap, step_oh, tok_oh, busy_s, batch_time, queue_time, kv_time, itl_hist,
-          steps):  # fmt: skip
+def drain(n_replicas, ri, rf, dec, pre, batch_time, itl, nxt, arrival, prefill_len,
+          remaining_out, first_token, finish, preempted, pi, pf, matmul, weights,
+          comm):  # fmt: skip
     """Run every replica until it has finished all its requests."""
     for r in range(n_replicas):
-        while outstanding[r] > 0:
-            run_replica(r, clock[r] + 3600.0, clock, head, tail, nxt, arrival, prefill_len,
-                        remaining_out, first_token, finish, preempted, queued, outstanding,
-                        count, slot_req, slot_ctx, slot_pre, slot_rem, kv_used, kv_cap,
-                        max_seqs, budget, group_steps,
-                        group_left, matmul, head_s, weights, comm, att, kvc, overlap, step_oh,
-                        tok_oh, busy_s, batch_time, queue_time, kv_time, itl_hist,
-                        steps)  # fmt: skip
+        while ri[r, OUTSTANDING] > 0:
+            run_replica(r, rf[r, CLOCK] + 3600.0, ri, rf, dec, pre, batch_time, itl, nxt,
+                        arrival, prefill_len, remaining_out, first_token, finish, preempted,
+                        pi, pf, matmul, weights, comm)  # fmt: skip
 
 
 def empty_state(n: int, n_replicas: int, max_seqs: int) -> dict[str, np.ndarray]:
     """Zeroed state arrays for `n` requests on `n_replicas` replicas."""
+    ri = np.zeros((n_replicas, 12), dtype=np.int64)
+    ri[:, MIN_FIN] = BIG
+    ri[:, HEAD] = -1
+    ri[:, TAIL] = -1
     return {
-        "clock": np.zeros(n_replicas),
-        "head": np.full(n_replicas, -1, dtype=np.int64),
-        "tail": np.full(n_replicas, -1, dtype=np.int64),
+        "ri": ri,
+        "rf": np.zeros((n_replicas, 4)),
+        "dec": np.zeros((n_replicas, max_seqs, 3), dtype=np.int64),
+        "pre": np.zeros((n_replicas, max_seqs, 4), dtype=np.int64),
+        "batch_time": np.zeros((n_replicas, max_seqs + 1)),
+        "itl": np.zeros(ITL_BINS),
         "nxt": np.full(n, -1, dtype=np.int64),
         "remaining_out": np.zeros(n, dtype=np.int64),
         "first_token": np.full(n, -1.0),
         "finish": np.full(n, -2.0),
         "preempted": np.zeros(n, dtype=np.int64),
         "replica": np.full(n, -1, dtype=np.int64),
-        "queued": np.zeros(n_replicas, dtype=np.int64),
-        "outstanding": np.zeros(n_replicas, dtype=np.int64),
-        "count": np.zeros(n_replicas, dtype=np.int64),
-        "slot_req": np.zeros((n_replicas, max_seqs), dtype=np.int64),
-        "slot_ctx": np.zeros((n_replicas, max_seqs), dtype=np.int64),
-        "slot_pre": np.zeros((n_replicas, max_seqs), dtype=np.int64),
-        "slot_rem": np.zeros((n_replicas, max_seqs), dtype=np.int64),
-        "kv_used": np.zeros(n_replicas, dtype=np.int64),
-        "busy_s": np.zeros(n_replicas),
-        "batch_time": np.zeros((n_replicas, max_seqs + 1)),
-        "queue_time": np.zeros(n_replicas),
-        "kv_time": np.zeros(n_replicas),
-        "itl_hist": np.zeros(ITL_BINS),
-        "steps": np.zeros(n_replicas, dtype=np.int64),
-        "rr_next": np.zeros(1, dtype=np.int64),
-        "group_left": np.zeros(n_replicas, dtype=np.int64),
+        "rr": np.zeros(1, dtype=np.int64),
     }
 
 
