@@ -4,7 +4,8 @@
 
 For every measured latency row taken at a request rate (Poisson arrivals) the row's
 deployment is simulated with the built-in calibrated factors of its engine and hardware,
-the engine's scheduler (vLLM's multi-step groups where the source used them), the source's
+the engine's scheduler of the time (prefill steps run apart from decodes, as vLLM 0.6 and
+SGLang 0.3 did; vLLM's multi-step groups where the source used them), the source's
 number of requests, and ShareGPT-like lengths (lognormal, the data set's mean
 213 prompt / 218 output tokens, sigma 1.0, capped at 2,048 tokens in all as the benchmarks'
 filter does); the row's statistic (median or mean TTFT/TPOT) is read off the simulated
@@ -56,7 +57,11 @@ def main() -> None:
         n = int(case.max_requests) if np.isfinite(case.max_requests) else 2000
         prompt, output = sharegpt_like(n, seed=1)
         times = arrivals("poisson", case.request_rate or 1.0, n, 1)
-        fleet = Fleet(max_seqs=case.engine.max_sequences, scheduler_steps=case.scheduler_steps)
+        fleet = Fleet(
+            max_seqs=case.engine.max_sequences,
+            scheduler_steps=case.scheduler_steps,
+            mixed_prefill=False,  # vLLM 0.6 and SGLang 0.3 run prefill steps on their own
+        )
         result = simulate(dep, times, prompt, output, fleet)
         metric = case.metric
         values = result.records.ttft_s if metric.startswith("ttft") else result.records.tpot_s

@@ -116,3 +116,12 @@ def test_multi_step_scheduling_delays_joins_but_not_decoding() -> None:
     ten = run(10.0, 3_000, seed=5, scheduler_steps=10).summary()
     assert ten["ttft_s"]["mean"] > 2 * one["ttft_s"]["mean"]
     assert ten["tpot_s"]["p50"] == pytest.approx(one["tpot_s"]["p50"], rel=0.15)
+
+
+def test_prefill_apart_pauses_the_decodes() -> None:
+    mixed = run(20.0, 3_000, prompt="2000", seed=6)
+    apart = run(20.0, 3_000, prompt="2000", seed=6, mixed_prefill=False)
+    # Decodes wait while a long prompt runs alone: the slowest token gaps grow.
+    assert apart.summary()["tpot_s"]["p99"] > mixed.summary()["tpot_s"]["p99"]
+    r = apart.records
+    assert apart.itl_counts.sum() + len(r) + int(r.preemptions.sum()) == r.output_tokens.sum()

@@ -39,6 +39,7 @@ class Fleet:
     max_seqs: int = 256  # vLLM's max_num_seqs
     cached_fraction: float = 0.0  # share of each prompt served by a prefix cache
     scheduler_steps: int = 1  # vLLM --num-scheduler-steps: steps planned at once
+    mixed_prefill: bool = True  # prompt chunks ride with decodes (vLLM V1); False: apart
 
     def check(self) -> None:
         if self.replicas < 1:
@@ -102,7 +103,10 @@ def simulate(
     if kv_cap < 1:
         raise InputError("gpu", f"{dep.model.id} leaves no KV room on {dep.gpus}× {dep.gpu.id}")
     s = kernel.empty_state(n, fleet.replicas, fleet.max_seqs)
-    ints = np.array([kv_cap, fleet.max_seqs, budget, fleet.scheduler_steps], dtype=np.int64)
+    ints = np.array(
+        [kv_cap, fleet.max_seqs, budget, fleet.scheduler_steps, int(fleet.mixed_prefill)],
+        dtype=np.int64,
+    )
     floats = np.array(
         [
             table.head_s,

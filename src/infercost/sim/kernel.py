@@ -7,7 +7,8 @@ budget (chunked prefill); a prompt's last chunk emits its first token. When the 
 cannot take the next step's tokens, the latest admitted sequence is preempted by recompute:
 it frees its KV and goes back to the front of the queue, to re-prefill prompt + output so far.
 With vLLM's multi-step scheduling (`group_steps` > 1) waiting requests join only between
-groups of steps.
+groups of steps. Engines that do not mix (`mixed` = 0: vLLM before V1, SGLang 0.3) run a
+prefill step alone while the decodes wait.
 
 Speed comes from two things. While a batch only decodes and nothing can join, its step time
 grows linearly with context, so the k steps up to the next event — a completion, a full KV
@@ -46,7 +47,7 @@ D_REQ, D_CTX0, D_FIN = 0, 1, 2
 # Prefilling slots pre[r, j, ...], in admission order
 P_REQ, P_CTX, P_LEFT, P_REM = 0, 1, 2, 3
 # Integer and float parameters
-KV_CAP, MAX_SEQS, BUDGET, GROUP_STEPS = 0, 1, 2, 3
+KV_CAP, MAX_SEQS, BUDGET, GROUP_STEPS, MIXED = 0, 1, 2, 3, 4
 HEAD_S, ATT, KVC, OVERLAP, STEP_OH, TOK_OH = 0, 1, 2, 3, 4, 5
 
 
@@ -242,6 +243,19 @@ def run_replica(r, until, ri, rf, dec, pre, batch_time, itl, nxt, arrival, prefi
             if ri[r, DSTEP] >= ri[r, MIN_FIN]:
                 _finish_decodes(r, ri, rf, dec, finish)
             continue
+        if pi[MIXED] == 0:
+            # Prefill-first engines (vLLM before V1, SGLang 0.3): the running decodes wait
+            # while a prefill step runs alone.
+            b = 0
+            ctx_dec = 0.0
+            prefill_tokens = 0
+            left = budget
+            for j in range(ri[r, N_PRE]):
+                if left <= 0:
+                    break
+                p = min(pre[r, j, P_LEFT], left)
+                prefill_tokens += p
+                left -= p
         # A mixed step: every decode advances one token, prompt chunks fill the budget.
         tokens = min(b + prefill_tokens, table_max)
         attention = ctx_dec
