@@ -281,6 +281,12 @@ def simulate(
         Path | None, typer.Option(help="Replay a CSV/JSONL trace (time, prompt, output).")
     ] = None,
     cached_fraction: Annotated[float, typer.Option(help="Prefix-cache hit ratio.")] = 0.0,
+    scheduler_steps: Annotated[
+        int, typer.Option(help="vLLM multi-step: decode steps planned at once.")
+    ] = 1,
+    prefill_apart: Annotated[
+        bool, typer.Option(help="Run prefill steps alone (vLLM before V1, SGLang 0.3).")
+    ] = False,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     slo: Annotated[
         str | None, typer.Option(help="Targets, e.g. ttft_p99=2s,tpot_p99=100ms.")
@@ -329,7 +335,9 @@ def simulate(
             seed=seed,
             trace=trace,
         )
-        fleet = Fleet(replicas, router, max_seqs, cached_fraction)
+        fleet = Fleet(
+            replicas, router, max_seqs, cached_fraction, scheduler_steps, not prefill_apart
+        )
         slos = parse_slos(slo)
     result, summary = _simulate_with_progress(dep, reqs, fleet, slos, fleet_size, quiet=as_json)
     if records is not None:
