@@ -125,3 +125,8 @@ def test_prefill_apart_pauses_the_decodes() -> None:
     assert apart.summary()["tpot_s"]["p99"] > mixed.summary()["tpot_s"]["p99"]
     r = apart.records
     assert apart.itl_counts.sum() + len(r) + int(r.preemptions.sum()) == r.output_tokens.sum()
+
+
+def test_a_lone_request_waits_exactly_one_prefill_step() -> None:
+    one = simulate(DEP, np.array([0.0]), np.array([512]), np.array([1]), Fleet(max_seqs=1))
+    assert one.records.ttft_s[0] == pytest.approx(prefill_step(DEP, 1, 512).total_s, rel=1e-3)
