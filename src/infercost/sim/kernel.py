@@ -167,6 +167,19 @@ def _preempt(r, ri, dec, pre, nxt, prefill_len, remaining_out, preempted):  # fm
 
 
 @njit(cache=True)
+def _chunk_tokens(r, ri, pre, left):  # fmt: skip
+    """Prompt tokens the prefilling sequences get, in admission order, from `left` budget."""
+    total = 0
+    for j in range(ri[r, N_PRE]):
+        if left <= 0:
+            break
+        p = min(pre[r, j, P_LEFT], left)
+        total += p
+        left -= p
+    return total
+
+
+@njit(cache=True)
 def _account(r, dt, n, ri, rf, batch_time):  # fmt: skip
     rf[r, CLOCK] += dt
     rf[r, BUSY] += dt
@@ -204,14 +217,7 @@ def run_replica(r, until, ri, rf, dec, pre, batch_time, itl, nxt, arrival, prefi
             continue
         step = ri[r, DSTEP]
         ctx_dec = float(ri[r, SUM_CTX0] + b * step)
-        prefill_tokens = 0
-        left = budget - b
-        for j in range(ri[r, N_PRE]):
-            if left <= 0:
-                break
-            p = min(pre[r, j, P_LEFT], left)
-            prefill_tokens += p
-            left -= p
+        prefill_tokens = _chunk_tokens(r, ri, pre, budget - b)
         if prefill_tokens == 0:
             # Decode only: jump kk steps to the next completion, full KV, group end or `until`.
             nb = min(b, table_max)
@@ -248,14 +254,7 @@ def run_replica(r, until, ri, rf, dec, pre, batch_time, itl, nxt, arrival, prefi
             # while a prefill step runs alone.
             b = 0
             ctx_dec = 0.0
-            prefill_tokens = 0
-            left = budget
-            for j in range(ri[r, N_PRE]):
-                if left <= 0:
-                    break
-                p = min(pre[r, j, P_LEFT], left)
-                prefill_tokens += p
-                left -= p
+            prefill_tokens = _chunk_tokens(r, ri, pre, budget)
         # A mixed step: every decode advances one token, prompt chunks fill the budget.
         tokens = min(b + prefill_tokens, table_max)
         attention = ctx_dec
