@@ -30,10 +30,18 @@ def run(
     )
 
 
-def test_step_table_agrees_with_the_analytic_step() -> None:
-    table = step_table(DEP, 512)
-    for batch, context in ((1, 10), (32, 1500), (256, 600)):
-        expected = decode_step(DEP, batch, context).total_s
+@pytest.mark.parametrize(
+    "eff",
+    [
+        Efficiency(),
+        Efficiency(compute=0.45, memory=0.5, attention_memory=0.9, token_overhead_s=2e-5),
+    ],
+)
+def test_step_table_agrees_with_the_analytic_step(eff: Efficiency) -> None:
+    dep = replace(DEP, efficiency=eff)
+    table = step_table(dep, 512)
+    for batch, context in ((1, 10), (32, 1500), (256, 600), (512, 50)):
+        expected = decode_step(dep, batch, context).total_s
         assert table.decode_s(batch, batch * context) == pytest.approx(expected, rel=1e-3)
 
 

@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from infercost.perf.deployment import Deployment
+from infercost.perf.memory import kv_bytes_for_context, kv_share_per_gpu
 from infercost.perf.step import step_time
 
 
@@ -49,7 +50,8 @@ class StepTable:
         """One decode step of `batch` sequences holding `context_tokens` in all (for tests)."""
         n = min(batch, self.max_tokens)
         busy = max(self.matmul_s[n] + self.head_s * batch, self.weights_s[n])
-        busy += max(self.attention_s_per_unit, self.kv_s_per_token) * context_tokens
+        # attention over the contexts and their new tokens; KV read and written, as the loop does
+        busy += max(self.attention_s_per_unit, self.kv_s_per_token) * (context_tokens + batch)
         comm = self.comm_s[n]
         exposed = comm - min(comm, self.comm_overlap * busy)
         return float(busy + exposed + self.step_overhead_s + self.token_overhead_s * batch)
@@ -71,9 +73,8 @@ def step_table(dep: Deployment, max_tokens: int) -> StepTable:
     for n in range(1, max_tokens + 1):
         s = step_time(bare, n, 0.0, 1.0)
         matmul[n] = s.compute_s  # attention over a one-token context is negligible
-        weights[n] = (s.memory_s * bandwidth * eff.memory - _kv_bytes(bare, n)) / (
-            bandwidth * eff.memory
-        )
+        # memory_s = weights / (bandwidth · memory) + KV written / (bandwidth · attention_memory)
+        weights[n] = s.memory_s - _kv_bytes(bare, n) / (bandwidth * eff.attention_memory)
         comm[n] = s.communication_s
     one = step_time(bare, 1, 0.0, 1.0)
     # The head runs once per sequence: two one-token sequences against one two-token one.
@@ -98,8 +99,6 @@ def step_table(dep: Deployment, max_tokens: int) -> StepTable:
 
 def _kv_bytes(dep: Deployment, tokens: int) -> float:
     """KV bytes `tokens` one-token sequences write (no context to read)."""
-    from infercost.perf.memory import kv_bytes_for_context, kv_share_per_gpu
-
     share = kv_share_per_gpu(dep) * dep.parallelism.pp
     local = tokens / dep.parallelism.dp_attention
     return local * kv_bytes_for_context(dep.model, dep.kv, 1.0) * share

@@ -110,8 +110,9 @@ def _static(case: Case, dep: Deployment) -> Prediction:
 def _single(case: Case, dep: Deployment) -> Prediction:
     if case.target in ("prefill_tok_s", "ttft_ms"):
         step = prefill_step(dep, 1, case.input_tokens)
-        value = case.input_tokens / step.total_s if case.target == "prefill_tok_s" else 0.0
-        return Prediction(value or step.total_s * 1e3, 1.0, step.bound)
+        if case.target == "prefill_tok_s":
+            return Prediction(case.input_tokens / step.total_s, 1.0, step.bound)
+        return Prediction(step.total_s * 1e3, 1.0, step.bound)
     if case.target == "requests_s":
         return _static(case, dep)
     step = decode_step(dep, 1, _context(case))
