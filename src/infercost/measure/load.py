@@ -1,0 +1,141 @@
+"""Drive a server: a fixed number of requests in flight, or arrivals on a schedule.
+
+Two ways to load a server, one record per request sent:
+
+- concurrency: `n` workers each send their next request as soon as the previous one ends;
+- schedule: request k is sent at `arrival_s[k]` (Poisson, gamma or a trace), with at most
+  `max_in_flight` outstanding. When the client falls behind — the cap is reached, or the
+  event loop is late — the request goes out late, and the lateness is reported (mean, p99,
+  and the achieved against the target rate) instead of the run being silently stretched.
+
+Every finished request reaches `on_result` at once (the caller writes it to disk), so an
+interrupted run keeps everything that finished and reports what was in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import numpy as np
+
+from infercost.measure.client import Request, Result, send
+
+
+@dataclass
+class RunStats:
+    sent: int = 0
+    finished: int = 0
+    in_flight_at_end: int = 0
+    lateness_s: list[float] = field(default_factory=list)
+    wall_s: float = 0.0
+    interrupted: bool = False
+
+    def to_dict(self, target_rate: float | None = None) -> dict[str, Any]:
+        late = np.asarray(self.lateness_s) if self.lateness_s else np.zeros(1)
+        achieved = self.sent / self.wall_s if self.wall_s > 0 else 0.0
+        return {
+            "sent": self.sent,
+            "finished": self.finished,
+            "in_flight_at_end": self.in_flight_at_end,
+            "interrupted": self.interrupted,
+            "wall_s": self.wall_s,
+            "achieved_rate_rps": achieved,
+            "target_rate_rps": target_rate,
+            "lateness_mean_s": float(late.mean()),
+            "lateness_p99_s": float(np.percentile(late, 99)),
+        }
+
+
+def _connector(limit: int) -> aiohttp.TCPConnector:
+    return aiohttp.TCPConnector(limit=limit, force_close=False, enable_cleanup_closed=True)
+
+
+async def run_concurrency(
+    url: str,
+    model: str,
+    requests: Sequence[Request],
+    concurrency: int,
+    on_result: Callable[[Result], None],
+    timeout_s: float = 600.0,
+    deadline_s: float | None = None,
+) -> RunStats:
+    """`concurrency` workers send `requests` back to back (see the module docstring)."""
+    stats = RunStats()
+    origin = time.perf_counter()
+    queue = iter(enumerate(requests))
+    async with aiohttp.ClientSession(connector=_connector(concurrency)) as session:
+
+        async def worker() -> None:
+            for index, request in queue:
+                if deadline_s is not None and time.perf_counter() - origin >= deadline_s:
+                    return
+                stats.sent += 1
+                result = await send(session, url, model, request, index, origin, timeout_s)
+                stats.finished += 1
+                on_result(result)
+
+        await _guarded(stats, [asyncio.ensure_future(worker()) for _ in range(concurrency)])
+    stats.wall_s = time.perf_counter() - origin
+    return stats
+
+
+async def run_schedule(
+    url: str,
+    model: str,
+    requests: Sequence[Request],
+    arrival_s: Sequence[float],
+    on_result: Callable[[Result], None],
+    max_in_flight: int = 1024,
+    timeout_s: float = 600.0,
+) -> RunStats:
+    """Send request k at `arrival_s[k]`, at most `max_in_flight` at once."""
+    stats = RunStats()
+    gate = asyncio.Semaphore(max_in_flight)
+    tasks: list[asyncio.Future[None]] = []
+    origin = time.perf_counter()
+    async with aiohttp.ClientSession(connector=_connector(max_in_flight)) as session:
+
+        async def one(index: int, request: Request) -> None:
+            try:
+                result = await send(session, url, model, request, index, origin, timeout_s)
+                stats.finished += 1
+                on_result(result)
+            finally:
+                gate.release()
+
+        async def dispatch() -> None:
+            for index, (request, due) in enumerate(zip(requests, arrival_s, strict=True)):
+                wait = due - (time.perf_counter() - origin)
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                await gate.acquire()
+                stats.lateness_s.append(max(time.perf_counter() - origin - due, 0.0))
+                stats.sent += 1
+                tasks.append(asyncio.ensure_future(one(index, request)))
+            if tasks:
+                await asyncio.gather(*tasks)
+
+        await _guarded(stats, [asyncio.ensure_future(dispatch())], tasks)
+    stats.wall_s = time.perf_counter() - origin
+    return stats
+
+
+async def _guarded(
+    stats: RunStats,
+    runners: list[asyncio.Future[None]],
+    extra: list[asyncio.Future[None]] | None = None,
+) -> None:
+    """Wait for the runners; on interruption cancel everything and count what was in flight."""
+    try:
+        await asyncio.gather(*runners)
+    except asyncio.CancelledError:
+        stats.interrupted = True
+        for task in [*runners, *(extra or [])]:
+            task.cancel()
+        stats.in_flight_at_end = stats.sent - stats.finished
+        raise

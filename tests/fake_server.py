@@ -1,0 +1,67 @@
+"""An in-process OpenAI-compatible server that streams on cue, for measure tests.
+
+The prompt picks the behaviour: "ok" streams `max_tokens` tokens (first after `ttft_s`, then
+one every `itl_s`) with usage and [DONE]; "http500" answers 500; "stall" never answers;
+"broken" sends a malformed event; "drop" closes the connection mid-stream; "nousage" streams
+without a usage event. Loopback only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from aiohttp import web
+
+
+def app(ttft_s: float = 0.05, itl_s: float = 0.01) -> web.Application:
+    async def completions(request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        mode = str(body.get("prompt") or body.get("messages", [{}])[-1].get("content", ""))
+        tokens = int(body.get("max_tokens", 8))
+        if mode == "http500":
+            return web.Response(status=500, text="engine exploded")
+        if mode == "stall":
+            await asyncio.sleep(3600)
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await resp.prepare(request)
+        await asyncio.sleep(ttft_s)
+        for i in range(tokens):
+            if i:
+                await asyncio.sleep(itl_s)
+            if mode == "broken" and i == 2:
+                await resp.write(b"data: {not json\n\n")
+                continue
+            if mode == "drop" and i == 2:
+                assert request.transport is not None
+                request.transport.close()
+                return resp
+            event = {"choices": [{"text": f"t{i} "}]}
+            await resp.write(f"data: {json.dumps(event)}\n\n".encode())
+        if mode != "nousage":
+            usage = {"prompt_tokens": 7, "completion_tokens": tokens}
+            await resp.write(f"data: {json.dumps({'choices': [], 'usage': usage})}\n\n".encode())
+        await resp.write(b"data: [DONE]\n\n")
+        return resp
+
+    application = web.Application()
+    application.router.add_post("/v1/completions", completions)
+    return application
+
+
+@asynccontextmanager
+async def serving(ttft_s: float = 0.05, itl_s: float = 0.01) -> AsyncIterator[str]:
+    """Run the fake server on 127.0.0.1 for the block; yields its base URL."""
+    runner = web.AppRunner(app(ttft_s, itl_s), shutdown_timeout=0.1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    server = site._server
+    assert server is not None
+    port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()

@@ -1,0 +1,86 @@
+"""The streaming client and the load runner against an in-process fake server."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+import numpy as np
+import pytest
+from fake_server import serving
+
+from infercost.measure.client import Request, Result
+from infercost.measure.load import run_concurrency, run_schedule
+
+
+def collect(coro_factory):  # type: ignore[no-untyped-def]
+    results: list[Result] = []
+
+    async def main():  # type: ignore[no-untyped-def]
+        async with serving(ttft_s=0.05, itl_s=0.01) as url:
+            return await coro_factory(url, results.append)
+
+    stats = asyncio.run(main())
+    return stats, results
+
+
+def test_timing_of_one_stream() -> None:
+    stats, results = collect(
+        lambda url, sink: run_concurrency(url, "m", [Request("ok", 20)], 1, sink)
+    )
+    (r,) = results
+    assert r.error == ""
+    assert r.output_tokens == 20  # from usage
+    assert r.first_token_s - r.send_s == pytest.approx(0.05, abs=0.03)
+    gaps = np.diff(r.chunks_s)
+    assert len(gaps) == 19
+    assert float(np.median(gaps)) == pytest.approx(0.01, abs=0.005)
+    assert stats.sent == stats.finished == 1
+
+
+def test_tokens_are_counted_when_the_server_gives_no_usage() -> None:
+    _, results = collect(
+        lambda url, sink: run_concurrency(url, "m", [Request("nousage", 9)], 1, sink)
+    )
+    assert results[0].output_tokens == 9
+    assert results[0].error == ""
+
+
+def test_every_request_appears_once_with_its_cause() -> None:
+    modes = ["ok", "http500", "broken", "drop", "ok", "stall"]
+    requests = [Request(m, 6) for m in modes]
+    _, results = collect(
+        lambda url, sink: run_concurrency(url, "m", requests, 3, sink, timeout_s=0.5)
+    )
+    by_index = {r.index: r for r in results}
+    assert sorted(by_index) == list(range(len(modes)))
+    assert by_index[0].error == ""
+    assert by_index[4].error == ""
+    assert by_index[1].error.startswith("http 500")
+    assert by_index[2].error.startswith("malformed SSE")
+    assert by_index[3].error  # a dropped stream never counts as a success
+    assert by_index[5].error.startswith("timeout")
+    assert math.isnan(by_index[5].first_token_s)
+
+
+def test_schedule_is_honoured_and_lateness_reported() -> None:
+    times = np.arange(40) * 0.025  # 40 req/s for one second
+    requests = [Request("ok", 4) for _ in times]
+    stats, results = collect(
+        lambda url, sink: run_schedule(url, "m", requests, times, sink, max_in_flight=64)
+    )
+    assert len(results) == 40
+    report = stats.to_dict(target_rate=40.0)
+    assert report["lateness_p99_s"] < 0.02
+    sends = sorted(r.send_s for r in results)
+    assert sends[-1] - sends[0] == pytest.approx(times[-1], abs=0.05)
+
+
+def test_a_full_in_flight_cap_shows_as_lateness() -> None:
+    times = np.zeros(6)  # six at once, two allowed in flight
+    requests = [Request("ok", 5) for _ in times]
+    stats, results = collect(
+        lambda url, sink: run_schedule(url, "m", requests, times, sink, max_in_flight=2)
+    )
+    assert len(results) == 6
+    assert max(stats.lateness_s) > 0.1  # the last pair waited for two full streams
