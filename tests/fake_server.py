@@ -65,3 +65,37 @@ async def serving(ttft_s: float = 0.05, itl_s: float = 0.01) -> AsyncIterator[st
         yield f"http://127.0.0.1:{port}"
     finally:
         await runner.cleanup()
+
+
+class ThreadedServer:
+    """The fake server on its own event loop in a thread, for synchronous callers (the CLI)."""
+
+    def __init__(self, ttft_s: float = 0.02, itl_s: float = 0.005) -> None:
+        import threading
+
+        self._ready = threading.Event()
+        self._stop: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.url = ""
+        self._thread = threading.Thread(target=self._run, args=(ttft_s, itl_s), daemon=True)
+
+    def _run(self, ttft_s: float, itl_s: float) -> None:
+        async def main() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._stop = asyncio.Event()
+            async with serving(ttft_s, itl_s) as url:
+                self.url = url
+                self._ready.set()
+                await self._stop.wait()
+
+        asyncio.run(main())
+
+    def __enter__(self) -> str:
+        self._thread.start()
+        self._ready.wait(10)
+        return self.url
+
+    def __exit__(self, *exc: object) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(10)

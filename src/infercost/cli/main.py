@@ -1,4 +1,4 @@
-"""The `infercost` command: reproduce, estimate, simulate, validate, catalog, scenarios.
+"""The `infercost` command: reproduce, estimate, simulate, measure, validate, catalog, scenarios.
 
 Heavy modules are imported inside each command so that `infercost --help` and every answer
 stay fast. Bad input of any kind ends in one line on stderr and exit status 2.
@@ -381,6 +381,112 @@ def _write_records(recs: Any, path: Path) -> None:
         recs.write_parquet(path)
     else:
         raise InputError("--records", f"write .csv or .parquet, not {path.suffix or '(none)'}")
+
+
+@app.command()
+@user_errors
+def measure(
+    url: Annotated[str, typer.Option(help="Server base URL, e.g. http://127.0.0.1:8080.")],
+    model: Annotated[str, typer.Option(help="Model name the server expects.")],
+    concurrency: Annotated[
+        str | None, typer.Option(help="Load levels: requests in flight, e.g. 1,2,4,8.")
+    ] = None,
+    rate: Annotated[str | None, typer.Option(help="Load levels: requests/s, e.g. 0.5,1,2.")] = None,
+    arrival: Annotated[str, typer.Option(help="poisson or gamma arrivals for --rate.")] = "poisson",
+    requests: Annotated[int, typer.Option(help="Requests per load level.")] = 100,
+    duration: Annotated[
+        float | None, typer.Option(help="Stop a level after this many seconds.")
+    ] = None,
+    input_tokens: Annotated[int, typer.Option(help="Prompt length, in words.")] = 128,
+    output_tokens: Annotated[int, typer.Option(help="max_tokens per request.")] = 128,
+    chat: Annotated[bool, typer.Option(help="Use /v1/chat/completions.")] = False,
+    extra: Annotated[
+        str | None, typer.Option(help="Extra JSON body fields, e.g. '{\"ignore_eos\": true}'.")
+    ] = None,
+    gpus: Annotated[int, typer.Option(help="Accelerators the server uses.")] = 1,
+    price: Annotated[float | None, typer.Option(help="USD per GPU-hour.")] = None,
+    slo: Annotated[
+        str | None, typer.Option(help="Targets, e.g. ttft_p99=2s,tpot_p99=100ms.")
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds before a request is given up.")] = 600.0,
+    max_error_rate: Annotated[
+        float, typer.Option(help="Exit 1 when more than this share of requests fail.")
+    ] = 0.1,
+    out: Annotated[Path | None, typer.Option(help="Directory for records and summary.")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed for arrivals.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Load-test a live OpenAI-compatible server: latency, throughput and cost per token."""
+    from infercost.errors import InputError
+    from infercost.measure.run import Level, Plan
+    from infercost.measure.run import measure as run_measure
+    from infercost.sim.records import parse_slos
+
+    levels = _levels("concurrency", concurrency) + _levels("rate", rate)
+    if not levels:
+        levels = [Level("concurrency", 1)]
+    for name, value in (
+        ("--requests", requests),
+        ("--gpus", gpus),
+        ("--output-tokens", output_tokens),
+    ):
+        if value < 1:
+            raise InputError(name, f"must be ≥ 1, got {value}")
+    if not url.startswith(("http://", "https://")):
+        raise InputError("--url", f"must start with http:// or https://, got {url!r}")
+    try:
+        extras = json.loads(extra) if extra else None
+    except json.JSONDecodeError as exc:
+        raise InputError("--extra", f"not JSON: {exc.msg}") from None
+    plan = Plan(
+        url=url.rstrip("/"), model=model, input_tokens=input_tokens, output_tokens=output_tokens,
+        requests=requests, duration_s=duration, arrival=arrival, seed=seed, chat=chat,
+        extra=extras, timeout_s=timeout, price_usd_per_gpu_hour=price, gpus=gpus,
+    )  # fmt: skip
+    reports = _measure_with_progress(plan, levels, parse_slos(slo), out, run_measure, as_json)
+    if as_json:
+        emit_json(reports[0] if len(reports) == 1 else reports)
+    else:
+        from infercost.cli.render import print_measurement
+
+        print_measurement(Console(), reports)
+    sent = sum(r.get("requests", 0) for r in reports)
+    failed = sum(r.get("errors", 0) for r in reports)
+    if sent == 0 or failed == sent or failed / sent > max_error_rate:
+        raise typer.Exit(1)
+
+
+def _levels(kind: str, text: str | None) -> list[Any]:
+    from infercost.errors import InputError
+    from infercost.measure.run import Level
+
+    if not text:
+        return []
+    out = []
+    for part in text.split(","):
+        try:
+            value = float(part)
+        except ValueError:
+            raise InputError(f"--{kind}", f"not a number: {part!r}") from None
+        if value <= 0:
+            raise InputError(f"--{kind}", f"must be > 0, got {value:g}")
+        out.append(Level(kind, value))
+    return out
+
+
+def _measure_with_progress(
+    plan: Any, levels: Any, slos: Any, out: Any, run: Any, quiet: bool
+) -> Any:
+    if quiet:
+        return run(plan, levels, slos, out)
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}"))
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        tasks = {lv.name: bar.add_task(lv.name, total=plan.requests) for lv in levels}
+        return run(
+            plan, levels, slos, out, lambda lv, done: bar.update(tasks[lv.name], completed=done)
+        )
 
 
 CATALOGS = ("gpus", "servers", "models", "prices")

@@ -246,3 +246,29 @@ def print_simulation(console: Console, doc: dict[str, Any]) -> None:
                 "yes" if entry["met"] else "[red]no[/red]",
             )
         console.print(slos)
+
+
+def print_measurement(console: Console, reports: list[dict[str, Any]]) -> None:
+    """One row per load level: throughput, latency, errors, cost."""
+    table = Table(title="Measured")
+    for name in ("level", "requests", "errors", "tok/s", "TTFT p50", "TTFT p99", "TPOT p50",
+                 "TPOT p99", "$/1M out"):  # fmt: skip
+        table.add_column(name, justify="left" if name == "level" else "right")
+    for r in reports:
+        if not r.get("requests"):
+            table.add_row(r["level"], "0", "0", *("—" for _ in range(6)))
+            continue
+        table.add_row(
+            r["level"],
+            str(r["requests"]),
+            str(r["errors"]),
+            f"{r['throughput_output_tok_s']:.1f}",
+            fmt("ttft_s", r["ttft_s"]["p50"]),
+            fmt("ttft_s", r["ttft_s"]["p99"]),
+            fmt("tpot_s", r["tpot_s"]["p50"]),
+            fmt("tpot_s", r["tpot_s"]["p99"]),
+            "—"
+            if r["usd_per_million_output_tokens"] is None
+            else f"${r['usd_per_million_output_tokens']:.3f}",
+        )
+    console.print(table)

@@ -1,0 +1,178 @@
+"""A measurement: load levels against a live server, records on disk, cost per token.
+
+Each load level (a concurrency, or a request rate with Poisson or gamma arrivals) sends
+`requests` requests (or runs for `duration_s`), writes one JSON line per request the moment
+it finishes (`DIR/<level>.jsonl`), and is summarised with the simulator's statistics — the
+same record and the same numbers for measured and simulated requests. Cost: the server
+costs `price_usd_per_gpu_hour × gpus` an hour, so
+
+    $/1M output tokens = hourly cost ÷ (output tokens/s × 3,600) × 10⁶
+    $/query            = hourly cost ÷ (completed requests/s × 3,600)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+
+from infercost.measure.client import Request, Result
+from infercost.measure.load import RunStats, run_concurrency, run_schedule
+from infercost.sim.records import Records, Slo, summarise
+from infercost.workload.arrivals import arrivals
+
+PROMPT_WORD = "hello "  # about one token per word for common tokenisers
+
+
+@dataclass(frozen=True)
+class Level:
+    kind: str  # concurrency | rate
+    value: float
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind}-{self.value:g}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    url: str
+    model: str
+    input_tokens: int
+    output_tokens: int
+    requests: int
+    duration_s: float | None = None
+    arrival: str = "poisson"
+    seed: int = 0
+    chat: bool = False
+    extra: dict[str, Any] | None = None
+    timeout_s: float = 600.0
+    max_in_flight: int = 1024
+    price_usd_per_gpu_hour: float | None = None
+    gpus: int = 1
+
+
+def records_of(results: list[Result]) -> Records:
+    """The run's results as the shared per-request records (sorted by send time)."""
+    ordered = sorted(results, key=lambda r: r.send_s)
+    return Records(
+        arrival_s=np.array([r.send_s for r in ordered]),
+        first_token_s=np.array([r.first_token_s for r in ordered]),
+        finish_s=np.array([r.finish_s for r in ordered]),
+        input_tokens=np.array([r.input_tokens for r in ordered], dtype=np.int64),
+        output_tokens=np.array([r.output_tokens for r in ordered], dtype=np.int64),
+        replica=np.zeros(len(ordered), dtype=np.int64),
+        preemptions=np.zeros(len(ordered), dtype=np.int64),
+        error=np.array([r.error for r in ordered], dtype=str),
+    )
+
+
+def summary(
+    plan: Plan, level: Level, results: list[Result], stats: RunStats, slos: list[Slo]
+) -> dict[str, Any]:
+    if not results:
+        return {"level": level.name, "requests": 0, "errors": 0, "output_tokens": 0}
+    out = summarise(records_of(results), slos)
+    out["level"] = level.name
+    out["output_tokens"] = int(sum(r.output_tokens for r in results if not r.error))
+    out["error_causes"] = _causes(results)
+    target = level.value if level.kind == "rate" else None
+    out["load"] = stats.to_dict(target)
+    hourly = (plan.price_usd_per_gpu_hour or 0.0) * plan.gpus
+    tok_s, req_s = out["throughput_output_tok_s"], out["throughput_requests_per_s"]
+    priced = plan.price_usd_per_gpu_hour is not None
+    out["usd_per_hour"] = hourly if priced else None
+    out["usd_per_million_output_tokens"] = (
+        hourly / (tok_s * 3600) * 1e6 if priced and tok_s else None
+    )
+    out["usd_per_query"] = hourly / (req_s * 3600) if priced and req_s else None
+    return out
+
+
+def _causes(results: list[Result]) -> dict[str, int]:
+    causes: dict[str, int] = {}
+    for r in results:
+        if r.error:
+            key = r.error.split(":")[0]
+            causes[key] = causes.get(key, 0) + 1
+    return causes
+
+
+def requests_for(plan: Plan) -> list[Request]:
+    prompt = PROMPT_WORD * max(plan.input_tokens, 1)
+    return [
+        Request(prompt, plan.output_tokens, plan.chat, dict(plan.extra or {}))
+        for _ in range(plan.requests)
+    ]
+
+
+async def run_level(plan: Plan, level: Level, sink: Callable[[Result], None]) -> RunStats:
+    reqs = requests_for(plan)
+    if level.kind == "concurrency":
+        return await run_concurrency(
+            plan.url, plan.model, reqs, int(level.value), sink, plan.timeout_s, plan.duration_s
+        )
+    times = arrivals(plan.arrival, level.value, len(reqs), plan.seed)
+    if plan.duration_s is not None:
+        keep = times < plan.duration_s
+        times, reqs = times[keep], [r for r, k in zip(reqs, keep, strict=True) if k]
+    return await run_schedule(
+        plan.url, plan.model, reqs, list(times), sink, plan.max_in_flight, plan.timeout_s
+    )
+
+
+def _sink(
+    level: Level,
+    results: list[Result],
+    handle: TextIO | None,
+    progress: Callable[[Level, int], None] | None,
+) -> Callable[[Result], None]:
+    """Keep a finished request, write its line at once, tell the progress display."""
+
+    def sink(result: Result) -> None:
+        results.append(result)
+        if handle is not None:
+            handle.write(json.dumps(result.to_dict()) + "\n")
+            handle.flush()
+        if progress:
+            progress(level, len(results))
+
+    return sink
+
+
+def measure(
+    plan: Plan,
+    levels: list[Level],
+    slos: list[Slo],
+    out_dir: Path | None,
+    progress: Callable[[Level, int], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Run every level in turn; each finished request is written before the next one."""
+    reports = []
+    for level in levels:
+        results: list[Result] = []
+        handle: TextIO | None = None
+        if out_dir is not None:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            handle = (out_dir / f"{level.name}.jsonl").open("w", encoding="utf-8")
+
+        sink = _sink(level, results, handle, progress)
+        stats = RunStats()
+        try:
+            stats = asyncio.run(run_level(plan, level, sink))
+        except KeyboardInterrupt:
+            stats.interrupted = True
+            reports.append(summary(plan, level, results, stats, slos))
+            break
+        finally:
+            if handle is not None:
+                handle.close()
+        reports.append(summary(plan, level, results, stats, slos))
+    if out_dir is not None:
+        (out_dir / "summary.json").write_text(json.dumps(reports, indent=2, default=str) + "\n")
+    return reports

@@ -1,0 +1,69 @@
+"""`infercost measure` against the fake server: records, summary, cost, exit codes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fake_server import ThreadedServer
+from test_cli import assert_user_error, invoke
+
+
+@pytest.fixture(scope="module")
+def url() -> Iterator[str]:
+    with ThreadedServer() as base:
+        yield base
+
+
+def test_json_summary_records_and_cost(url: str, tmp_path: Path) -> None:
+    result = invoke(
+        "measure", "--url", url, "--model", "m", "--concurrency", "2", "--requests", "10",
+        "--output-tokens", "8", "--price", "2.0", "--gpus", "2", "--out", str(tmp_path), "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    for key in ("requests", "errors", "output_tokens", "throughput_output_tok_s",
+                "usd_per_million_output_tokens"):  # fmt: skip
+        assert key in doc
+    for metric in ("ttft_s", "tpot_s"):
+        assert {"p50", "p99", "mean"} <= set(doc[metric])
+    assert (doc["requests"], doc["errors"], doc["output_tokens"]) == (10, 0, 80)
+    hourly = 2.0 * 2
+    expected = hourly / (doc["throughput_output_tok_s"] * 3600) * 1e6
+    assert doc["usd_per_million_output_tokens"] == pytest.approx(expected)
+    lines = (tmp_path / "concurrency-2.jsonl").read_text().splitlines()
+    assert len(lines) == 10
+    assert {json.loads(line)["index"] for line in lines} == set(range(10))
+    assert json.loads((tmp_path / "summary.json").read_text())[0]["requests"] == 10
+
+
+def test_rate_levels_report_achieved_rate(url: str) -> None:
+    result = invoke(
+        "measure", "--url", url, "--model", "m", "--rate", "20,40", "--requests", "20",
+        "--output-tokens", "4", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    levels = json.loads(result.output)
+    assert [lv["level"] for lv in levels] == ["rate-20", "rate-40"]
+    for level in levels:
+        assert level["load"]["target_rate_rps"] in (20.0, 40.0)
+        assert level["load"]["lateness_p99_s"] < 0.05
+
+
+def test_failing_server_exits_non_zero(url: str) -> None:
+    result = invoke(
+        "measure", "--url", "http://127.0.0.1:9", "--model", "m", "--requests", "3", "--json",
+        "--timeout", "2",
+    )  # fmt: skip
+    assert result.exit_code == 1
+    doc = json.loads(result.output)
+    assert doc["errors"] == 3
+    assert "connection" in doc["error_causes"]
+
+
+def test_bad_options_are_one_line(url: str) -> None:
+    assert_user_error(invoke("measure", "--url", "localhost:80", "--model", "m"), "--url")
+    assert_user_error(invoke("measure", "--url", url, "--model", "m", "--rate", "x"), "--rate")
+    assert_user_error(invoke("measure", "--url", url, "--model", "m", "--extra", "{"), "--extra")
