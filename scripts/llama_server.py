@@ -288,11 +288,21 @@ def running_server(
     cmd = server_command(binary, model, port, slots, threads, ctx)
     with log_path.open("wb") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        RUNNING[base_url] = proc
         try:
             _wait_healthy(proc, base_url, log_path, health_timeout_s)
             yield base_url
         finally:
+            RUNNING.pop(base_url, None)
             _stop(proc)
+
+
+RUNNING: dict[str, subprocess.Popen[bytes]] = {}  # base URL → server process, while running
+
+
+def process(base_url: str) -> subprocess.Popen[bytes]:
+    """The process of a server `running_server` started (for fault tests that kill it)."""
+    return RUNNING[base_url]
 
 
 def _cmd_build(_: argparse.Namespace) -> int:

@@ -37,6 +37,7 @@ def test_json_summary_records_and_cost(url: str, tmp_path: Path) -> None:
     assert len(lines) == 10
     assert {json.loads(line)["index"] for line in lines} == set(range(10))
     assert json.loads((tmp_path / "summary.json").read_text())[0]["requests"] == 10
+    assert doc["server_metrics"] == {"available": False}  # the fake server has no /metrics
 
 
 def test_rate_levels_report_achieved_rate(url: str) -> None:

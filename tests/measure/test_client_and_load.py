@@ -84,3 +84,15 @@ def test_a_full_in_flight_cap_shows_as_lateness() -> None:
     )
     assert len(results) == 6
     assert max(stats.lateness_s) > 0.1  # the last pair waited for two full streams
+
+
+def test_prometheus_text_is_summed_over_labels() -> None:
+    from infercost.measure.metrics import parse
+
+    text = """# HELP vllm:generation_tokens_total Tokens.
+vllm:generation_tokens_total{model_name="a"} 10
+vllm:generation_tokens_total{model_name="b"} 5.5
+vllm:num_requests_running 3
+something_else 7
+"""
+    assert parse(text) == {"vllm:generation_tokens_total": 15.5, "vllm:num_requests_running": 3.0}

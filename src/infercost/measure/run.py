@@ -23,6 +23,7 @@ import numpy as np
 
 from infercost.measure.client import Request, Result
 from infercost.measure.load import RunStats, run_concurrency, run_schedule
+from infercost.measure.metrics import Scraper
 from infercost.sim.records import Records, Slo, summarise
 from infercost.workload.arrivals import arrivals
 
@@ -111,7 +112,19 @@ def requests_for(plan: Plan) -> list[Request]:
     ]
 
 
-async def run_level(plan: Plan, level: Level, sink: Callable[[Result], None]) -> RunStats:
+async def run_level(
+    plan: Plan, level: Level, sink: Callable[[Result], None], server: dict[str, Any]
+) -> RunStats:
+    """One load level, with the server's /metrics scraped around and during it."""
+    scraper = Scraper(plan.url)
+    try:
+        async with scraper:
+            return await _drive(plan, level, sink)
+    finally:  # after the scraper's last sample
+        server.update(scraper.report())
+
+
+async def _drive(plan: Plan, level: Level, sink: Callable[[Result], None]) -> RunStats:
     reqs = requests_for(plan)
     if level.kind == "concurrency":
         return await run_concurrency(
@@ -163,16 +176,20 @@ def measure(
 
         sink = _sink(level, results, handle, progress)
         stats = RunStats()
+        server: dict[str, Any] = {}
+        interrupted = False
         try:
-            stats = asyncio.run(run_level(plan, level, sink))
+            stats = asyncio.run(run_level(plan, level, sink, server))
         except KeyboardInterrupt:
-            stats.interrupted = True
-            reports.append(summary(plan, level, results, stats, slos))
-            break
+            stats.interrupted = interrupted = True
         finally:
             if handle is not None:
                 handle.close()
-        reports.append(summary(plan, level, results, stats, slos))
+        report = summary(plan, level, results, stats, slos)
+        report["server_metrics"] = server
+        reports.append(report)
+        if interrupted:
+            break
     if out_dir is not None:
         (out_dir / "summary.json").write_text(json.dumps(reports, indent=2, default=str) + "\n")
     return reports

@@ -1,0 +1,63 @@
+"""End to end: `infercost measure` against the real llama.cpp server serving SmolLM2-135M.
+
+The server is built once from the llama-cpp-python sdist and cached (scripts/llama_server.py;
+about six minutes the first time on two cores), started on 127.0.0.1 by this module and
+stopped at its end. Token counts the tool reports are checked against the server's own
+Prometheus counters.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from test_cli import invoke
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+import llama_server
+
+# Greedy decoding with the end tokens suppressed: every reply runs to max_tokens.
+FIXED_LENGTH = json.dumps({"temperature": 0, "logit_bias": {"0": -100, "2": -100}})
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    with llama_server.running_server(slots=4, threads=2) as url:
+        yield url
+
+
+def test_measured_tokens_match_the_servers_counters(server: str, tmp_path: Path) -> None:
+    result = invoke(
+        "measure", "--url", server, "--model", "smollm2", "--concurrency", "2",
+        "--requests", "6", "--input-tokens", "16", "--output-tokens", "16",
+        "--extra", FIXED_LENGTH, "--price", "0.05", "--out", str(tmp_path), "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert (doc["requests"], doc["errors"], doc["output_tokens"]) == (6, 0, 96)
+    counters = doc["server_metrics"]["delta"]
+    assert counters["llamacpp:tokens_predicted_total"] == 96
+    assert counters["llamacpp:prompt_tokens_total"] > 0
+    assert doc["ttft_s"]["p50"] > 0
+    assert doc["tpot_s"]["p50"] > 0
+    assert doc["usd_per_million_output_tokens"] > 0
+    assert len((tmp_path / "concurrency-2.jsonl").read_text().splitlines()) == 6
+
+
+def test_a_server_killed_mid_run_is_recorded_not_fatal(tmp_path: Path) -> None:
+    import threading
+
+    with llama_server.running_server(slots=2, threads=2) as url:
+        threading.Timer(1.5, llama_server.process(url).kill).start()
+        result = invoke(
+            "measure", "--url", url, "--model", "smollm2", "--concurrency", "2",
+            "--requests", "20", "--output-tokens", "64", "--extra", FIXED_LENGTH,
+            "--timeout", "10", "--out", str(tmp_path), "--json",
+        )  # fmt: skip
+    doc = json.loads(result.output)
+    assert doc["requests"] == 20  # every request sent appears once
+    assert doc["errors"] > 0
+    assert result.exit_code == 1  # past the default 10 % error rate
