@@ -36,7 +36,7 @@ def test_json_summary_records_and_cost(url: str, tmp_path: Path) -> None:
     lines = (tmp_path / "concurrency-2.jsonl").read_text().splitlines()
     assert len(lines) == 10
     assert {json.loads(line)["index"] for line in lines} == set(range(10))
-    assert json.loads((tmp_path / "summary.json").read_text())[0]["requests"] == 10
+    assert json.loads((tmp_path / "summary.json").read_text())["levels"][0]["requests"] == 10
     assert doc["server_metrics"] == {"available": False}  # the fake server has no /metrics
 
 

@@ -61,3 +61,30 @@ def test_a_server_killed_mid_run_is_recorded_not_fatal(tmp_path: Path) -> None:
     assert doc["requests"] == 20  # every request sent appears once
     assert doc["errors"] > 0
     assert result.exit_code == 1  # past the default 10 % error rate
+
+
+def test_measure_predict_calibrate_estimate_loop(server: str, tmp_path: Path) -> None:
+    measured = invoke(
+        "measure", "--url", server, "--model", "smollm2", "--concurrency", "1,4",
+        "--requests", "8", "--input-tokens", "32", "--output-tokens", "48",
+        "--extra", FIXED_LENGTH, "--gpu", "cpu-avx512-2c", "--precision", "q4_1",
+        "--engine", "llama.cpp", "--price", "0.05", "--out", str(tmp_path), "--json",
+    )  # fmt: skip
+    assert measured.exit_code == 0, measured.output
+    levels = json.loads(measured.output)
+    for level in levels:
+        assert level["predicted"]["throughput_output_tok_s"] > 0
+        assert level["predicted"]["usd_per_million_output_tokens"] > 0
+    fitted = invoke("calibrate", str(tmp_path), "--json")
+    assert fitted.exit_code == 0, fitted.output
+    doc = json.loads(fitted.output)
+    assert "llama.cpp/cpu" in doc["groups"]
+    for row in doc["levels"]:  # calibration moves every level's prediction towards it
+        raw_gap = abs(row["raw_tok_s"] / row["measured_tok_s"] - 1)
+        fitted_gap = abs(row["calibrated_tok_s"] / row["measured_tok_s"] - 1)
+        assert fitted_gap < raw_gap
+    estimate = invoke(
+        "estimate", "-m", "smollm2", "-g", "cpu", "--engine", "llama.cpp",
+        "--calibration", doc["saved"], "--json",
+    )  # fmt: skip
+    assert json.loads(estimate.output)["efficiency"]["calibration_group"] == "llama.cpp/cpu"

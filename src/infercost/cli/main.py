@@ -52,6 +52,14 @@ NoCalibrationOpt = Annotated[
 ]
 
 
+def _loaded_calibration(path: Path | None, off: bool) -> Any:
+    """Like `_calibration`, with the built-in file loaded."""
+    from infercost.perf.calibration import load_calibration
+
+    chosen = _calibration(path, off)
+    return load_calibration() if chosen == "builtin" else chosen
+
+
 def _calibration(path: Path | None, off: bool) -> Any:
     """The calibration the flags ask for: built-in, a file, or none."""
     from infercost.errors import InputError
@@ -297,12 +305,12 @@ def simulate(
     records: Annotated[
         Path | None, typer.Option(help="Write per-request records (.csv or .parquet).")
     ] = None,
+    calibration: CalibrationOpt = None,
     no_calibration: NoCalibrationOpt = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Simulate a fleet request by request: latency percentiles, goodput, queues, KV."""
     from infercost.errors import InputError
-    from infercost.perf.calibration import load_calibration
     from infercost.sim.engine import Fleet
     from infercost.sim.records import parse_slos
     from infercost.simulate import deployment, from_scenario, make_requests
@@ -323,7 +331,7 @@ def simulate(
             precision=precision,
             kv_precision=kv_precision,
             engine=engine,
-            calibration=None if no_calibration else load_calibration(),
+            calibration=_loaded_calibration(calibration, no_calibration),
         )
         reqs = make_requests(
             rate=rate,
@@ -405,6 +413,16 @@ def measure(
     ] = None,
     gpus: Annotated[int, typer.Option(help="Accelerators the server uses.")] = 1,
     price: Annotated[float | None, typer.Option(help="USD per GPU-hour.")] = None,
+    gpu: Annotated[
+        str | None, typer.Option(help="Catalog accelerator, for predictions beside the results.")
+    ] = None,
+    catalog_model: Annotated[
+        str | None, typer.Option(help="Catalog model (default: --model, if the catalog knows it).")
+    ] = None,
+    precision: Annotated[str, typer.Option(help="Weight format served (fp8, q4_1, ...).")] = "bf16",
+    engine: Annotated[
+        str, typer.Option(help="Engine family: vllm, sglang, llama.cpp, tensorrt-llm, ...")
+    ] = "other",
     slo: Annotated[
         str | None, typer.Option(help="Targets, e.g. ttft_p99=2s,tpot_p99=100ms.")
     ] = None,
@@ -438,10 +456,18 @@ def measure(
         extras = json.loads(extra) if extra else None
     except json.JSONDecodeError as exc:
         raise InputError("--extra", f"not JSON: {exc.msg}") from None
+    setup = None
+    if gpu is not None:
+        from infercost.catalog.hardware import accelerator
+        from infercost.catalog.models import model as catalog_lookup
+        from infercost.measure.model import Setup
+
+        arch = catalog_lookup(catalog_model or model)
+        setup = Setup(arch.id, accelerator(gpu).id, gpus, precision, engine)
     plan = Plan(
         url=url.rstrip("/"), model=model, input_tokens=input_tokens, output_tokens=output_tokens,
         requests=requests, duration_s=duration, arrival=arrival, seed=seed, chat=chat,
-        extra=extras, timeout_s=timeout, price_usd_per_gpu_hour=price, gpus=gpus,
+        extra=extras, timeout_s=timeout, price_usd_per_gpu_hour=price, gpus=gpus, setup=setup,
     )  # fmt: skip
     reports = _measure_with_progress(plan, levels, parse_slos(slo), out, run_measure, as_json)
     if as_json:
@@ -454,6 +480,73 @@ def measure(
     failed = sum(r.get("errors", 0) for r in reports)
     if sent == 0 or failed == sent or failed / sent > max_error_rate:
         raise typer.Exit(1)
+
+
+@app.command()
+@user_errors
+def calibrate(
+    results: Annotated[Path, typer.Argument(help="A directory written by `measure --out`.")],
+    gpu: Annotated[
+        str | None, typer.Option(help="Catalog accelerator (default: as measured).")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="Catalog model (default: as measured).")] = None,
+    gpus: Annotated[int | None, typer.Option(help="Accelerators (default: as measured).")] = None,
+    precision: Annotated[
+        str | None, typer.Option(help="Weight format (default: as measured).")
+    ] = None,
+    engine: Annotated[
+        str | None, typer.Option(help="Engine family (default: as measured).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Where to save (default: RESULTS/calibration.yaml).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Fit efficiency factors to a measurement; estimate/reproduce/simulate take --calibration."""
+    from infercost.errors import InputError
+    from infercost.measure.model import Setup, calibrate_to, load_results, predict_level
+    from infercost.perf.calibration import save_calibration
+    from infercost.perf.deployment import Efficiency
+
+    reports, saved = load_results(results)
+    merged = {**saved, **{k: v for k, v in {"gpu": gpu, "model": model, "gpus": gpus,
+              "precision": precision, "engine": engine}.items() if v is not None}}  # fmt: skip
+    if "gpu" not in merged or "model" not in merged:
+        raise InputError("--gpu", "the measurement has no catalog setup; give --gpu and --model")
+    setup = Setup(**merged)
+    cal = calibrate_to(setup, reports)
+    target = out or results / "calibration.yaml"
+    save_calibration(cal, target)
+    fitted = next(iter(cal.groups.values()))
+    rows = []
+    for report in reports:
+        if not report.get("completed"):
+            continue
+        before = predict_level(setup, report, Efficiency())
+        after = predict_level(setup, report, fitted.apply(Efficiency()))
+        rows.append({"level": report["level"], "measured_tok_s": report["throughput_output_tok_s"],
+                     "raw_tok_s": before["throughput_output_tok_s"],
+                     "calibrated_tok_s": after["throughput_output_tok_s"]})  # fmt: skip
+    doc = {
+        "saved": str(target),
+        "groups": sorted(cal.groups),
+        "factors": fitted.to_dict(),
+        "levels": rows,
+    }
+    if as_json:
+        emit_json(doc)
+        return
+    from infercost.cli.render import computed_table
+
+    console = Console()
+    console.print(computed_table(fitted.values(), f"Fitted factors → {target}"))
+    for row in rows:
+        raw, fitted_tok = row["raw_tok_s"] or float("nan"), row["calibrated_tok_s"] or float("nan")
+        console.print(
+            f"{row['level']}: measured {row['measured_tok_s']:.1f} tok/s, raw model "
+            f"{raw:.1f}, calibrated {fitted_tok:.1f}",
+            highlight=False,
+        )
 
 
 def _levels(kind: str, text: str | None) -> list[Any]:

@@ -24,6 +24,7 @@ import numpy as np
 from infercost.measure.client import Request, Result
 from infercost.measure.load import RunStats, run_concurrency, run_schedule
 from infercost.measure.metrics import Scraper
+from infercost.measure.model import Setup, predict_level
 from infercost.sim.records import Records, Slo, summarise
 from infercost.workload.arrivals import arrivals
 
@@ -56,6 +57,7 @@ class Plan:
     max_in_flight: int = 1024
     price_usd_per_gpu_hour: float | None = None
     gpus: int = 1
+    setup: Setup | None = None  # catalog terms, for predictions next to the measurements
 
 
 def records_of(results: list[Result]) -> Records:
@@ -81,6 +83,8 @@ def summary(
     out = summarise(records_of(results), slos)
     out["level"] = level.name
     out["output_tokens"] = int(sum(r.output_tokens for r in results if not r.error))
+    good = [r.input_tokens for r in results if not r.error]
+    out["input_tokens_mean"] = float(np.mean(good)) if good else None
     out["error_causes"] = _causes(results)
     target = level.value if level.kind == "rate" else None
     out["load"] = stats.to_dict(target)
@@ -92,7 +96,27 @@ def summary(
         hourly / (tok_s * 3600) * 1e6 if priced and tok_s else None
     )
     out["usd_per_query"] = hourly / (req_s * 3600) if priced and req_s else None
+    if plan.setup is not None and out["completed"]:
+        out["predicted"] = _predicted(plan, out)
     return out
+
+
+def _predicted(plan: Plan, report: dict[str, Any]) -> dict[str, Any]:
+    """What the performance model (built-in calibration) says for the same level."""
+    from infercost.catalog.hardware import accelerator
+    from infercost.perf.calibration import load_calibration
+
+    assert plan.setup is not None
+    cal = load_calibration()
+    engine = plan.setup.engine if plan.setup.engine in cal.engines() else None
+    eff = cal.efficiency(accelerator(plan.setup.gpu), engine)
+    predicted = predict_level(plan.setup, report, eff)
+    tok_s = predicted.get("throughput_output_tok_s")
+    hourly = (plan.price_usd_per_gpu_hour or 0.0) * plan.gpus
+    predicted["usd_per_million_output_tokens"] = (
+        hourly / (tok_s * 3600) * 1e6 if plan.price_usd_per_gpu_hour is not None and tok_s else None
+    )
+    return predicted
 
 
 def _causes(results: list[Result]) -> dict[str, int]:
@@ -191,5 +215,6 @@ def measure(
         if interrupted:
             break
     if out_dir is not None:
-        (out_dir / "summary.json").write_text(json.dumps(reports, indent=2, default=str) + "\n")
+        doc = {"setup": plan.setup.to_dict() if plan.setup else None, "levels": reports}
+        (out_dir / "summary.json").write_text(json.dumps(doc, indent=2, default=str) + "\n")
     return reports
