@@ -40,6 +40,7 @@ KNOWN = (
     "tgi_queue_size",
     "tgi_batch_current_size",
 )
+SETTLE_S = 0.3
 _LINE = re.compile(r"^([A-Za-z_:][A-Za-z0-9_:]*)(\{[^}]*\})?\s+([-+0-9.eE]+|NaN|[+-]?Inf)")
 
 
@@ -86,6 +87,9 @@ class Scraper:
     async def __aexit__(self, *exc: object) -> None:
         if self._task is not None:
             self._task.cancel()
+        # Servers count a request's tokens as its slot is released, a moment after the last
+        # byte of its stream: let the counters settle before the final sample.
+        await asyncio.sleep(SETTLE_S)
         await self._take()
         if self._session is not None:
             await self._session.close()
