@@ -68,3 +68,19 @@ def test_bad_options_are_one_line(url: str) -> None:
     assert_user_error(invoke("measure", "--url", "localhost:80", "--model", "m"), "--url")
     assert_user_error(invoke("measure", "--url", url, "--model", "m", "--rate", "x"), "--rate")
     assert_user_error(invoke("measure", "--url", url, "--model", "m", "--extra", "{"), "--extra")
+
+
+def test_sweep_runs_doubling_levels(url: str) -> None:
+    result = invoke(
+        "measure", "--url", url, "--model", "m", "--sweep", "--requests", "8",
+        "--output-tokens", "4", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    levels = json.loads(result.output)
+    levels = levels if isinstance(levels, list) else [levels]
+    names = [lv["level"] for lv in levels]
+    assert names[0] == "concurrency-1"
+    assert all(n == f"concurrency-{2**i}" for i, n in enumerate(names))
+    assert_user_error(
+        invoke("measure", "--url", url, "--model", "m", "--sweep", "--rate", "1"), "--sweep"
+    )

@@ -96,3 +96,23 @@ vllm:num_requests_running 3
 something_else 7
 """
     assert parse(text) == {"vllm:generation_tokens_total": 15.5, "vllm:num_requests_running": 3.0}
+
+
+def test_sweep_doubles_until_goodput_falls_or_errors_rise() -> None:
+    from infercost.measure.run import sweep
+
+    rule = sweep(max_error_rate=0.1)
+    first = rule([])
+    assert first is not None
+    assert first.name == "concurrency-1"
+    good = {"requests": 10, "errors": 0}
+    nxt = rule([{**good, "level": "concurrency-1", "goodput_rps": 1.0}])
+    assert nxt is not None
+    assert nxt.name == "concurrency-2"
+    falling = [
+        {**good, "level": "concurrency-1", "goodput_rps": 1.0},
+        {**good, "level": "concurrency-2", "goodput_rps": 0.9},
+    ]
+    assert rule(falling) is None
+    failing = [{"level": "concurrency-1", "requests": 10, "errors": 2, "goodput_rps": 1.0}]
+    assert rule(failing) is None

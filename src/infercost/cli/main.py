@@ -401,6 +401,9 @@ def measure(
     ] = None,
     rate: Annotated[str | None, typer.Option(help="Load levels: requests/s, e.g. 0.5,1,2.")] = None,
     arrival: Annotated[str, typer.Option(help="poisson or gamma arrivals for --rate.")] = "poisson",
+    sweep: Annotated[
+        bool, typer.Option(help="Double the concurrency until goodput falls or errors rise.")
+    ] = False,
     requests: Annotated[int, typer.Option(help="Requests per load level.")] = 100,
     duration: Annotated[
         float | None, typer.Option(help="Stop a level after this many seconds.")
@@ -440,8 +443,14 @@ def measure(
     from infercost.measure.run import measure as run_measure
     from infercost.sim.records import parse_slos
 
-    levels = _levels("concurrency", concurrency) + _levels("rate", rate)
-    if not levels:
+    levels: Any = _levels("concurrency", concurrency) + _levels("rate", rate)
+    if sweep:
+        from infercost.measure.run import sweep as sweep_rule
+
+        if levels:
+            raise InputError("--sweep", "chooses its own levels; drop --concurrency and --rate")
+        levels = sweep_rule(max_error_rate)
+    elif not levels:
         levels = [Level("concurrency", 1)]
     for name, value in (
         ("--requests", requests),
@@ -576,10 +585,14 @@ def _measure_with_progress(
 
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}"))
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        tasks = {lv.name: bar.add_task(lv.name, total=plan.requests) for lv in levels}
-        return run(
-            plan, levels, slos, out, lambda lv, done: bar.update(tasks[lv.name], completed=done)
-        )
+        tasks: dict[str, Any] = {}
+
+        def show(level: Any, done: int) -> None:
+            if level.name not in tasks:
+                tasks[level.name] = bar.add_task(level.name, total=plan.requests)
+            bar.update(tasks[level.name], completed=done)
+
+        return run(plan, levels, slos, out, show)
 
 
 CATALOGS = ("gpus", "servers", "models", "prices")

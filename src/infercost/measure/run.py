@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -182,16 +182,43 @@ def _sink(
     return sink
 
 
+def sweep(
+    max_error_rate: float, start: int = 1, limit: int = 1024
+) -> Callable[[list[dict[str, Any]]], Level | None]:
+    """Concurrency 1, 2, 4, … until goodput stops growing (< 95 % of the best so far),
+    the error rate passes `max_error_rate`, or `limit` is reached."""
+
+    def next_level(reports: list[dict[str, Any]]) -> Level | None:
+        if not reports:
+            return Level("concurrency", start)
+        last = reports[-1]
+        sent = last.get("requests", 0)
+        if not sent or last.get("errors", 0) / sent > max_error_rate:
+            return None
+        best = max(r.get("goodput_rps", 0.0) for r in reports[:-1]) if len(reports) > 1 else 0.0
+        if len(reports) > 1 and last.get("goodput_rps", 0.0) < 0.95 * best:
+            return None
+        value = int(float(last["level"].split("-")[1]) * 2)
+        return Level("concurrency", value) if value <= limit else None
+
+    return next_level
+
+
 def measure(
     plan: Plan,
-    levels: list[Level],
+    levels: Sequence[Level] | Callable[[list[dict[str, Any]]], Level | None],
     slos: list[Slo],
     out_dir: Path | None,
     progress: Callable[[Level, int], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Run every level in turn; each finished request is written before the next one."""
-    reports = []
-    for level in levels:
+    """Run the levels in turn (a list, or a rule choosing each next level from the reports so
+    far); every finished request is written before the next one starts."""
+    reports: list[dict[str, Any]] = []
+    pending = list(levels) if not callable(levels) else []
+    while True:
+        level = levels(reports) if callable(levels) else (pending.pop(0) if pending else None)
+        if level is None:
+            break
         results: list[Result] = []
         handle: TextIO | None = None
         if out_dir is not None:
