@@ -84,3 +84,24 @@ def test_sweep_runs_doubling_levels(url: str) -> None:
     assert_user_error(
         invoke("measure", "--url", url, "--model", "m", "--sweep", "--rate", "1"), "--sweep"
     )
+
+
+def test_trace_and_prompts_files(url: str, tmp_path: Path) -> None:
+    trace = tmp_path / "trace.csv"
+    trace.write_text("timestamp,input_tokens,output_tokens\n0,5,3\n0.1,6,4\n0.2,7,5\n")
+    replay = invoke("measure", "--url", url, "--model", "m", "--trace", str(trace), "--json")
+    assert replay.exit_code == 0, replay.output
+    doc = json.loads(replay.output)
+    assert (doc["level"], doc["requests"], doc["output_tokens"]) == ("trace-1", 3, 12)
+    prompts = tmp_path / "prompts.jsonl"
+    prompts.write_text('{"prompt": "ok"}\n{"prompt": "http500"}\n')
+    mixed = invoke(
+        "measure", "--url", url, "--model", "m", "--prompts", str(prompts), "--requests", "4",
+        "--json", "--max-error-rate", "0.6",
+    )  # fmt: skip
+    assert mixed.exit_code == 0, mixed.output
+    assert json.loads(mixed.output)["errors"] == 2  # the fake server fails every "http500"
+    assert_user_error(
+        invoke("measure", "--url", url, "--model", "m", "--trace", str(trace), "--rate", "1"),
+        "--trace",
+    )

@@ -404,6 +404,12 @@ def measure(
     sweep: Annotated[
         bool, typer.Option(help="Double the concurrency until goodput falls or errors rise.")
     ] = False,
+    trace: Annotated[
+        Path | None, typer.Option(help="Replay a CSV/JSONL trace (time, prompt, output tokens).")
+    ] = None,
+    prompts: Annotated[
+        Path | None, typer.Option(help="Prompts to send: one per line, or JSONL with 'prompt'.")
+    ] = None,
     requests: Annotated[int, typer.Option(help="Requests per load level.")] = 100,
     duration: Annotated[
         float | None, typer.Option(help="Stop a level after this many seconds.")
@@ -439,11 +445,17 @@ def measure(
 ) -> None:
     """Load-test a live OpenAI-compatible server: latency, throughput and cost per token."""
     from infercost.errors import InputError
-    from infercost.measure.run import Level, Plan
+    from infercost.measure.run import Level, Plan, load_prompts
     from infercost.measure.run import measure as run_measure
     from infercost.sim.records import parse_slos
 
     levels: Any = _levels("concurrency", concurrency) + _levels("rate", rate)
+    if trace is not None:
+        if levels or sweep:
+            raise InputError(
+                "--trace", "sets its own schedule; drop --concurrency, --rate, --sweep"
+            )
+        levels = [Level("trace", 1)]
     if sweep:
         from infercost.measure.run import sweep as sweep_rule
 
@@ -477,6 +489,7 @@ def measure(
         url=url.rstrip("/"), model=model, input_tokens=input_tokens, output_tokens=output_tokens,
         requests=requests, duration_s=duration, arrival=arrival, seed=seed, chat=chat,
         extra=extras, timeout_s=timeout, price_usd_per_gpu_hour=price, gpus=gpus, setup=setup,
+        prompts=load_prompts(prompts) if prompts else (), trace=trace,
     )  # fmt: skip
     reports = _measure_with_progress(plan, levels, parse_slos(slo), out, run_measure, as_json)
     if as_json:

@@ -21,20 +21,22 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from infercost.errors import InputError
 from infercost.measure.client import Request, Result
 from infercost.measure.load import RunStats, run_concurrency, run_schedule
 from infercost.measure.metrics import Scraper
 from infercost.measure.model import Setup, predict_level
 from infercost.sim.records import Records, Slo, summarise
 from infercost.workload.arrivals import arrivals
+from infercost.workload.trace import load_trace
 
 PROMPT_WORD = "hello "  # about one token per word for common tokenisers
 
 
 @dataclass(frozen=True)
 class Level:
-    kind: str  # concurrency | rate
-    value: float
+    kind: str  # concurrency | rate | trace
+    value: float  # requests in flight, requests/s, or the trace's speed-up
 
     @property
     def name(self) -> str:
@@ -58,6 +60,8 @@ class Plan:
     price_usd_per_gpu_hour: float | None = None
     gpus: int = 1
     setup: Setup | None = None  # catalog terms, for predictions next to the measurements
+    prompts: tuple[str, ...] = ()  # real prompts to cycle through instead of filler words
+    trace: Path | None = None  # replay: send times and token counts per request
 
 
 def records_of(results: list[Result]) -> Records:
@@ -129,11 +133,41 @@ def _causes(results: list[Result]) -> dict[str, int]:
 
 
 def requests_for(plan: Plan) -> list[Request]:
-    prompt = PROMPT_WORD * max(plan.input_tokens, 1)
+    """`plan.requests` requests: the prompts file in turn, else `input_tokens` filler words."""
+    prompts = plan.prompts or (PROMPT_WORD * max(plan.input_tokens, 1),)
+    extra = dict(plan.extra or {})
     return [
-        Request(prompt, plan.output_tokens, plan.chat, dict(plan.extra or {}))
-        for _ in range(plan.requests)
+        Request(prompts[k % len(prompts)], plan.output_tokens, plan.chat, extra)
+        for k in range(plan.requests)
     ]
+
+
+def trace_requests(plan: Plan) -> tuple[list[Request], list[float]]:
+    """The trace's requests (filler prompts of its lengths) and their send times."""
+    assert plan.trace is not None
+    times, prompts, outputs = load_trace(plan.trace)
+    extra = dict(plan.extra or {})
+    reqs = [
+        Request(PROMPT_WORD * max(int(p), 1), int(o), plan.chat, extra)
+        for p, o in zip(prompts, outputs, strict=True)
+    ]
+    return reqs, [float(t) for t in times]
+
+
+def load_prompts(path: Path) -> tuple[str, ...]:
+    """Prompts from a file: one per line, or JSON Lines with a "prompt" field."""
+    try:
+        lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    except OSError as exc:
+        raise InputError("--prompts", f"cannot read {path}: {exc.strerror or exc}") from None
+    if not lines:
+        raise InputError("--prompts", f"{path} has no prompts")
+    if path.suffix == ".jsonl":
+        try:
+            return tuple(str(json.loads(ln)["prompt"]) for ln in lines)
+        except (json.JSONDecodeError, KeyError, TypeError):
+            raise InputError("--prompts", f'{path}: every line needs a "prompt" field') from None
+    return tuple(lines)
 
 
 async def run_level(
@@ -149,6 +183,12 @@ async def run_level(
 
 
 async def _drive(plan: Plan, level: Level, sink: Callable[[Result], None]) -> RunStats:
+    if level.kind == "trace":
+        replayed, sent_at = trace_requests(plan)
+        schedule = [t / level.value for t in sent_at]
+        return await run_schedule(
+            plan.url, plan.model, replayed, schedule, sink, plan.max_in_flight, plan.timeout_s
+        )
     reqs = requests_for(plan)
     if level.kind == "concurrency":
         return await run_concurrency(
