@@ -21,11 +21,13 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from infercost.catalog.hardware import accelerator
 from infercost.errors import InputError
 from infercost.measure.client import Request, Result
 from infercost.measure.load import RunStats, run_concurrency, run_schedule
 from infercost.measure.metrics import Scraper
 from infercost.measure.model import Setup, predict_level
+from infercost.perf.calibration import load_calibration
 from infercost.sim.records import Records, Slo, summarise
 from infercost.workload.arrivals import arrivals
 from infercost.workload.trace import load_trace
@@ -92,14 +94,9 @@ def summary(
     out["error_causes"] = _causes(results)
     target = level.value if level.kind == "rate" else None
     out["load"] = stats.to_dict(target)
-    hourly = (plan.price_usd_per_gpu_hour or 0.0) * plan.gpus
-    tok_s, req_s = out["throughput_output_tok_s"], out["throughput_requests_per_s"]
-    priced = plan.price_usd_per_gpu_hour is not None
-    out["usd_per_hour"] = hourly if priced else None
-    out["usd_per_million_output_tokens"] = (
-        hourly / (tok_s * 3600) * 1e6 if priced and tok_s else None
-    )
-    out["usd_per_query"] = hourly / (req_s * 3600) if priced and req_s else None
+    out["usd_per_hour"] = _hourly(plan)
+    out["usd_per_million_output_tokens"] = _per_hour_of(plan, out["throughput_output_tok_s"], 1e6)
+    out["usd_per_query"] = _per_hour_of(plan, out["throughput_requests_per_s"], 1.0)
     if plan.setup is not None and out["completed"]:
         out["predicted"] = _predicted(plan, out)
     return out
@@ -107,20 +104,29 @@ def summary(
 
 def _predicted(plan: Plan, report: dict[str, Any]) -> dict[str, Any]:
     """What the performance model (built-in calibration) says for the same level."""
-    from infercost.catalog.hardware import accelerator
-    from infercost.perf.calibration import load_calibration
-
     assert plan.setup is not None
     cal = load_calibration()
     engine = plan.setup.engine if plan.setup.engine in cal.engines() else None
     eff = cal.efficiency(accelerator(plan.setup.gpu), engine)
     predicted = predict_level(plan.setup, report, eff)
     tok_s = predicted.get("throughput_output_tok_s")
-    hourly = (plan.price_usd_per_gpu_hour or 0.0) * plan.gpus
-    predicted["usd_per_million_output_tokens"] = (
-        hourly / (tok_s * 3600) * 1e6 if plan.price_usd_per_gpu_hour is not None and tok_s else None
-    )
+    predicted["usd_per_million_output_tokens"] = _per_hour_of(plan, tok_s, 1e6)
     return predicted
+
+
+def _hourly(plan: Plan) -> float | None:
+    """What the server costs an hour: price per accelerator-hour × accelerators."""
+    if plan.price_usd_per_gpu_hour is None:
+        return None
+    return plan.price_usd_per_gpu_hour * plan.gpus
+
+
+def _per_hour_of(plan: Plan, per_s: float | None, units: float) -> float | None:
+    """$ per `units` of something produced at `per_s` a second (None without a price)."""
+    hourly = _hourly(plan)
+    if hourly is None or not per_s:
+        return None
+    return hourly / (per_s * 3600) * units
 
 
 def _causes(results: list[Result]) -> dict[str, int]:
