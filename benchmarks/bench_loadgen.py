@@ -38,17 +38,23 @@ def _serve(port: int, ready: multiprocessing.synchronize.Event) -> None:  # type
     os.sched_setaffinity(0, {1})
     from aiohttp import web
 
-    chunk = b'data: {"choices":[{"text":"x "}]}\n\n'
+    # OpenAI completions SSE, with the fields AIPerf needs (it drops events whose `object`
+    # is not "text_completion"); our client reads only `choices[0].text` and `usage`.
+    head = b'data: {"id":"cmpl-0","object":"text_completion","created":0,"model":"stub",'
+    chunk = head + b'"choices":[{"index":0,"text":"x ","finish_reason":null}]}\n\n'
+    last = head + b'"choices":[{"index":0,"text":"x ","finish_reason":"length"}]}\n\n'
     usage = (
-        b'data: {"choices":[],"usage":{"prompt_tokens":32,"completion_tokens":16}}\n\n'
+        head + b'"choices":[],"usage":{"prompt_tokens":32,"completion_tokens":16,'
+        b'"total_tokens":48}}\n\n'
         b"data: [DONE]\n\n"
     )
+    body = chunk * (TOKENS - 1) + last + usage
 
     async def completions(request: web.Request) -> web.StreamResponse:
         await request.read()
         resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await resp.prepare(request)
-        await resp.write(chunk * TOKENS + usage)
+        await resp.write(body)
         return resp
 
     app = web.Application()

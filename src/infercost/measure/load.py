@@ -63,9 +63,10 @@ async def run_concurrency(
     on_result: Callable[[Result], None],
     timeout_s: float = 600.0,
     deadline_s: float | None = None,
+    stats: RunStats | None = None,
 ) -> RunStats:
     """`concurrency` workers send `requests` back to back (see the module docstring)."""
-    stats = RunStats()
+    stats = stats if stats is not None else RunStats()
     origin = time.perf_counter()
     queue = iter(enumerate(requests))
     async with aiohttp.ClientSession(connector=_connector(concurrency)) as session:
@@ -92,9 +93,10 @@ async def run_schedule(
     on_result: Callable[[Result], None],
     max_in_flight: int = 1024,
     timeout_s: float = 600.0,
+    stats: RunStats | None = None,
 ) -> RunStats:
     """Send request k at `arrival_s[k]`, at most `max_in_flight` at once."""
-    stats = RunStats()
+    stats = stats if stats is not None else RunStats()
     gate = asyncio.Semaphore(max_in_flight)
     tasks: list[asyncio.Future[None]] = []
     origin = time.perf_counter()

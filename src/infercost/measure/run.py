@@ -177,35 +177,44 @@ def load_prompts(path: Path) -> tuple[str, ...]:
 
 
 async def run_level(
-    plan: Plan, level: Level, sink: Callable[[Result], None], server: dict[str, Any]
+    plan: Plan,
+    level: Level,
+    sink: Callable[[Result], None],
+    server: dict[str, Any],
+    stats: RunStats | None = None,
 ) -> RunStats:
     """One load level, with the server's /metrics scraped around and during it."""
     scraper = Scraper(plan.url)
+    stats = stats if stats is not None else RunStats()
     try:
         async with scraper:
-            return await _drive(plan, level, sink)
+            return await _drive(plan, level, sink, stats)
     finally:  # after the scraper's last sample
         server.update(scraper.report())
 
 
-async def _drive(plan: Plan, level: Level, sink: Callable[[Result], None]) -> RunStats:
+async def _drive(
+    plan: Plan, level: Level, sink: Callable[[Result], None], stats: RunStats
+) -> RunStats:
     if level.kind == "trace":
         replayed, sent_at = trace_requests(plan)
         schedule = [t / level.value for t in sent_at]
         return await run_schedule(
-            plan.url, plan.model, replayed, schedule, sink, plan.max_in_flight, plan.timeout_s
-        )
+            plan.url, plan.model, replayed, schedule, sink, plan.max_in_flight, plan.timeout_s,
+            stats,
+        )  # fmt: skip
     reqs = requests_for(plan)
     if level.kind == "concurrency":
         return await run_concurrency(
-            plan.url, plan.model, reqs, int(level.value), sink, plan.timeout_s, plan.duration_s
-        )
+            plan.url, plan.model, reqs, int(level.value), sink, plan.timeout_s, plan.duration_s,
+            stats,
+        )  # fmt: skip
     times = arrivals(plan.arrival, level.value, len(reqs), plan.seed)
     if plan.duration_s is not None:
         keep = times < plan.duration_s
         times, reqs = times[keep], [r for r, k in zip(reqs, keep, strict=True) if k]
     return await run_schedule(
-        plan.url, plan.model, reqs, list(times), sink, plan.max_in_flight, plan.timeout_s
+        plan.url, plan.model, reqs, list(times), sink, plan.max_in_flight, plan.timeout_s, stats
     )
 
 
@@ -276,9 +285,10 @@ def measure(
         server: dict[str, Any] = {}
         interrupted = False
         try:
-            stats = asyncio.run(run_level(plan, level, sink, server))
-        except KeyboardInterrupt:
+            asyncio.run(run_level(plan, level, sink, server, stats))
+        except KeyboardInterrupt:  # keep what finished; say how many were still out
             stats.interrupted = interrupted = True
+            stats.in_flight_at_end = stats.sent - stats.finished
         finally:
             if handle is not None:
                 handle.close()
