@@ -98,14 +98,11 @@ async def send(
     timeout_s: float = 600.0,
 ) -> Result:
     """Send one request and time its stream (see the module docstring)."""
-    for attempt in range(2):
+    result = await _attempt(session, url, model, request, index, origin, timeout_s)
+    # A pooled connection the server had already closed fails before anything is sent
+    # (llama.cpp closes after each stream): one retry, on a fresh connection.
+    if result.error.startswith("connection") and "write request body" in result.error:
         result = await _attempt(session, url, model, request, index, origin, timeout_s)
-        # A pooled connection the server had already closed fails before anything is sent
-        # (llama.cpp closes after each stream): one retry on a fresh connection.
-        if not (result.error.startswith("connection") and "write request body" in result.error):
-            break
-        if attempt == 0:
-            await asyncio.sleep(0)
     return result
 
 
