@@ -23,6 +23,7 @@ import csv
 import json
 import re
 import statistics
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -59,7 +60,31 @@ ENGINE_BATCH_CAP = {"vllm": 256, "sglang": 256, "trtllm": 2048}
 
 
 class Unexpressible(Exception):
-    """The tool cannot express this row; the message says why."""
+    """The tool cannot express this row; the message says why, `details` adds fields."""
+
+    details: dict[str, object] = {}  # noqa: RUF012 (read-only default)
+
+
+def evaluate_rows(
+    rows: list[dict[str, str]], evaluate: Callable[[dict[str, str]], dict[str, object]]
+) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """(predicted rows, unexpressible rows): a row the tool rejects or fails on is recorded
+    with the reason, never allowed to stop the run."""
+    predicted: list[dict[str, object]] = []
+    unexpressible: list[dict[str, object]] = []
+    for row in rows:
+        try:
+            result = evaluate(row)
+        except Unexpressible as e:
+            unexpressible.append({"id": row["id"], "reason": str(e), **e.details})
+            continue
+        except Exception as e:  # the tools raise or assert on unsupported inputs
+            reason = f"tool error: {type(e).__name__}: {str(e)[:300]}"
+            unexpressible.append({"id": row["id"], "reason": reason})
+            continue
+        measured = float(row["value"])
+        predicted.append({"id": row["id"], "metric": row["metric"], "measured": measured, **result})
+    return predicted, unexpressible
 
 
 @dataclass(frozen=True)

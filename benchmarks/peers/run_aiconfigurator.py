@@ -42,6 +42,7 @@ from measured_rows import (
     Workload,
     default_csv_path,
     engine_family,
+    evaluate_rows,
     first_int,
     is_cpu,
     kv_cache_fp8,
@@ -90,7 +91,7 @@ class DoesNotFit(Unexpressible):
 
     def __init__(self, warning: str, predicted: float) -> None:
         super().__init__(f"tool: does not fit memory: {warning[:200]}")
-        self.predicted = predicted
+        self.details = {"predicted_despite_warning": predicted}
 
 
 class WarningLog(logging.Handler):
@@ -324,25 +325,13 @@ def settings() -> dict[str, object]:
 
 def run(rows: list[dict[str, str]], log: WarningLog) -> dict[str, object]:
     started = time.perf_counter()
-    predicted, unexpressible = [], []
-    for row in rows:
-        try:
-            result = evaluate_row(row, log)
-        except DoesNotFit as e:
-            unexpressible.append(
-                {"id": row["id"], "reason": str(e), "predicted_despite_warning": e.predicted}
-            )
-            continue
-        except Unexpressible as e:
-            unexpressible.append({"id": row["id"], "reason": str(e)})
-            continue
-        except Exception as e:  # the tool raises on unsupported inputs: record, never crash
-            reason = f"tool error: {type(e).__name__}: {str(e)[:300]}"
-            unexpressible.append({"id": row["id"], "reason": reason})
-            continue
-        measured = float(row["value"])
-        predicted.append({"id": row["id"], "metric": row["metric"], "measured": measured, **result})
-        print(f"{row['id']}: {result['predicted']:.4g} (measured {measured:.4g})", flush=True)
+
+    def evaluate(row: dict[str, str]) -> dict[str, object]:
+        result = evaluate_row(row, log)
+        print(f"{row['id']}: {result['predicted']:.4g} (measured {row['value']})", flush=True)
+        return result
+
+    predicted, unexpressible = evaluate_rows(rows, evaluate)
     return {
         "tool": "aiconfigurator",
         "version": version("aiconfigurator"),

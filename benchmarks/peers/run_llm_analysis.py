@@ -40,6 +40,7 @@ from measured_rows import (
     Unexpressible,
     Workload,
     default_csv_path,
+    evaluate_rows,
     is_cpu,
     kv_cache_fp8,
     load_rows,
@@ -204,19 +205,9 @@ def evaluate_row(row: dict[str, str], efficiencies: dict, added: tuple) -> dict[
 
 def run(rows: list[dict[str, str]], name: str, added: tuple) -> dict[str, object]:
     started = time.perf_counter()
-    predicted, unexpressible = [], []
-    for row in rows:
-        try:
-            result = evaluate_row(row, EFFICIENCIES[name], added)
-        except Unexpressible as e:
-            unexpressible.append({"id": row["id"], "reason": str(e)})
-            continue
-        except Exception as e:  # the tool asserts on bad inputs: record, never crash
-            reason = f"tool error: {type(e).__name__}: {str(e)[:300]}"
-            unexpressible.append({"id": row["id"], "reason": reason})
-            continue
-        measured = float(row["value"])
-        predicted.append({"id": row["id"], "metric": row["metric"], "measured": measured, **result})
+    predicted, unexpressible = evaluate_rows(
+        rows, lambda row: evaluate_row(row, EFFICIENCIES[name], added)
+    )
     return {
         "tool": "llm-analysis",
         "version": version("llm-analysis"),
