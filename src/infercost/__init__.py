@@ -1,10 +1,17 @@
 """infercost: what it costs to serve a large language model, and the proof.
 
-The verbs, imported lazily so that the command line starts fast:
+The verbs, imported lazily so that the command line starts fast (see `infercost.api`):
 
-    estimate(model, gpu, ...)       one replica: memory, latency, throughput, $/1M tokens
-    reproduce(name_or_path, sets)   a scenario recomputed: published vs computed
-    accelerator(name), model(name)  catalog lookups by id or alias
+    estimate(model=, gpu=[...])      one replica per accelerator: memory, latency, $/1M tokens
+    reproduce(scenario=)             a scenario recomputed: published vs computed
+    simulate(...)                    a fleet request by request: latency percentiles, goodput
+    measure(url=, model=)            load-test a live OpenAI-compatible server
+    calibrate(results=)              efficiency factors fitted to a measurement
+    validate()                       the performance model against measured benchmarks
+    catalog(table=), accelerator(name), model(name), engine(name), import_model(file=)
+
+Each takes its request model (`EstimateRequest`, ...) or the same fields as keywords, and
+returns a typed result with `to_dict()`.
 """
 
 from __future__ import annotations
@@ -12,17 +19,30 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-__all__ = ["accelerator", "estimate", "model", "reproduce"]
-
-_HOMES = {
-    "accelerator": "infercost.catalog.hardware",
-    "estimate": "infercost.estimate",
-    "model": "infercost.catalog.models",
-    "reproduce": "infercost.scenario.engine",
-}
+__all__ = [
+    "CalibrateRequest",
+    "CatalogRequest",
+    "EstimateRequest",
+    "ImportModelRequest",
+    "MeasureRequest",
+    "ReproduceRequest",
+    "SimulateRequest",
+    "ValidateRequest",
+    "accelerator",
+    "calibrate",
+    "catalog",
+    "engine",
+    "estimate",
+    "import_model",
+    "measure",
+    "model",
+    "reproduce",
+    "simulate",
+    "validate",
+]
 
 
 def __getattr__(name: str) -> Any:
-    if name in _HOMES:
-        return getattr(import_module(_HOMES[name]), name)
+    if name in __all__:
+        return getattr(import_module("infercost.api"), name)
     raise AttributeError(f"module 'infercost' has no attribute {name!r}")

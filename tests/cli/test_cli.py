@@ -149,21 +149,24 @@ def test_calibrating_an_input_without_default_is_a_user_error(
 def test_estimate_json() -> None:
     result = invoke("estimate", "--model", "llama-3.1-8b", "--gpu", "h100", "--json")
     assert result.exit_code == 0, result.output
-    doc = json.loads(result.stdout)
+    (doc,) = json.loads(result.stdout)["estimates"]  # one shape: a list, here of one
     assert doc["deployment"]["gpu"] == "h100-sxm"  # alias resolved
     assert doc["usd_per_million_output_tokens"] > 0
     assert doc["max_concurrency_that_fits"] >= 1
+    assert doc["feasibility"]["fits"] is True
 
 
-def test_estimate_table() -> None:
+def test_estimate_table_has_human_labels() -> None:
     result = invoke("estimate", "--model", "llama-3.1-8b", "--gpu", "h100")
     assert result.exit_code == 0, result.output
-    assert "usd_per_million_output_tokens" in result.output
+    assert "$ per 1M output tokens" in result.output
+    assert "time per output token" in result.output
+    assert "usd_per_million_output_tokens" not in result.output
 
 
 def test_estimate_that_does_not_fit_names_the_smallest_layout() -> None:
     result = invoke("estimate", "--model", "llama-3.1-70b", "--gpu", "h100", "--tp", "1")
-    assert_user_error(result, "--tp 2")
+    assert_user_error(result, "--tp:", "weights", "tp 2 (2 GPUs)")
 
 
 def test_unknown_gpu_suggests_the_closest() -> None:
@@ -213,7 +216,7 @@ def test_catalog_servers_table() -> None:
 
 
 def test_catalog_unknown_table() -> None:
-    assert_user_error(invoke("catalog", "show", "tpus"), "allowed")
+    assert_user_error(invoke("catalog", "show", "tpus"), "TABLE", "allowed")
 
 
 def test_import_model_prints_a_yaml_row() -> None:

@@ -23,7 +23,7 @@ def test_json_summary_records_and_cost(url: str, tmp_path: Path) -> None:
         "--output-tokens", "8", "--price", "2.0", "--gpus", "2", "--out", str(tmp_path), "--json",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    doc = json.loads(result.output)
+    (doc,) = json.loads(result.stdout)["levels"]
     for key in ("requests", "errors", "output_tokens", "throughput_output_tok_s",
                 "usd_per_million_output_tokens"):  # fmt: skip
         assert key in doc
@@ -46,22 +46,23 @@ def test_rate_levels_report_achieved_rate(url: str) -> None:
         "--output-tokens", "4", "--json",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    levels = json.loads(result.output)
+    levels = json.loads(result.stdout)["levels"]
     assert [lv["level"] for lv in levels] == ["rate-20", "rate-40"]
     for level in levels:
         assert level["load"]["target_rate_rps"] in (20.0, 40.0)
         assert level["load"]["lateness_p99_s"] < 0.05
 
 
-def test_failing_server_exits_non_zero(url: str) -> None:
+def test_failing_server_exits_non_zero_with_the_causes_on_stderr(url: str) -> None:
     result = invoke(
         "measure", "--url", "http://127.0.0.1:9", "--model", "m", "--requests", "3", "--json",
         "--timeout", "2",
     )  # fmt: skip
     assert result.exit_code == 1
-    doc = json.loads(result.output)
+    doc = json.loads(result.stdout)
     assert doc["errors"] == 3
-    assert "connection" in doc["error_causes"]
+    assert doc["error_causes"] == {"connect refused": 3}
+    assert "3 errors of 3 requests: 3 × connect refused" in result.stderr
 
 
 def test_bad_options_are_one_line(url: str) -> None:
@@ -76,8 +77,7 @@ def test_sweep_runs_doubling_levels(url: str) -> None:
         "--output-tokens", "4", "--json",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    levels = json.loads(result.output)
-    levels = levels if isinstance(levels, list) else [levels]
+    levels = json.loads(result.stdout)["levels"]
     names = [lv["level"] for lv in levels]
     assert names[0] == "concurrency-1"
     assert all(n == f"concurrency-{2**i}" for i, n in enumerate(names))
@@ -91,7 +91,7 @@ def test_trace_and_prompts_files(url: str, tmp_path: Path) -> None:
     trace.write_text("timestamp,input_tokens,output_tokens\n0,5,3\n0.1,6,4\n0.2,7,5\n")
     replay = invoke("measure", "--url", url, "--model", "m", "--trace", str(trace), "--json")
     assert replay.exit_code == 0, replay.output
-    doc = json.loads(replay.output)
+    (doc,) = json.loads(replay.stdout)["levels"]
     assert (doc["level"], doc["requests"], doc["output_tokens"]) == ("trace-1", 3, 12)
     prompts = tmp_path / "prompts.jsonl"
     prompts.write_text('{"prompt": "ok"}\n{"prompt": "http500"}\n')
@@ -100,7 +100,8 @@ def test_trace_and_prompts_files(url: str, tmp_path: Path) -> None:
         "--json", "--max-error-rate", "0.6",
     )  # fmt: skip
     assert mixed.exit_code == 0, mixed.output
-    assert json.loads(mixed.output)["errors"] == 2  # the fake server fails every "http500"
+    assert json.loads(mixed.stdout)["errors"] == 2  # the fake server fails every "http500"
+    assert "2 errors of 4 requests: 2 × http 500" in mixed.stderr
     assert_user_error(
         invoke("measure", "--url", url, "--model", "m", "--trace", str(trace), "--rate", "1"),
         "--trace",

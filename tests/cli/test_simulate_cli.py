@@ -31,7 +31,7 @@ def test_table_output_and_records(tmp_path: Path) -> None:
         *BASE, "--records", str(out), "--replicas", "2", "--router", "least-outstanding"
     )
     assert result.exit_code == 0, result.output
-    assert "ttft_s" in result.output
+    assert "time to first token" in result.output
     with out.open() as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 500

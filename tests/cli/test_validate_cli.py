@@ -119,7 +119,7 @@ def test_written_calibration_feeds_estimate(small_csv: Path, tmp_path: Path) -> 
             str(out),
             "--json",
         ).output
-    )
+    )["estimates"][0]
     assert doc["efficiency"]["calibration_group"] == "tensorrt-llm/datacenter-gpu"
     assert doc["efficiency"]["compute"] == pytest.approx(
         cal.groups["tensorrt-llm/datacenter-gpu"].compute
@@ -129,9 +129,10 @@ def test_written_calibration_feeds_estimate(small_csv: Path, tmp_path: Path) -> 
 def test_estimate_calibration_flags() -> None:
     raw = json.loads(
         invoke("estimate", "-m", "llama-2-7b", "-g", "a100", "--no-calibration", "--json").output
-    )
+    )["estimates"][0]
     assert raw["efficiency"]["calibration_group"] == "default"
     fitted = json.loads(invoke("estimate", "-m", "llama-2-7b", "-g", "a100", "--json").output)
+    fitted = fitted["estimates"][0]
     assert fitted["efficiency"]["calibration_group"] == "*/datacenter-gpu"
     assert_user_error(
         invoke("estimate", "-m", "llama-2-7b", "-g", "a100", "--engine", "warp"), "engine"

@@ -57,7 +57,7 @@ def test_every_request_appears_once_with_its_cause() -> None:
     assert by_index[0].error == ""
     assert by_index[4].error == ""
     assert by_index[1].error.startswith("http 500")
-    assert by_index[2].error.startswith("malformed SSE")
+    assert by_index[2].error.startswith("malformed stream")
     assert by_index[3].error  # a dropped stream never counts as a success
     assert by_index[5].error.startswith("timeout")
     assert math.isnan(by_index[5].first_token_s)

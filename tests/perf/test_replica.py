@@ -6,16 +6,45 @@ from hypothesis import strategies as st
 
 from infercost.errors import InputError
 from infercost.perf.deployment import build
-from infercost.perf.replica import max_concurrency, replica_performance
-from infercost.perf.step import decode_step
+from infercost.perf.memory import memory_plan
+from infercost.perf.replica import replica_performance
+from infercost.perf.step import decode_step, prefill_step
 
 A100_7B = build("llama-2-7b", "a100-80gb")
+H100_8B = build("llama-3.1-8b", "h100-sxm")
 
 
-def test_throughput_is_concurrency_over_tpot() -> None:
+def max_concurrency(dep: object, input_tokens: float, output_tokens: float) -> int:
+    return memory_plan(dep).max_sequences(input_tokens + output_tokens / 2)  # type: ignore[arg-type]
+
+
+def test_throughput_counts_every_prefill() -> None:
     perf = replica_performance(A100_7B, 16, 1024, 256)
-    assert perf.output_tokens_per_s == pytest.approx(16 / perf.tpot_s)
-    assert perf.requests_per_s == pytest.approx(16 / perf.tpot_s / 256)
+    per_token = perf.decode.total_s + 16 * perf.prefill_s_per_request / 256
+    assert perf.replica_s_per_token == pytest.approx(per_token)
+    assert perf.output_tokens_per_s == pytest.approx(16 / per_token)
+    assert perf.requests_per_s == pytest.approx(16 / per_token / 256)
+
+
+def test_a_users_own_prefill_is_in_its_ttft_not_its_tpot() -> None:
+    # The case: one request at a time, a 32,000-token prompt, 100 output tokens.
+    # Alone, a user decodes at the bare decode step; its prefill is its time to first token.
+    perf = replica_performance(H100_8B, 1, 32_000, 100)
+    assert perf.tpot_s == pytest.approx(perf.decode.total_s)
+    assert perf.ttft_s == pytest.approx(prefill_step(H100_8B, 1, 32_000).total_s, rel=0.02)
+    assert perf.e2e_s == pytest.approx(perf.ttft_s + 99 * perf.tpot_s)
+    # The replica's throughput still pays for the prefill: far below one token per step.
+    assert perf.output_tokens_per_s < 0.5 / perf.decode.total_s
+
+
+def test_other_users_prefills_stall_a_user_who_decodes() -> None:
+    alone = replica_performance(H100_8B, 1, 4000, 400)
+    crowded = replica_performance(H100_8B, 8, 4000, 400)
+    assert crowded.tpot_s > crowded.decode.total_s > alone.decode.total_s
+    # Seven other prompts of 4,000 tokens land in each user's 399 decode steps.
+    assert (crowded.tpot_s - crowded.decode.total_s) * 399 == pytest.approx(
+        7 * crowded.stall_s_per_prefill
+    )
 
 
 def test_interactivity_is_one_over_tpot() -> None:
@@ -46,6 +75,22 @@ def test_prefill_slows_tpot() -> None:
     assert 0 < with_prefill.prefill_time_share < 1
 
 
+def test_a_prompt_riding_with_decodes_stalls_less_than_one_run_apart() -> None:
+    # Short prompts on a memory-bound decode: chunked prefill hides most of the work.
+    mixed = replica_performance(H100_8B, 32, 200, 200, mixed_prefill=True)
+    apart = replica_performance(H100_8B, 32, 200, 200, mixed_prefill=False)
+    assert mixed.stall_s_per_prefill < 0.5 * apart.stall_s_per_prefill
+    assert mixed.tpot_s < apart.tpot_s
+    assert mixed.output_tokens_per_s == pytest.approx(apart.output_tokens_per_s)
+
+
+def test_a_multi_step_group_makes_a_new_prompt_wait_longer() -> None:
+    one = replica_performance(H100_8B, 16, 500, 200, scheduler_steps=1)
+    ten = replica_performance(H100_8B, 16, 500, 200, scheduler_steps=10)
+    assert ten.wait_s == pytest.approx(10 * one.wait_s)
+    assert one.wait_s == pytest.approx(one.decode.total_s / 2)
+
+
 def test_prefix_cache_lowers_prefill_time() -> None:
     fresh = replica_performance(A100_7B, 16, 2048, 256)
     cached = replica_performance(A100_7B, 16, 2048, 256, cached_fraction=0.5)
@@ -58,15 +103,6 @@ def test_max_concurrency_on_paper() -> None:
     # mean context 2048 + 4096 / 2 = 4096 tokens -> 4096 * 524,288 B = 2.147 GB a sequence;
     # 57.86 GB of free KV space per A100-80GB (see test_memory) holds 26.
     assert max_concurrency(A100_7B, 2048, 4096) == 26
-
-
-def test_max_concurrency_is_capped() -> None:
-    assert max_concurrency(A100_7B, 1, 1, cap=100) == 100
-
-
-def test_fits_follows_max_concurrency() -> None:
-    assert replica_performance(A100_7B, 26, 2048, 4096).fits
-    assert not replica_performance(A100_7B, 27, 2048, 4096).fits
 
 
 @pytest.mark.parametrize(

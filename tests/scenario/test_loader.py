@@ -24,10 +24,13 @@ def test_own_scenario_runs(tmp_path: Path) -> None:
     assert c["usd_per_day"] == pytest.approx(c["gpus"] * 24 * 2.5)  # cost is linear in hours
     assert c["usd_per_query"] > 0
     assert result.calibration() is None
-    stated = {a["path"]: a for a in result.assumptions() if a["basis"] != "calibrated"}
-    assert set(stated) == set(own_scenario()["provenance"])
+    from_files = ("calibration.yaml", "engines.yaml")
+    stated = {a["path"] for a in result.assumptions() if a["source"] not in from_files}
+    assert stated == set(own_scenario()["provenance"])
     fitted = {a["path"] for a in result.assumptions() if a["basis"] == "calibrated"}
     assert fitted == {f"efficiency.{name}" for name in FITTED}
+    engine = {a["path"] for a in result.assumptions() if a["source"] == "engines.yaml"}
+    assert engine == {"efficiency.memory_reserve_fraction", "efficiency.max_batched_tokens"}
 
 
 def test_own_scenario_without_calibration_uses_perf_defaults(tmp_path: Path) -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infercost.perf.replica import max_concurrency
-from infercost.scenario.engine import ScenarioResult, deployment, run
+from infercost.evaluate.feasibility import max_concurrency
+from infercost.scenario.engine import ScenarioResult, resolve_inputs, run
 from infercost.scenario.loader import DATA_DIR, load
 
 # SemiAnalysis, "The Inference Cost Of Search Disruption" (2023-02-09).
@@ -84,7 +84,7 @@ def test_chatgpt_2023_reports_the_roofline_alone(chatgpt: ScenarioResult) -> Non
     # Uncalibrated, the batch is the most the KV cache holds, capped at 256 (vLLM's default).
     inputs = chatgpt.scenario.inputs
     w = inputs.workload
-    memory_limited = max_concurrency(deployment(inputs), w.input_tokens, w.output_tokens, 256)
+    memory_limited = max_concurrency(resolve_inputs(inputs, None), w.input_tokens, w.output_tokens)
     assert 1 <= roofline["concurrency_per_replica"] <= 256
     assert roofline["concurrency_per_replica"] == memory_limited
 

@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from infercost.catalog.lookup import Table, load_rows, require_provenance
+from infercost.catalog.lookup import Table, catalog_dir, load_rows, require_provenance
 from infercost.errors import InputError
 from infercost.units import GB, TFLOPS
 
@@ -164,14 +164,31 @@ def server_from_row(row: dict[str, Any]) -> Server:
     )
 
 
-@cache
-def accelerators(path: Path | None = None) -> Table[Accelerator]:
-    return Table("gpu", [accelerator_from_row(r) for r in load_rows("gpus.yaml", path)])
+def accelerators() -> Table[Accelerator]:
+    """The accelerator table: built-in rows and the user's catalog folder."""
+    return _accelerators(catalog_dir())
+
+
+def servers() -> Table[Server]:
+    """The server table: built-in rows and the user's catalog folder."""
+    return _servers(catalog_dir())
 
 
 @cache
-def servers(path: Path | None = None) -> Table[Server]:
-    return Table("server", [server_from_row(r) for r in load_rows("servers.yaml", path)])
+def _accelerators(user: Path | None) -> Table[Accelerator]:
+    return Table("gpu", [accelerator_from_row(r) for r in load_rows("gpus.yaml", user)])
+
+
+@cache
+def _servers(user: Path | None) -> Table[Server]:
+    table = Table("server", [server_from_row(r) for r in load_rows("servers.yaml", user)])
+    gpus = accelerators()
+    for row in table:
+        if row.accelerator not in gpus:
+            raise InputError(
+                f"server.{row.id}.accelerator", f"names no catalog accelerator: {row.accelerator!r}"
+            )
+    return table
 
 
 def accelerator(name: str) -> Accelerator:

@@ -8,18 +8,16 @@ and separators ("H100 SXM", "h100-sxm" and "h100_sxm" are one name). An unknown 
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
-import yaml
-
 from infercost.errors import InputError, UnknownNameError
+from infercost.files import read_yaml
 
 DATA_DIR = Path(__file__).parent / "data"
-# libyaml's loader when PyYAML was built with it: catalogs load ~10× faster.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class Named(Protocol):
@@ -68,7 +66,9 @@ class Table(Generic[T]):
         key = normalise(name)
         if key in self._index:
             return self._rows[self._index[key]]
-        raise UnknownNameError(self.kind, name, self.suggest(name))
+        ids = list(self._rows)
+        listing = ", ".join(ids) if len(ids) <= 12 else f"see `infercost catalog {self.kind}s`"
+        raise UnknownNameError(self.kind, name, self.suggest(name), listing)
 
     def suggest(self, name: str, n: int = 3) -> list[str]:
         """Up to `n` canonical ids whose names look most like `name`."""
@@ -83,15 +83,60 @@ class Table(Generic[T]):
         return [r for r in best[:n] if scored[r] > 0.4]
 
 
-def load_rows(filename: str, path: Path | None = None) -> list[dict[str, Any]]:
-    """The list of mappings under the top-level `rows:` key of a catalog YAML file."""
-    source = path or DATA_DIR / filename
-    try:
-        doc = yaml.load(source.read_text(), Loader=_LOADER)
-    except yaml.YAMLError as exc:
-        raise InputError(str(source), f"malformed YAML: {exc}") from None
+CATALOG_ENV = "INFERCOST_CATALOG"
+_catalog_dir: Path | None = None
+
+
+def use_catalog(directory: Path | str | None) -> None:
+    """Add a user's catalog folder (YAML files named as the built-in ones) to every table."""
+    global _catalog_dir
+    if directory is not None:
+        path = Path(directory)
+        if not path.is_dir():
+            raise InputError("--catalog", f"{path} is not a folder")
+        directory = path.resolve()
+    _catalog_dir = directory
+
+
+def catalog_dir() -> Path | None:
+    """The user's catalog folder: `use_catalog`, else $INFERCOST_CATALOG, else none."""
+    if _catalog_dir is not None:
+        return _catalog_dir
+    env = os.environ.get(CATALOG_ENV)
+    if not env:
+        return None
+    path = Path(env)
+    if not path.is_dir():
+        raise InputError(CATALOG_ENV, f"{path} is not a folder")
+    return path.resolve()
+
+
+def load_rows(filename: str, user: Path | None = None) -> list[dict[str, Any]]:
+    """The built-in rows of a catalog file, then the user folder's rows of the same file.
+
+    Every row is tagged with the file it came from (`_origin`), so that a bad row is named
+    where the user can find it; a user row cannot reuse a built-in id.
+    """
+    rows = _rows(DATA_DIR / filename)
+    if user is not None and (user / filename).is_file():
+        known = {r.get("id") for r in rows}
+        extra = _rows(user / filename)
+        for row in extra:
+            if row.get("id") in known:
+                raise InputError(
+                    f"{user / filename}", f"id {row.get('id')!r} is already a built-in row"
+                )
+        rows += extra
+    return rows
+
+
+def _rows(source: Path) -> list[dict[str, Any]]:
+    doc = read_yaml(source, str(source))
     if not isinstance(doc, dict) or not isinstance(doc.get("rows"), list):
         raise InputError(str(source), "expected a mapping with a 'rows' list")
+    for row in doc["rows"]:
+        if not isinstance(row, dict) or not isinstance(row.get("id"), str) or not row["id"]:
+            raise InputError(str(source), "every row must be a mapping with a text 'id'")
     return list(doc["rows"])
 
 

@@ -23,7 +23,7 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
-from infercost.catalog.lookup import Table, load_rows, require_provenance
+from infercost.catalog.lookup import Table, catalog_dir, load_rows, require_provenance
 from infercost.errors import InputError
 
 ATTENTION_KINDS = ("mha", "gqa", "mqa", "mla")
@@ -247,9 +247,14 @@ def _check(arch: ModelArch) -> None:
         raise InputError(f"{field}.intermediate_size", "dense MLP layers need a width > 0")
 
 
+def models() -> Table[ModelArch]:
+    """The model table: built-in rows and the user's catalog folder."""
+    return _models(catalog_dir())
+
+
 @cache
-def models(path: Path | None = None) -> Table[ModelArch]:
-    return Table("model", [model_from_row(r) for r in load_rows("models.yaml", path)])
+def _models(user: Path | None) -> Table[ModelArch]:
+    return Table("model", [model_from_row(r) for r in load_rows("models.yaml", user)])
 
 
 def model(name: str) -> ModelArch:

@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from infercost.catalog.lookup import Table, load_rows, require_provenance
+from infercost.catalog.lookup import Table, catalog_dir, load_rows, require_provenance
 from infercost.errors import InputError
 
 PROVIDER_KINDS = ("hyperscaler", "neocloud", "marketplace", "tco-model", "assumption")
@@ -102,14 +102,24 @@ def owner_from_row(row: dict[str, Any]) -> OwnerInputs:
     )
 
 
-@cache
-def price_points(path: Path | None = None) -> Table[PricePoint]:
-    return Table("price", [price_from_row(r) for r in load_rows("prices.yaml", path)])
+def price_points() -> Table[PricePoint]:
+    """Rental price points: built-in rows and the user's catalog folder."""
+    return _price_points(catalog_dir())
+
+
+def owner_profiles() -> Table[OwnerInputs]:
+    """Owner cost profiles: built-in rows and the user's catalog folder."""
+    return _owner_profiles(catalog_dir())
 
 
 @cache
-def owner_profiles(path: Path | None = None) -> Table[OwnerInputs]:
-    return Table("tco profile", [owner_from_row(r) for r in load_rows("tco.yaml", path)])
+def _price_points(user: Path | None) -> Table[PricePoint]:
+    return Table("price", [price_from_row(r) for r in load_rows("prices.yaml", user)])
+
+
+@cache
+def _owner_profiles(user: Path | None) -> Table[OwnerInputs]:
+    return Table("tco profile", [owner_from_row(r) for r in load_rows("tco.yaml", user)])
 
 
 def prices_for(accelerator_id: str) -> list[PricePoint]:

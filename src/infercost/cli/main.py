@@ -1,7 +1,9 @@
-"""The `infercost` command: reproduce, estimate, simulate, measure, validate, catalog, scenarios.
+"""The `infercost` command: each subcommand turns its options into a request, calls the verb
+of the same name (`infercost.api`) and renders the result.
 
 Heavy modules are imported inside each command so that `infercost --help` and every answer
-stay fast. Bad input of any kind ends in one line on stderr and exit status 2.
+stay fast. Bad input of any kind ends in one line on stderr naming the option, and exit
+status 2; `measure` exits 1 when the server failed too many requests.
 """
 
 from __future__ import annotations
@@ -11,20 +13,79 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, get_type_hints
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.splitlines()[0])
+HELP = """What it costs to serve a large language model, and the proof.
+
+\b
+  estimate   one replica (or several accelerators side by side), and the fleet for a traffic
+  reproduce  a published estimate recomputed from its assumptions
+  simulate   a fleet request by request: latency percentiles, goodput, queues
+  measure    load-test a live OpenAI-compatible server; cost per token as measured
+  calibrate  fit the efficiency factors to a measurement
+  validate   the performance model against measured public benchmarks
+  catalog    accelerators, servers, models, prices and engines; import a model
+  scenarios  the built-in scenarios
+"""
+
+
+class OneLineErrors(TyperGroup):
+    """The command group, with a usage error (an unknown option, a value of the wrong type)
+    printed as one line naming the option, exit 2, like every other bad input."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except typer.Abort:
+            sys.stderr.write("interrupted\n")
+            sys.exit(130)
+        except typer.TyperException as exc:  # click's usage errors
+            if type(exc).__name__ == "NoArgsIsHelpError":  # `infercost` or a group alone
+                sys.stdout.write(exc.format_message() + "\n")
+                sys.exit(0)
+            sys.exit(_usage_error(exc))
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _usage_error(exc: Any) -> int:
+    opts = getattr(getattr(exc, "param", None), "opts", None)
+    where = f"{max(opts, key=len)}: " if opts else ""
+    text = " ".join(str(exc.format_message()).split())
+    Console(stderr=True).print(f"[red]error:[/red] {where}{text}", highlight=False)
+    return int(getattr(exc, "exit_code", 2) or 2)
+
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=HELP, cls=OneLineErrors)
 catalog_app = typer.Typer(no_args_is_help=True, help="Look at the catalogs, or import a model.")
 app.add_typer(catalog_app, name="catalog")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def options_of(func: Callable[..., Any]) -> dict[str, str]:
+    """How a command spells each of its parameters: `--input-tokens`, `SCENARIO`."""
+    from typer.models import ArgumentInfo, OptionInfo
+
+    out: dict[str, str] = {}
+    for name, hint in get_type_hints(func, include_extras=True).items():
+        for meta in getattr(hint, "__metadata__", ()):
+            field = name.rstrip("_")
+            if isinstance(meta, ArgumentInfo):
+                out[field] = field.upper()
+            elif isinstance(meta, OptionInfo):
+                decls = [meta.default, *(meta.param_decls or ())]
+                long = [d for d in decls if isinstance(d, str) and d.startswith("--")]
+                out[field] = long[0].split("/")[0] if long else "--" + field.replace("_", "-")
+    return out
+
+
 def user_errors(func: F) -> F:
-    """Turn an `InputError` into one line on stderr and exit 2."""
+    """Turn an `InputError` into one line on stderr, naming the option, and exit 2."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -33,14 +94,54 @@ def user_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except InputError as exc:
-            Console(stderr=True).print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
+            fail(f"{options_of(func).get(exc.field, exc.field)}: {exc.message}")
 
     return wrapper  # type: ignore[return-value]
 
 
+def fail(message: str, code: int = 2) -> None:
+    Console(stderr=True).print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
 def emit_json(doc: Any) -> None:
-    sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
+    from infercost.files import strict_json
+
+    sys.stdout.write(strict_json(doc) + "\n")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        sys.stdout.write(f"infercost {version('infercost')}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+    catalog: Annotated[
+        Path | None,
+        typer.Option(
+            "--catalog",
+            envvar="INFERCOST_CATALOG",
+            help="A folder of your own catalog YAML files (gpus.yaml, models.yaml, ...).",
+        ),
+    ] = None,
+) -> None:
+    """What it costs to serve a large language model, and the proof."""
+    if catalog is not None:
+        from infercost.catalog.lookup import use_catalog
+        from infercost.errors import InputError
+
+        try:
+            use_catalog(catalog)
+        except InputError as exc:
+            fail(f"--catalog: {exc.message}")
 
 
 CalibrationOpt = Annotated[
@@ -50,58 +151,64 @@ CalibrationOpt = Annotated[
 NoCalibrationOpt = Annotated[
     bool, typer.Option("--no-calibration", help="Use the raw perf default efficiencies.")
 ]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 
-def _loaded_calibration(path: Path | None, off: bool) -> Any:
-    """Like `_calibration`, with the built-in file loaded."""
-    from infercost.perf.calibration import load_calibration
-
-    chosen = _calibration(path, off)
-    return load_calibration() if chosen == "builtin" else chosen
-
-
-def _calibration(path: Path | None, off: bool) -> Any:
-    """The calibration the flags ask for: built-in, a file, or none."""
+def _calibration(path: Path | None, off: bool) -> str | None:
+    """The request's calibration: "builtin", a file, or None (off)."""
     from infercost.errors import InputError
-    from infercost.perf.calibration import load_calibration
 
     if off and path is not None:
-        raise InputError("--calibration", "cannot be combined with --no-calibration")
+        raise InputError("calibration", "cannot be combined with --no-calibration")
     if off:
         return None
-    return load_calibration(path) if path is not None else "builtin"
+    return str(path) if path is not None else "builtin"
+
+
+def _words(text: str | None) -> list[str]:
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+# --- reproduce -----------------------------------------------------------------------------
 
 
 @app.command()
 @user_errors
 def reproduce(
-    name: Annotated[str, typer.Argument(help="A built-in scenario name or a scenario YAML file.")],
+    scenario: Annotated[
+        str, typer.Argument(help="A built-in scenario name or a scenario YAML file.")
+    ],
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="Override an input: PATH=VALUE (repeatable).")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: JsonOpt = False,
     calibration: CalibrationOpt = None,
     no_calibration: NoCalibrationOpt = False,
 ) -> None:
     """Recompute a published estimate from its stated assumptions."""
-    from infercost.scenario.engine import run
-    from infercost.scenario.loader import load
+    from infercost.api import reproduce as verb
 
-    scenario = load(name, set_ or [])
-    doc = run(scenario, _calibration(calibration, no_calibration)).to_dict()
+    result = verb(
+        scenario=scenario, set=set_ or [], calibration=_calibration(calibration, no_calibration)
+    )
     if as_json:
-        emit_json(doc)
+        emit_json(result.to_dict())
         return
     from infercost.cli.render import print_scenario
 
-    print_scenario(Console(), doc)
+    print_scenario(Console(), result.to_dict())
+
+
+# --- estimate ------------------------------------------------------------------------------
 
 
 @app.command()
 @user_errors
 def estimate(
     model: Annotated[str, typer.Option("--model", "-m", help="Model id or alias.")],
-    gpu: Annotated[str, typer.Option("--gpu", "-g", help="Accelerator id or alias.")],
+    gpu: Annotated[
+        str, typer.Option("--gpu", "-g", help="Accelerator id or alias; several to compare: a,b.")
+    ],
     gpus: Annotated[int | None, typer.Option(help="Accelerators in the replica (tp × pp).")] = None,
     tp: Annotated[int | None, typer.Option(help="Tensor-parallel degree.")] = None,
     pp: Annotated[int, typer.Option(help="Pipeline-parallel degree.")] = 1,
@@ -111,83 +218,64 @@ def estimate(
     kv_precision: Annotated[
         str | None, typer.Option(help="KV cache precision (default bf16).")
     ] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(help="Engine: vllm, sglang, tensorrt-llm, llama.cpp... (catalog engines)."),
+    ] = None,
+    max_seqs: Annotated[
+        int | None, typer.Option(help="Sequences the engine runs at once (default: its own).")
+    ] = None,
     input_tokens: Annotated[float, typer.Option(help="Prompt tokens per request.")] = 1000,
     output_tokens: Annotated[float, typer.Option(help="Generated tokens per request.")] = 200,
+    cached_fraction: Annotated[float, typer.Option(help="Prefix-cache hit ratio.")] = 0.0,
     concurrency: Annotated[
         int | None, typer.Option(help="Requests in flight (default: most that fit).")
+    ] = None,
+    target_interactivity: Annotated[
+        float | None, typer.Option(help="Per-user speed to keep, tokens/s (lowers concurrency).")
     ] = None,
     price: Annotated[
         float | None, typer.Option(help="$ per GPU-hour (default: newest catalog price).")
     ] = None,
-    engine: Annotated[
-        str | None,
-        typer.Option(help="Engine family for calibrated factors (vllm, sglang, tensorrt-llm...)."),
+    qps: Annotated[
+        float | None, typer.Option(help="Traffic: queries per second (average).")
+    ] = None,
+    queries_per_day: Annotated[float | None, typer.Option(help="Traffic: queries per day.")] = None,
+    peak_to_average: Annotated[
+        float | None, typer.Option(help="Peak over average traffic (default 1).")
+    ] = None,
+    utilisation: Annotated[
+        float | None, typer.Option(help="Target utilisation at peak, (0, 1] (default 1).")
     ] = None,
     calibration: CalibrationOpt = None,
     no_calibration: NoCalibrationOpt = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Estimate one replica: memory, latency, throughput and $/1M tokens."""
-    from infercost.errors import InputError
-    from infercost.estimate import estimate as run_estimate
+    """Estimate one replica: memory, latency, throughput and $/1M tokens; with --qps, the fleet."""
+    from infercost.api import estimate as verb
 
-    for name, value in (
-        ("--gpus", gpus),
-        ("--tp", tp),
-        ("--pp", pp),
-        ("--concurrency", concurrency),
-    ):
-        if value is not None and value < 1:
-            raise InputError(name, f"must be ≥ 1, got {value}")
-    if price is not None and price <= 0:
-        raise InputError("--price", f"must be > 0, got {price}")
-    doc = run_estimate(
-        model,
-        gpu,
-        gpus=gpus,
-        tp=tp,
-        pp=pp,
-        precision_name=precision,
-        kv_precision_name=kv_precision,
-        input_tokens=input_tokens,
-        output_tokens=output_tokens,
-        concurrency=concurrency,
-        usd_per_gpu_hour=price,
-        engine=engine,
-        calibration=_calibration(calibration, no_calibration),
-    )
+    result = verb(
+        model=model, gpu=_words(gpu), gpus=gpus, tp=tp, pp=pp, precision=precision,
+        kv_precision=kv_precision, engine=engine, max_seqs=max_seqs, input_tokens=input_tokens,
+        output_tokens=output_tokens, cached_fraction=cached_fraction, concurrency=concurrency,
+        target_interactivity=target_interactivity, price=price, qps=qps,
+        queries_per_day=queries_per_day, peak_to_average=peak_to_average,
+        utilisation=utilisation, calibration=_calibration(calibration, no_calibration),
+    )  # fmt: skip
     if as_json:
-        emit_json(doc)
+        emit_json(result.to_dict())
         return
-    from infercost.cli.render import computed_table
+    from infercost.cli.render import print_estimates
 
-    flat = {
-        **{k: v for k, v in doc["replica"].items() if not isinstance(v, dict)},
-        "max_concurrency_that_fits": doc["max_concurrency_that_fits"],
-        "output_tokens_per_s_per_gpu": doc["output_tokens_per_s_per_gpu"],
-        "usd_per_gpu_hour": doc["usd_per_gpu_hour"],
-        "usd_per_million_output_tokens": doc["usd_per_million_output_tokens"],
-        "usd_per_million_tokens": doc["usd_per_million_tokens"],
-    }
-    d = doc["deployment"]
-    title = f"{d['model']} on {d['gpus']}× {d['gpu']} ({d['weight_precision']} weights)"
-    console = Console()
-    console.print(computed_table(flat, title))
-    console.print(computed_table(doc["replica"]["decode_step"], "Decode step (per GPU)"))
-    console.print(computed_table(doc["replica"]["memory"], "Memory"))
-    eff = doc["efficiency"]
-    console.print(
-        f"efficiency: compute {eff['compute']:.2f}, memory {eff['memory']:.2f}, "
-        f"attention memory {eff['attention_memory']:.2f}, "
-        f"step overhead {eff['step_overhead_s'] * 1e3:.2f} ms "
-        f"(calibration group: {eff['calibration_group']})",
-        highlight=False,
-    )
+    print_estimates(Console(), result.to_dict())
+
+
+# --- scenarios and validate ----------------------------------------------------------------
 
 
 @app.command()
 @user_errors
-def scenarios(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def scenarios(as_json: JsonOpt = False) -> None:
     """List the built-in scenarios."""
     from infercost.scenario.loader import builtin_names, read_raw
 
@@ -195,12 +283,12 @@ def scenarios(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     if as_json:
         emit_json(rows)
         return
-    from rich.table import Table
+    from infercost.cli.render import table
 
-    table = Table("scenario", "title")
+    out = table("Built-in scenarios", "scenario", "title")
     for row in rows:
-        table.add_row(row["name"], row["title"])
-    Console().print(table)
+        out.add_row(row["name"], row["title"])
+    Console().print(out)
 
 
 @app.command()
@@ -213,7 +301,7 @@ def validate(
     no_calibration: Annotated[
         bool, typer.Option("--no-calibration", help="Raw roofline with default efficiencies.")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: JsonOpt = False,
     plot: Annotated[
         Path | None, typer.Option("--plot", help="Write predicted vs measured (.html or image).")
     ] = None,
@@ -230,30 +318,31 @@ def validate(
     Each row is predicted with efficiency factors fitted without its own source (leave one
     source out), so the error is out of sample; --no-calibration shows the raw roofline.
     """
-    from infercost.validate.report import validate as run_validation
+    from infercost.api import validate as verb
+    from infercost.cli.progress import counting
 
-    result = run_validation(
-        data, calibrated=not no_calibration, fit_all=write_calibration is not None
-    )
-    if write_calibration is not None and result.fitted is not None:
-        from infercost.validate.store import save_fitted
-
-        save_fitted(result, data, write_calibration)
-    if plot is not None:
-        from infercost.validate.plot import write_plot
-
-        write_plot(result, plot)
+    with counting("fitting without each source", quiet=as_json) as progress:
+        result = verb(
+            data=None if data is None else str(data),
+            calibrated=not no_calibration,
+            plot=None if plot is None else str(plot),
+            write_calibration=None if write_calibration is None else str(write_calibration),
+            progress=progress,
+        )
     if as_json:
         emit_json(result.to_dict())
         return
     from infercost.cli.render import print_validation
 
-    print_validation(Console(), result.to_dict(), show_rows=rows)
-    notes = [f"plot written to {plot}"] if plot else []
+    console = Console()
+    print_validation(console, result.to_dict(), show_rows=rows)
+    if plot:
+        console.print(f"plot written to {plot}", highlight=False)
     if write_calibration:
-        notes.append(f"calibration written to {write_calibration}")
-    for note in notes:
-        Console().print(note, highlight=False)
+        console.print(f"calibration written to {write_calibration}", highlight=False)
+
+
+# --- simulate ------------------------------------------------------------------------------
 
 
 @app.command()
@@ -267,34 +356,45 @@ def simulate(
     gpu: Annotated[str | None, typer.Option("--gpu", "-g", help="Accelerator id or alias.")] = None,
     gpus: Annotated[int | None, typer.Option(help="Accelerators per replica (= tp).")] = None,
     tp: Annotated[int | None, typer.Option(help="Tensor-parallel degree.")] = None,
-    precision: Annotated[str, typer.Option(help="Weights: bf16, fp8, int4, ...")] = "bf16",
-    kv_precision: Annotated[str | None, typer.Option(help="KV cache precision.")] = None,
-    engine: Annotated[
-        str | None, typer.Option(help="Engine family for calibrated factors.")
+    precision: Annotated[
+        str | None, typer.Option(help="Weights: bf16, fp8, int4, ... (default bf16).")
     ] = None,
-    replicas: Annotated[int, typer.Option(help="Replicas behind the router.")] = 1,
-    router: Annotated[str, typer.Option(help="round-robin or least-outstanding.")] = "round-robin",
-    max_seqs: Annotated[int, typer.Option(help="Sequences a replica runs at once.")] = 256,
+    kv_precision: Annotated[str | None, typer.Option(help="KV cache precision.")] = None,
+    engine: Annotated[str | None, typer.Option(help="Engine (catalog engines).")] = None,
+    replicas: Annotated[
+        int | None, typer.Option(help="Replicas behind the router (a scenario: its fleet).")
+    ] = None,
+    router: Annotated[
+        str | None, typer.Option(help="round-robin (default) or least-outstanding (scenarios).")
+    ] = None,
+    max_seqs: Annotated[
+        int | None, typer.Option(help="Sequences a replica runs at once (default: the engine's).")
+    ] = None,
     rate: Annotated[float | None, typer.Option(help="Arrivals per second, whole fleet.")] = None,
     requests: Annotated[int, typer.Option(help="Requests to simulate.")] = 10_000,
-    arrival: Annotated[str, typer.Option(help="poisson, gamma or diurnal.")] = "poisson",
+    arrival: Annotated[str, typer.Option(help="poisson, gamma, diurnal or constant.")] = "poisson",
     burstiness: Annotated[
         float, typer.Option(help="Gamma arrivals: coefficient of variation (1 = Poisson).")
     ] = 2.0,
     input_tokens: Annotated[
-        str, typer.Option(help="Prompt length: N, uniform:A:B, lognormal:MEAN:SIGMA, file:PATH.")
-    ] = "1000",
-    output_tokens: Annotated[str, typer.Option(help="Output length, same forms.")] = "200",
+        str | None,
+        typer.Option(help="Prompt length: N, uniform:A:B, lognormal:MEAN:SIGMA, file:PATH."),
+    ] = None,
+    output_tokens: Annotated[str | None, typer.Option(help="Output length, same forms.")] = None,
     trace: Annotated[
         Path | None, typer.Option(help="Replay a CSV/JSONL trace (time, prompt, output).")
     ] = None,
-    cached_fraction: Annotated[float, typer.Option(help="Prefix-cache hit ratio.")] = 0.0,
+    cached_fraction: Annotated[float | None, typer.Option(help="Prefix-cache hit ratio.")] = None,
     scheduler_steps: Annotated[
-        int, typer.Option(help="vLLM multi-step: decode steps planned at once.")
-    ] = 1,
+        int | None, typer.Option(help="vLLM multi-step: decode steps planned at once.")
+    ] = None,
     prefill_apart: Annotated[
-        bool, typer.Option(help="Run prefill steps alone (vLLM before V1, SGLang 0.3).")
-    ] = False,
+        bool | None,
+        typer.Option(
+            "--prefill-apart/--prefill-mixed",
+            help="Run prefill steps alone (SGLang, vLLM before V1) or mixed with decodes.",
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     slo: Annotated[
         str | None, typer.Option(help="Targets, e.g. ttft_p99=2s,tpot_p99=100ms.")
@@ -307,88 +407,32 @@ def simulate(
     ] = None,
     calibration: CalibrationOpt = None,
     no_calibration: NoCalibrationOpt = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Simulate a fleet request by request: latency percentiles, goodput, queues, KV."""
-    from infercost.errors import InputError
-    from infercost.sim.engine import Fleet
-    from infercost.sim.records import parse_slos
-    from infercost.simulate import deployment, from_scenario, make_requests
+    from infercost.api import simulate as verb
+    from infercost.cli.progress import counting
 
-    fleet_size = None
-    if scenario is not None:
-        dep, reqs, fleet, slos, fleet_size = from_scenario(scenario, set_ or [], requests, seed)
-        slos = parse_slos(slo) if slo else slos
-    else:
-        if model is None or gpu is None:
-            raise InputError("--model", "give a scenario, or --model and --gpu")
-        if gpus is not None and tp is not None and gpus != tp:
-            raise InputError("--gpus", f"must equal --tp ({tp}); the simulator runs tp only")
-        dep = deployment(
-            model,
-            gpu,
-            tp=tp or gpus or 1,
-            precision=precision,
-            kv_precision=kv_precision,
-            engine=engine,
-            calibration=_loaded_calibration(calibration, no_calibration),
-        )
-        reqs = make_requests(
-            rate=rate,
-            n=requests,
-            input_spec=input_tokens,
-            output_spec=output_tokens,
-            arrival=arrival,
-            burstiness=burstiness,
-            seed=seed,
-            trace=trace,
-        )
-        fleet = Fleet(
-            replicas, router, max_seqs, cached_fraction, scheduler_steps, not prefill_apart
-        )
-        slos = parse_slos(slo)
-    result, summary = _simulate_with_progress(dep, reqs, fleet, slos, fleet_size, quiet=as_json)
-    if records is not None:
-        _write_records(result.records, records)
+    with counting("simulating", quiet=as_json) as progress:
+        result = verb(
+            scenario=scenario, set=set_ or [], model=model, gpu=gpu, gpus=gpus, tp=tp,
+            precision=precision, kv_precision=kv_precision, engine=engine, replicas=replicas,
+            router=router, max_seqs=max_seqs, rate=rate, requests=requests, arrival=arrival,
+            burstiness=burstiness, input_tokens=input_tokens, output_tokens=output_tokens,
+            trace=None if trace is None else str(trace), cached_fraction=cached_fraction,
+            scheduler_steps=scheduler_steps, prefill_apart=prefill_apart, seed=seed, slo=slo,
+            records=None if records is None else str(records),
+            calibration=_calibration(calibration, no_calibration), progress=progress,
+        )  # fmt: skip
     if as_json:
-        emit_json(summary)
+        emit_json(result.to_dict())
         return
     from infercost.cli.render import print_simulation
 
-    print_simulation(Console(), summary)
+    print_simulation(Console(), result.to_dict())
 
 
-def _simulate_with_progress(
-    dep: Any, reqs: Any, fleet: Any, slos: Any, size: Any, quiet: bool
-) -> Any:
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from infercost.simulate import run
-
-    if quiet:
-        return run(dep, reqs, fleet, slos, None, size)
-    columns = (
-        TextColumn("simulating"),
-        BarColumn(),
-        TextColumn("{task.completed:,}/{task.total:,}"),
-    )
-    with Progress(
-        *columns, TimeElapsedColumn(), console=Console(stderr=True), transient=True
-    ) as bar:
-        task = bar.add_task("requests", total=len(reqs.arrival_s))
-        return run(dep, reqs, fleet, slos, lambda done, _: bar.update(task, completed=done), size)
-
-
-def _write_records(recs: Any, path: Path) -> None:
-    from infercost.errors import InputError
-
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        recs.write_csv(path)
-    elif suffix == ".parquet":
-        recs.write_parquet(path)
-    else:
-        raise InputError("--records", f"write .csv or .parquet, not {path.suffix or '(none)'}")
+# --- measure and calibrate -----------------------------------------------------------------
 
 
 @app.command()
@@ -428,86 +472,85 @@ def measure(
     catalog_model: Annotated[
         str | None, typer.Option(help="Catalog model (default: --model, if the catalog knows it).")
     ] = None,
-    precision: Annotated[str, typer.Option(help="Weight format served (fp8, q4_1, ...).")] = "bf16",
+    precision: Annotated[
+        str | None, typer.Option(help="Weight format served (fp8, q4_1, ...; default bf16).")
+    ] = None,
     engine: Annotated[
-        str, typer.Option(help="Engine family: vllm, sglang, llama.cpp, tensorrt-llm, ...")
-    ] = "other",
+        str | None, typer.Option(help="Engine: vllm, sglang, llama.cpp, ... (default other).")
+    ] = None,
     slo: Annotated[
         str | None, typer.Option(help="Targets, e.g. ttft_p99=2s,tpot_p99=100ms.")
     ] = None,
-    timeout: Annotated[float, typer.Option(help="Seconds before a request is given up.")] = 600.0,
+    timeout: Annotated[
+        float, typer.Option(help="Seconds a request may wait for the next byte from the server.")
+    ] = 60.0,
     max_error_rate: Annotated[
         float, typer.Option(help="Exit 1 when more than this share of requests fail.")
     ] = 0.1,
-    out: Annotated[Path | None, typer.Option(help="Directory for records and summary.")] = None,
+    out: Annotated[Path | None, typer.Option(help="A new folder for records and summary.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed for arrivals.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Load-test a live OpenAI-compatible server: latency, throughput and cost per token."""
-    from infercost.errors import InputError
-    from infercost.measure.run import Level, Plan, load_prompts
-    from infercost.measure.run import measure as run_measure
-    from infercost.sim.records import parse_slos
+    from infercost.api import measure as verb
+    from infercost.cli.progress import levels
 
-    levels: Any = _levels("concurrency", concurrency) + _levels("rate", rate)
-    if trace is not None:
-        if levels or sweep:
-            raise InputError(
-                "--trace", "sets its own schedule; drop --concurrency, --rate, --sweep"
-            )
-        levels = [Level("trace", 1)]
-    if sweep:
-        from infercost.measure.run import sweep as sweep_rule
-
-        if levels:
-            raise InputError("--sweep", "chooses its own levels; drop --concurrency and --rate")
-        levels = sweep_rule(max_error_rate)
-    elif not levels:
-        levels = [Level("concurrency", 1)]
-    for name, value in (
-        ("--requests", requests),
-        ("--gpus", gpus),
-        ("--output-tokens", output_tokens),
-    ):
-        if value < 1:
-            raise InputError(name, f"must be ≥ 1, got {value}")
-    if not url.startswith(("http://", "https://")):
-        raise InputError("--url", f"must start with http:// or https://, got {url!r}")
-    try:
-        extras = json.loads(extra) if extra else None
-    except json.JSONDecodeError as exc:
-        raise InputError("--extra", f"not JSON: {exc.msg}") from None
-    setup = None
-    if gpu is not None:
-        from infercost.catalog.hardware import accelerator
-        from infercost.catalog.models import model as catalog_lookup
-        from infercost.measure.model import Setup
-
-        arch = catalog_lookup(catalog_model or model)
-        setup = Setup(arch.id, accelerator(gpu).id, gpus, precision, engine)
-    plan = Plan(
-        url=url.rstrip("/"), model=model, input_tokens=input_tokens, output_tokens=output_tokens,
-        requests=requests, duration_s=duration, arrival=arrival, seed=seed, chat=chat,
-        extra=extras, timeout_s=timeout, price_usd_per_gpu_hour=price, gpus=gpus, setup=setup,
-        prompts=load_prompts(prompts) if prompts else (), trace=trace,
-    )  # fmt: skip
-    reports = _measure_with_progress(plan, levels, parse_slos(slo), out, run_measure, as_json)
+    with levels(requests, quiet=as_json) as progress:
+        result = verb(
+            url=url, model=model, concurrency=_numbers("concurrency", concurrency, int),
+            rate=_numbers("rate", rate, float), arrival=arrival, sweep=sweep,
+            trace=None if trace is None else str(trace),
+            prompts=None if prompts is None else str(prompts), requests=requests,
+            duration=duration, input_tokens=input_tokens, output_tokens=output_tokens, chat=chat,
+            extra=_json_object("extra", extra), gpus=gpus, price=price, gpu=gpu,
+            catalog_model=catalog_model, precision=precision, engine=engine, slo=slo,
+            timeout=timeout, max_error_rate=max_error_rate,
+            out=None if out is None else str(out), seed=seed, progress=progress,
+        )  # fmt: skip
     if as_json:
-        emit_json(reports[0] if len(reports) == 1 else reports)
+        emit_json(result.to_dict())
     else:
         from infercost.cli.render import print_measurement
 
-        print_measurement(Console(), reports)
-    sent = sum(r.get("requests", 0) for r in reports)
-    failed = sum(r.get("errors", 0) for r in reports)
-    if sent == 0 or failed == sent or failed / sent > max_error_rate:
-        raise typer.Exit(1)
+        print_measurement(Console(), result.to_dict())
+    if result.error_line:
+        Console(stderr=True).print(result.error_line, highlight=False, soft_wrap=True)
+    if result.interrupted:
+        raise typer.Exit(130)
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)
+
+
+def _numbers(field: str, text: str | None, kind: type) -> list[Any]:
+    from infercost.errors import InputError
+
+    out = []
+    for part in _words(text):
+        try:
+            out.append(kind(part))
+        except ValueError:
+            raise InputError(field, f"not a number: {part!r}") from None
+    return out
+
+
+def _json_object(field: str, text: str | None) -> dict[str, Any] | None:
+    from infercost.errors import InputError
+
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(field, f"not JSON: {exc.msg}") from None
+    if not isinstance(value, dict):
+        raise InputError(field, "must be a JSON object of body fields")
+    return value
 
 
 @app.command()
 @user_errors
 def calibrate(
-    results: Annotated[Path, typer.Argument(help="A directory written by `measure --out`.")],
+    results: Annotated[Path, typer.Argument(help="A folder written by `measure --out`.")],
     gpu: Annotated[
         str | None, typer.Option(help="Catalog accelerator (default: as measured).")
     ] = None,
@@ -522,138 +565,51 @@ def calibrate(
     out: Annotated[
         Path | None, typer.Option(help="Where to save (default: RESULTS/calibration.yaml).")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Fit efficiency factors to a measurement; estimate/reproduce/simulate take --calibration."""
-    from infercost.errors import InputError
-    from infercost.measure.model import Setup, calibrate_to, load_results, predict_level
-    from infercost.perf.calibration import save_calibration
-    from infercost.perf.deployment import Efficiency
+    from infercost.api import calibrate as verb
 
-    reports, saved = load_results(results)
-    merged = {**saved, **{k: v for k, v in {"gpu": gpu, "model": model, "gpus": gpus,
-              "precision": precision, "engine": engine}.items() if v is not None}}  # fmt: skip
-    if "gpu" not in merged or "model" not in merged:
-        raise InputError("--gpu", "the measurement has no catalog setup; give --gpu and --model")
-    setup = Setup(**merged)
-    cal = calibrate_to(setup, reports)
-    target = out or results / "calibration.yaml"
-    save_calibration(cal, target)
-    fitted = next(iter(cal.groups.values()))
-    rows = []
-    for report in reports:
-        if not report.get("completed"):
-            continue
-        before = predict_level(setup, report, Efficiency())
-        after = predict_level(setup, report, fitted.apply(Efficiency()))
-        rows.append({"level": report["level"], "measured_tok_s": report["throughput_output_tok_s"],
-                     "raw_tok_s": before["throughput_output_tok_s"],
-                     "calibrated_tok_s": after["throughput_output_tok_s"]})  # fmt: skip
-    doc = {
-        "saved": str(target),
-        "groups": sorted(cal.groups),
-        "factors": fitted.to_dict(),
-        "levels": rows,
-    }
+    result = verb(
+        results=str(results), gpu=gpu, model=model, gpus=gpus, precision=precision,
+        engine=engine, out=None if out is None else str(out),
+    )  # fmt: skip
     if as_json:
-        emit_json(doc)
+        emit_json(result.to_dict())
         return
-    from infercost.cli.render import computed_table
+    from infercost.cli.render import print_calibration
 
-    console = Console()
-    console.print(computed_table(fitted.values(), f"Fitted factors → {target}"))
-    for row in rows:
-        raw, fitted_tok = row["raw_tok_s"] or float("nan"), row["calibrated_tok_s"] or float("nan")
-        console.print(
-            f"{row['level']}: measured {row['measured_tok_s']:.1f} tok/s, raw model "
-            f"{raw:.1f}, calibrated {fitted_tok:.1f}",
-            highlight=False,
-        )
+    print_calibration(Console(), result.to_dict())
 
 
-def _levels(kind: str, text: str | None) -> list[Any]:
-    from infercost.errors import InputError
-    from infercost.measure.run import Level
+# --- catalog -------------------------------------------------------------------------------
 
-    if not text:
-        return []
-    out = []
-    for part in text.split(","):
-        try:
-            value = float(part)
-        except ValueError:
-            raise InputError(f"--{kind}", f"not a number: {part!r}") from None
-        if value <= 0:
-            raise InputError(f"--{kind}", f"must be > 0, got {value:g}")
-        out.append(Level(kind, value))
-    return out
-
-
-def _measure_with_progress(
-    plan: Any, levels: Any, slos: Any, out: Any, run: Any, quiet: bool
-) -> Any:
-    if quiet:
-        return run(plan, levels, slos, out)
-    from rich.progress import BarColumn, Progress, TextColumn
-
-    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}"))
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        tasks: dict[str, Any] = {}
-
-        def show(level: Any, done: int) -> None:
-            if level.name not in tasks:
-                tasks[level.name] = bar.add_task(level.name, total=plan.requests)
-            bar.update(tasks[level.name], completed=done)
-
-        return run(plan, levels, slos, out, show)
-
-
-CATALOGS = ("gpus", "servers", "models", "prices")
+CATALOGS = ("gpus", "servers", "models", "prices", "engines")
 
 
 @catalog_app.command("show")
 @user_errors
 def catalog_show(
-    table: Annotated[str, typer.Argument(help="gpus, servers, models or prices.")],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    table: Annotated[str, typer.Argument(help="gpus, servers, models, prices or engines.")],
+    as_json: JsonOpt = False,
 ) -> None:
     """Print a catalog table."""
-    rows = _catalog_rows(table)
+    from infercost.api import catalog
+    from infercost.errors import InputError
+
+    if table not in CATALOGS:
+        raise InputError("table", f"unknown table {table!r}; allowed: {', '.join(CATALOGS)}")
+    rows = catalog(table=table)
     if as_json:
         emit_json(rows)
         return
-    from rich.table import Table
+    from infercost.cli.render import print_catalog
 
-    columns = [k for k in rows[0] if not isinstance(rows[0][k], dict)] if rows else []
-    out = Table(*columns, title=table, title_justify="left")
-    for row in rows:
-        out.add_row(*(_cell(row[c]) for c in columns))
-    Console().print(out)
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:,.4g}" if value < 1e6 else f"{value:,.4e}"
-    return str(value)
-
-
-def _catalog_rows(table: str) -> list[dict[str, Any]]:
-    from infercost.catalog import hardware, models, prices
-    from infercost.errors import InputError
-
-    sources: dict[str, Callable[[], Any]] = {
-        "gpus": hardware.accelerators,
-        "servers": hardware.servers,
-        "models": models.models,
-        "prices": prices.price_points,
-    }
-    if table not in sources:
-        raise InputError("catalog", f"unknown table {table!r}; allowed: {', '.join(CATALOGS)}")
-    return [row.to_dict() for row in sources[table]()]
+    print_catalog(Console(), table, rows)
 
 
 def _show(table: str) -> Callable[..., None]:
-    def command(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    def command(as_json: JsonOpt = False) -> None:
         catalog_show(table, as_json)
 
     command.__doc__ = f"Print the {table} catalog."
@@ -668,25 +624,30 @@ for _name in CATALOGS:
 @user_errors
 def import_model(
     file: Annotated[Path, typer.Argument(help="A Hugging Face config.json.")],
-    model_id: Annotated[str | None, typer.Option("--id", help="Id for the new entry.")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    id: Annotated[str | None, typer.Option("--id", help="Id for the new entry.")] = None,
+    into: Annotated[
+        Path | None,
+        typer.Option(help="Add it to this catalog folder's models.yaml (use with --catalog)."),
+    ] = None,
+    replace: Annotated[bool, typer.Option(help="Overwrite a row with the same id.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Turn a Hugging Face config.json into a catalog row (printed as YAML)."""
+    """Turn a Hugging Face config.json into a catalog row (printed as YAML, or added --into)."""
     import yaml
 
-    from infercost.catalog.hf_import import arch_to_row, load_hf_config
+    from infercost.api import import_model as verb
 
-    arch = load_hf_config(file, model_id)
-    row = arch_to_row(arch)
+    result = verb(file=str(file), id=id, into=None if into is None else str(into), replace=replace)
     if as_json:
-        emit_json(
-            {"row": row, "total_params": arch.total_params(), "active_params": arch.active_params()}
-        )
+        emit_json(result.to_dict())
         return
-    sys.stdout.write(yaml.safe_dump({"rows": [row]}, sort_keys=False))
+    if result.written is None:
+        sys.stdout.write(yaml.safe_dump({"rows": [result.row]}, sort_keys=False))
     sys.stderr.write(
-        f"# {arch.id}: {arch.total_params() / 1e9:.2f} B parameters, "
-        f"{arch.active_params() / 1e9:.2f} B active, {arch.attention_kind} attention\n"
+        f"# {result.row['id']}: {result.total_params / 1e9:.2f} B parameters, "
+        f"{result.active_params / 1e9:.2f} B active, {result.attention} attention"
+        + (f"; added to {result.written}" if result.written else "")
+        + "\n"
     )
 
 

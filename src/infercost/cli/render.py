@@ -1,7 +1,9 @@
 """Rich tables for the CLI: published against computed, assumptions, breakdowns.
 
 Numbers are formatted by what their key says they are (`usd_...`, `..._s`, `..._per_s`,
-counts, fractions), so every table reads the same way.
+counts, fractions) and labelled for a person ("$ per 1M output tokens"), while `--json`
+keeps the keys. Every column folds rather than cuts, so a value or an id a user must type
+is never truncated on a narrow terminal; wide tables are stacked (one row per figure).
 """
 
 from __future__ import annotations
@@ -12,6 +14,113 @@ from rich.console import Console
 from rich.table import Table
 
 FRACTIONS = ("margin", "share", "utilisation", "fraction")
+
+LABELS = {
+    "gpus": "GPUs",
+    "servers": "servers",
+    "replicas": "replicas",
+    "replicas_exact": "replicas (unrounded)",
+    "usd_per_day": "$ per day",
+    "usd_per_query": "$ per query",
+    "usd_per_gpu_hour": "$ per GPU-hour",
+    "usd_per_hour": "$ per hour",
+    "usd_per_million_output_tokens": "$ per 1M output tokens",
+    "usd_per_million_tokens": "$ per 1M tokens (input + output)",
+    "usd_per_million_input_tokens_attributed": "$ per 1M input tokens (prefill's share)",
+    "usd_per_million_output_tokens_attributed": "$ per 1M output tokens (decode's share)",
+    "energy_wh_per_query": "energy per query (Wh)",
+    "queries_per_day": "queries per day",
+    "queries_per_year": "queries per year",
+    "concurrency": "sequences in flight",
+    "concurrency_per_replica": "sequences in flight per replica",
+    "max_concurrency_that_fits": "most sequences that fit",
+    "output_tokens_per_s_per_gpu": "output tokens/s per GPU",
+    "queries_per_s_per_server": "queries/s per server",
+    "interactivity_tokens_per_s": "tokens/s per user",
+    "output_tokens_per_s": "output tokens/s (replica)",
+    "requests_per_s": "requests/s (replica)",
+    "tpot_s": "time per output token",
+    "ttft_s": "time to first token",
+    "itl_s": "inter-token latency",
+    "e2e_s": "end-to-end latency",
+    "prefill_time_share": "time spent on prefill",
+    "decode_bound": "decode step bound by",
+    "capex_usd": "servers' purchase price",
+    "input_tokens": "prompt tokens",
+    "output_tokens": "output tokens",
+    "total_s": "step time",
+    "compute_s": "compute",
+    "memory_s": "memory traffic",
+    "busy_s": "busy (per-kernel roofline)",
+    "communication_s": "communication (exposed)",
+    "overhead_s": "overhead",
+    "bound": "bound by",
+    "flops_per_gpu": "FLOPs per GPU",
+    "bytes_per_gpu": "bytes per GPU",
+    "sequences": "sequences",
+    "new_tokens": "new tokens per sequence",
+    "capacity_gb_per_gpu": "memory per GPU (GB)",
+    "weights_gb_per_gpu": "weights per GPU (GB)",
+    "activations_gb_per_gpu": "activations per GPU (GB)",
+    "reserve_gb_per_gpu": "kept back by the engine (GB)",
+    "kv_free_gb_per_gpu": "free for KV cache per GPU (GB)",
+    "kv_bytes_per_token": "KV bytes per token",
+    "kv_capacity_tokens": "KV cache capacity (tokens)",
+    "fits": "fits",
+    "requests": "requests",
+    "completed": "completed",
+    "errors": "errors",
+    "duration_s": "duration",
+    "offered_rate_rps": "offered requests/s",
+    "throughput_requests_per_s": "requests/s served",
+    "throughput_output_tok_s": "output tokens/s",
+    "goodput_rps": "goodput (requests/s meeting every SLO)",
+    "mean_concurrency": "mean requests in flight",
+    "preemptions": "preemptions",
+    "busy_fraction": "busy share of the time",
+    "kv_utilisation": "KV cache utilisation",
+    "mean_queue_length": "mean queue length",
+    "mean_batch_size": "mean batch size",
+    "revenue_usd_per_query": "revenue per query",
+    "existing_cost_usd_per_query": "cost per query before the LLM",
+    "cost_with_llm_usd_per_query": "cost per query with the LLM",
+    "margin_before": "margin before",
+    "margin_after": "margin after",
+    "added_cost_usd_per_year": "added cost per year",
+    "added_cost_after_tax_usd_per_year": "added cost per year after tax",
+    "revenue_usd_per_day": "revenue per day",
+    "cost_profit_margin": "profit margin on cost",
+    "prefill_input_tokens_per_s_per_node": "prefill input tokens/s per node",
+    "decode_output_tokens_per_s_per_node": "decode output tokens/s per node",
+    "decode_interactivity_tokens_per_s": "decode tokens/s per user",
+    "decode_concurrency_per_gpu": "decode sequences per GPU",
+    "nodes_prefill": "prefill nodes",
+    "nodes_decode": "decode nodes",
+    "nodes": "nodes",
+}
+
+
+def label(key: str) -> str:
+    """A person's name for a result key (`--json` keeps the key)."""
+    head, _, last = key.rpartition(".")
+    text = LABELS.get(last) or last.replace("usd_per_", "$ per ").replace("_", " ")
+    return f"{head}: {text}" if head else text
+
+
+def table(
+    title: str | None, *columns: str, right: tuple[str, ...] = (), whole: tuple[str, ...] = ()
+) -> Table:
+    """A table whose cells fold instead of being cut off; `whole` columns (ids a user types)
+    never break across lines."""
+    out = Table(title=title, title_justify="left")
+    for name in columns:
+        out.add_column(
+            name,
+            overflow="fold",
+            no_wrap=name in whole,
+            justify="right" if name in right else "left",
+        )
+    return out
 
 
 def fmt(key: str, value: Any) -> str:
@@ -56,53 +165,29 @@ def _count(value: float) -> str:
     return f"{value:,.2f}" if abs(value) >= 10 else f"{value:.3g}"
 
 
+def figures_table(figures: dict[str, Any], title: str = "Computed") -> Table:
+    out = table(title, "figure", "value", right=("value",))
+    for key, value in figures.items():
+        if not isinstance(value, dict | list):
+            out.add_row(label(key), fmt(key, value))
+    return out
+
+
 def comparison_table(doc: dict[str, Any]) -> Table:
     calibrated = doc.get("calibration") is not None
-    table = Table(title="Published vs computed", title_justify="left")
-    table.add_column("figure")
-    table.add_column("published", justify="right")
-    table.add_column("computed", justify="right")
-    table.add_column("diff", justify="right")
-    if calibrated:
-        table.add_column("roofline alone", justify="right")
+    columns = ["figure", "published", "computed", "diff"] + (
+        ["roofline alone"] if calibrated else []
+    )
+    out = table("Published vs computed", *columns, right=tuple(columns[1:]))
     for row in doc["comparison"]:
         key = row["key"]
         diff = row["diff_pct"]
-        cells = [key, fmt(key, row["published"]), fmt(key, row["computed"])]
+        cells = [label(key), fmt(key, row["published"]), fmt(key, row["computed"])]
         cells.append("—" if diff is None else f"{diff:+.1f} %")
         if calibrated:
             cells.append(fmt(key, row["uncalibrated"]))
-        table.add_row(*cells)
-    return table
-
-
-def computed_table(computed: dict[str, Any], title: str = "Computed") -> Table:
-    table = Table(title=title, title_justify="left")
-    table.add_column("figure")
-    table.add_column("value", justify="right")
-    for key, value in computed.items():
-        table.add_row(key, fmt(key, value))
-    return table
-
-
-def variants_table(doc: dict[str, Any], keys: list[str]) -> Table:
-    table = Table(title="Variants (same traffic)", title_justify="left")
-    table.add_column("variant")
-    for key in keys:
-        table.add_column(key, justify="right")
-    rows = {"base": doc["computed"], **doc["variants"]}
-    for name, computed in rows.items():
-        table.add_row(name, *(fmt(k, computed.get(k)) for k in keys))
-    return table
-
-
-def assumptions_table(doc: dict[str, Any]) -> Table:
-    table = Table(title="Assumptions", title_justify="left")
-    for column in ("input", "value", "basis", "source", "note"):
-        table.add_column(column, overflow="fold")
-    for a in doc["assumptions"]:
-        table.add_row(a["path"], fmt(a["path"], a["value"]), a["basis"], a["source"], a["note"])
-    return table
+        out.add_row(*cells)
+    return out
 
 
 VARIANT_KEYS = [
@@ -114,6 +199,27 @@ VARIANT_KEYS = [
     "interactivity_tokens_per_s",
     "energy_wh_per_query",
 ]
+
+
+def variants_table(doc: dict[str, Any], keys: list[str]) -> Table:
+    """One column per variant, one row per figure: stays readable however many variants."""
+    rows = {"base": doc["computed"], **doc["variants"]}
+    out = table("Variants (same traffic)", "figure", *rows, right=tuple(rows))
+    for key in keys:
+        out.add_row(label(key), *(fmt(key, computed.get(key)) for computed in rows.values()))
+    return out
+
+
+def assumptions_table(doc: dict[str, Any]) -> Table:
+    """Every input with its basis; a note shared by consecutive rows is shown once."""
+    out = table("Assumptions", "input", "value", "basis", "source", "note")
+    previous = None
+    for a in doc["assumptions"]:
+        shared = (a["basis"], a["source"], a["note"])
+        note = "" if shared == previous and a["note"] else a["note"]
+        out.add_row(a["path"], fmt(a["path"], a["value"]), a["basis"], a["source"], note)
+        previous = shared
+    return out
 
 
 def print_scenario(console: Console, doc: dict[str, Any]) -> None:
@@ -129,10 +235,75 @@ def print_scenario(console: Console, doc: dict[str, Any]) -> None:
         )
     if doc["variants"]:
         console.print(variants_table(doc, VARIANT_KEYS))
-    console.print(computed_table(doc["computed"]))
+    console.print(figures_table(doc["computed"]))
     console.print(assumptions_table(doc))
     for note in doc["notes"]:
         console.print(f"• {note}")
+
+
+ESTIMATE_KEYS = (
+    "concurrency",
+    "max_concurrency_that_fits",
+    "ttft_s",
+    "tpot_s",
+    "e2e_s",
+    "interactivity_tokens_per_s",
+    "output_tokens_per_s",
+    "output_tokens_per_s_per_gpu",
+    "prefill_time_share",
+    "usd_per_gpu_hour",
+    "usd_per_million_output_tokens",
+    "usd_per_million_tokens",
+    "usd_per_query",
+)
+FLEET_KEYS = ("replicas", "gpus", "servers")
+FLEET_COST_KEYS = ("usd_per_day", "usd_per_query", "usd_per_million_output_tokens")
+
+
+def _estimate_figures(e: dict[str, Any]) -> dict[str, Any]:
+    figures = {**e["replica"], **{k: v for k, v in e.items() if not isinstance(v, dict)}}
+    out = {k: figures.get(k) for k in ESTIMATE_KEYS}
+    for key in FLEET_KEYS:
+        if "fleet" in e:
+            out[f"fleet.{key}"] = e["fleet"][key]
+    for key in FLEET_COST_KEYS:
+        if "fleet_cost" in e:
+            out[f"fleet.{key}"] = e["fleet_cost"][key]
+    return out
+
+
+def print_estimates(console: Console, doc: dict[str, Any]) -> None:
+    """One column per accelerator; for a single one, its decode step and memory too."""
+    estimates = doc["estimates"]
+    names = [_replica_name(e["deployment"]) for e in estimates]
+    first = estimates[0]["deployment"]
+    title = f"{first['model']} in {first['weight_precision']}" + (
+        "" if len(estimates) > 1 else f" on {names[0]}"
+    )
+    heads = names if len(estimates) > 1 else ["value"]
+    out = table(title, "figure", *heads, right=tuple(heads))
+    rows = [_estimate_figures(e) for e in estimates]
+    for key in rows[0]:
+        out.add_row(label(key), *(fmt(key, r.get(key)) for r in rows))
+    console.print(out)
+    if len(estimates) == 1:
+        e = estimates[0]
+        console.print(figures_table(e["replica"]["decode_step"], "Decode step (per GPU)"))
+        console.print(figures_table(e["replica"]["memory"], "Memory"))
+    for refused in doc.get("refused", []):
+        console.print(f"[yellow]{refused['gpu']}[/yellow]: {refused['error']}", highlight=False)
+    groups = {e["efficiency"]["calibration_group"] for e in estimates}
+    eff = estimates[0]["efficiency"]
+    console.print(
+        f"efficiency: compute {eff['compute']:.2f}, memory {eff['memory']:.2f}, attention "
+        f"memory {eff['attention_memory']:.2f}, step overhead {eff['step_overhead_s'] * 1e3:.2f} "
+        f"ms (calibration group: {', '.join(sorted(groups))})",
+        highlight=False,
+    )
+
+
+def _replica_name(d: dict[str, Any]) -> str:
+    return f"{d['gpus']} × {d['gpu']}" if d["gpus"] > 1 else d["gpu"]
 
 
 def _pct(value: float | None) -> str:
@@ -142,12 +313,9 @@ def _pct(value: float | None) -> str:
 def print_validation(console: Console, doc: dict[str, Any], show_rows: bool = False) -> None:
     """Summary by metric family and by source, unmapped rows, and optionally every row."""
     calibrated = doc["calibration"] != "none (raw roofline)"
-    summary = Table(title=f"Error of the performance model ({doc['calibration']})")
-    summary.add_column("family")
-    summary.add_column("rows", justify="right")
-    summary.add_column("MdAPE", justify="right")
-    if calibrated:
-        summary.add_column("raw MdAPE", justify="right")
+    columns = ["family", "rows", "MdAPE"] + (["raw MdAPE"] if calibrated else [])
+    summary = table(f"Error of the performance model ({doc['calibration']})", *columns,
+                    right=tuple(columns[1:]))  # fmt: skip
     for family, entry in doc["summary"].items():
         cells = [family, str(entry["count"]), _pct(entry["mdape_percent"])]
         if calibrated:
@@ -159,43 +327,44 @@ def print_validation(console: Console, doc: dict[str, Any], show_rows: bool = Fa
         f"({doc['mapped'] / doc['total'] * 100:.0f} %)",
         highlight=False,
     )
-    sources = Table(title="By source")
-    for name in ("source", "rows", "MdAPE", "raw MdAPE"):
-        sources.add_column(name, justify="left" if name == "source" else "right")
+    sources = table("By source", "source", "rows", "MdAPE", "raw MdAPE",
+                    right=("rows", "MdAPE", "raw MdAPE"), whole=("source",))  # fmt: skip
     for name, entry in doc["by_source"].items():
-        sources.add_row(
-            name,
-            str(entry["count"]),
-            _pct(entry["mdape_percent"]),
-            _pct(entry["raw_mdape_percent"]),
-        )
+        sources.add_row(name, str(entry["count"]), _pct(entry["mdape_percent"]),
+                        _pct(entry["raw_mdape_percent"]))  # fmt: skip
     console.print(sources)
     if show_rows:
-        table = Table(title="Rows")
-        for name in ("id", "metric", "measured", "predicted", "error", "group", "batch", "bound"):
-            numeric = name in ("measured", "predicted", "error", "batch")
-            table.add_column(
-                name, justify="right" if numeric else "left", no_wrap=name == "id", overflow="fold"
-            )
+        numeric = ("measured", "predicted", "error", "batch")
+        rows = table("Rows", "id", "metric", *numeric, "group", "bound", right=numeric,
+                     whole=("id",))  # fmt: skip
         for row in doc["rows"]:
-            table.add_row(
-                row["id"],
-                row["metric"],
-                f"{row['measured']:.4g}",
-                f"{row['predicted']:.4g}",
-                f"{row['error_percent']:+.1f} %",
-                row["calibration_group"],
-                f"{row['batch']:.0f}",
-                row["bound"],
-            )
-        console.print(table)
+            rows.add_row(row["id"], row["metric"], f"{row['measured']:.4g}",
+                         f"{row['predicted']:.4g}", f"{row['error_percent']:+.1f} %",
+                         f"{row['batch']:.0f}", row["calibration_group"], row["bound"])  # fmt: skip
+        console.print(rows)
     if doc["unmapped"]:
-        table = Table(title="Not mapped")
-        table.add_column("id")
-        table.add_column("reason")
+        unmapped = table("Not mapped", "id", "reason", whole=("id",))
         for row in doc["unmapped"]:
-            table.add_row(row["id"], row["reason"])
-        console.print(table)
+            unmapped.add_row(row["id"], row["reason"])
+        console.print(unmapped)
+
+
+SIMULATION_KEYS = (
+    "requests",
+    "completed",
+    "errors",
+    "duration_s",
+    "offered_rate_rps",
+    "throughput_requests_per_s",
+    "throughput_output_tok_s",
+    "goodput_rps",
+    "mean_concurrency",
+    "preemptions",
+    "busy_fraction",
+    "kv_utilisation",
+    "mean_queue_length",
+    "mean_batch_size",
+)
 
 
 def print_simulation(console: Console, doc: dict[str, Any]) -> None:
@@ -207,37 +376,16 @@ def print_simulation(console: Console, doc: dict[str, Any]) -> None:
         if fleet["replicas_in_fleet"] != fleet["replicas_simulated"]
         else ""
     )
-    flat = {
-        k: doc[k]
-        for k in (
-            "requests",
-            "completed",
-            "errors",
-            "duration_s",
-            "offered_rate_rps",
-            "throughput_requests_per_s",
-            "throughput_output_tok_s",
-            "goodput_rps",
-            "mean_concurrency",
-            "preemptions",
-            "busy_fraction",
-            "kv_utilisation",
-            "mean_queue_length",
-            "mean_batch_size",
-        )
-    }
-    console.print(computed_table(flat, title))
-    table = Table(title="Latency")
-    for name in ("metric", "p50", "p90", "p99", "mean"):
-        table.add_column(name, justify="left" if name == "metric" else "right")
+    console.print(figures_table({k: doc[k] for k in SIMULATION_KEYS}, title))
+    latency = table("Latency", "metric", "p50", "p90", "p99", "mean",
+                    right=("p50", "p90", "p99", "mean"))  # fmt: skip
     for metric in ("ttft_s", "tpot_s", "itl_s", "e2e_s"):
         row = doc[metric]
-        table.add_row(metric, *(fmt(metric, row.get(p)) for p in ("p50", "p90", "p99", "mean")))
-    console.print(table)
+        latency.add_row(label(metric), *(fmt(metric, row.get(p)) for p in ("p50", "p90", "p99",
+                                                                              "mean")))  # fmt: skip
+    console.print(latency)
     if doc["slo"]:
-        slos = Table(title="Service-level objectives")
-        for name in ("target", "threshold", "achieved", "met"):
-            slos.add_column(name)
+        slos = table("Service-level objectives", "target", "threshold", "achieved", "met")
         for name, entry in doc["slo"].items():
             slos.add_row(
                 name,
@@ -248,27 +396,70 @@ def print_simulation(console: Console, doc: dict[str, Any]) -> None:
         console.print(slos)
 
 
-def print_measurement(console: Console, reports: list[dict[str, Any]]) -> None:
-    """One row per load level: throughput, latency, errors, cost."""
-    table = Table(title="Measured")
-    for name in ("level", "requests", "errors", "tok/s", "TTFT p50", "TTFT p99", "TPOT p50",
-                 "TPOT p99", "$/1M out"):  # fmt: skip
-        table.add_column(name, justify="left" if name == "level" else "right")
-    for r in reports:
+def print_measurement(console: Console, doc: dict[str, Any]) -> None:
+    """One row per load level: throughput, latency, errors, cost, and the model's prediction
+    for the same level beside each measured figure when a catalog setup was given."""
+    levels = doc["levels"]
+    predicted = any("predicted" in r for r in levels)
+    figures = ("output tok/s", "TTFT p50", "TPOT p50", "$ per 1M output tokens")
+    title = "Measured" + (" (the model's prediction beside)" if predicted else "")
+    out = table(title, "level", "requests", "errors", *figures, right=("requests", "errors",
+                *figures))  # fmt: skip
+    for r in levels:
         if not r.get("requests"):
-            table.add_row(r["level"], "0", "0", *("—" for _ in range(6)))
+            out.add_row(r["level"], "0", "0", *("—" for _ in figures))
             continue
-        table.add_row(
-            r["level"],
-            str(r["requests"]),
-            str(r["errors"]),
-            f"{r['throughput_output_tok_s']:.1f}",
-            fmt("ttft_s", r["ttft_s"]["p50"]),
-            fmt("ttft_s", r["ttft_s"]["p99"]),
-            fmt("tpot_s", r["tpot_s"]["p50"]),
-            fmt("tpot_s", r["tpot_s"]["p99"]),
-            "—"
-            if r["usd_per_million_output_tokens"] is None
-            else f"${r['usd_per_million_output_tokens']:.3f}",
-        )
-    console.print(table)
+        p = r.get("predicted") or {}
+        pairs = (
+            ("throughput_output_tok_s", r["throughput_output_tok_s"], "throughput_output_tok_s"),
+            ("ttft_s", r["ttft_s"]["p50"], "ttft_s_p50"),
+            ("tpot_s", r["tpot_s"]["p50"], "tpot_s_p50"),
+            ("usd_per_million_output_tokens", r["usd_per_million_output_tokens"],
+             "usd_per_million_output_tokens"),
+        )  # fmt: skip
+        cells = [_beside(key, value, p.get(model), predicted) for key, value, model in pairs]
+        out.add_row(r["level"], str(r["requests"]), str(r["errors"]), *cells)
+    console.print(out)
+
+
+def _beside(key: str, measured: Any, predicted: Any, show: bool) -> str:
+    text = fmt(key, measured)
+    return f"{text} (model {fmt(key, predicted)})" if show else text
+
+
+def print_calibration(console: Console, doc: dict[str, Any]) -> None:
+    factors = {k: v for k, v in doc["factors"].items() if k not in ("rows", "sources")}
+    console.print(figures_table(factors, f"Fitted factors → {doc['saved']}"))
+    out = table("Output tokens/s per level", "level", "measured", "raw model", "calibrated",
+                right=("measured", "raw model", "calibrated"))  # fmt: skip
+    keys = ("measured_tok_s", "raw_tok_s", "calibrated_tok_s")
+    for row in doc["levels"]:
+        out.add_row(row["level"], *(fmt("tok", row[k]) for k in keys))
+    console.print(out)
+    engines = sorted({g.split("/")[0] for g in doc["groups"]} - {"*"})
+    console.print(
+        f"use: infercost estimate ... --engine {engines[0]} --calibration {doc['saved']}",
+        highlight=False,
+    )
+
+
+def print_catalog(console: Console, name: str, rows: list[dict[str, Any]]) -> None:
+    """A catalog as one table, or stacked (one block per row) when it is too wide."""
+    columns = [k for k in rows[0] if not isinstance(rows[0][k], dict | list)] if rows else []
+    if len(columns) * 12 <= console.width:
+        out = table(name, *columns, whole=("id",))
+        for row in rows:
+            out.add_row(*(_cell(row[c]) for c in columns))
+        console.print(out)
+        return
+    for row in rows:
+        block = table(f"{name}: {row.get('id', '')}", "field", "value")
+        for c in columns:
+            block.add_row(c, _cell(row[c]))
+        console.print(block)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.4g}" if value < 1e6 else f"{value:,.4e}"
+    return "—" if value is None else str(value)

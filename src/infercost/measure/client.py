@@ -10,15 +10,18 @@ one monotonic clock shared by the whole run:
     chunks       every content event, for inter-token latencies
 
 Output tokens come from the server's `usage` when it reports them, otherwise from counting
-content events. Anything that goes wrong — an HTTP error, a timeout, a dropped connection, a
-malformed event, a stream that ends without `[DONE]` — is recorded as the request's error
-with its cause; a request is never lost and never raises.
+content events. Anything that goes wrong — an HTTP error, a timeout, a refused or dropped
+connection, a malformed or oversized event, a stream that ends without `[DONE]` — is
+recorded as the request's error, "cause: detail" (`cause_of` gives the cause); a request is
+never lost and never raises.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,11 +69,12 @@ class Result:
     error: str = ""
 
     def to_dict(self) -> dict[str, Any]:
+        """The record as written to a level's .jsonl: times not reached are null."""
         return {
             "index": self.index,
             "send_s": self.send_s,
-            "first_token_s": self.first_token_s,
-            "finish_s": self.finish_s,
+            "first_token_s": None if math.isnan(self.first_token_s) else self.first_token_s,
+            "finish_s": None if math.isnan(self.finish_s) else self.finish_s,
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
             "itl_s": [b - a for a, b in zip(self.chunks_s, self.chunks_s[1:], strict=False)],
@@ -79,13 +83,23 @@ class Result:
 
 
 def _content(event: dict[str, Any], chat: bool) -> str:
-    choices = event.get("choices") or []
-    if not choices:
+    choices = event.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
         return ""
     choice = choices[0]
     if chat:
-        return str((choice.get("delta") or {}).get("content") or "")
+        delta = choice.get("delta")
+        return str(delta.get("content") or "") if isinstance(delta, dict) else ""
     return str(choice.get("text") or "")
+
+
+MAX_EVENT_BYTES = 8 << 20  # one server-sent event line; longer is a malformed stream
+CONNECT_TIMEOUT_S = 10.0
+
+
+def cause_of(error: str) -> str:
+    """The short cause of an error text ("http 500", "timeout", "connect refused")."""
+    return error.split(":", 1)[0]
 
 
 async def send(
@@ -95,14 +109,18 @@ async def send(
     request: Request,
     index: int,
     origin: float,
-    timeout_s: float = 600.0,
+    timeout_s: float = 60.0,
 ) -> Result:
-    """Send one request and time its stream (see the module docstring)."""
-    result = await _attempt(session, url, model, request, index, origin, timeout_s)
+    """Send one request and time its stream (see the module docstring).
+
+    `timeout_s` is the longest the server may stay silent: before the response starts, and
+    between two chunks of the stream.
+    """
+    result, retry = await _attempt(session, url, model, request, index, origin, timeout_s)
     # A pooled connection the server had already closed fails before anything is sent
     # (llama.cpp closes after each stream): one retry, on a fresh connection.
-    if result.error.startswith("connection") and "write request body" in result.error:
-        result = await _attempt(session, url, model, request, index, origin, timeout_s)
+    if retry:
+        result, _ = await _attempt(session, url, model, request, index, origin, timeout_s)
     return result
 
 
@@ -114,53 +132,96 @@ async def _attempt(
     index: int,
     origin: float,
     timeout_s: float,
-) -> Result:
+) -> tuple[Result, bool]:
+    """One try: the result, and whether it failed before anything reached the server."""
     path = "/v1/chat/completions" if request.chat else "/v1/completions"
     result = Result(index=index, send_s=time.perf_counter() - origin)
-    seen_done = False
+    timeout = aiohttp.ClientTimeout(
+        total=None, connect=min(timeout_s, CONNECT_TIMEOUT_S), sock_read=timeout_s
+    )
     try:
-        timeout = aiohttp.ClientTimeout(total=timeout_s, sock_read=timeout_s)
         async with session.post(url + path, json=request.body(model), timeout=timeout) as resp:
             if resp.status != 200:
-                text = (await resp.text())[:200]
-                result.error = f"http {resp.status}: {text}"
-                return result
-            async for raw in resp.content:
-                line = raw.strip()
-                if not line.startswith(b"data:"):
-                    continue
-                data = line[5:].strip()
-                if data == DONE:
-                    seen_done = True
-                    break
-                try:
-                    event = json.loads(data)
-                except json.JSONDecodeError:
-                    result.error = f"malformed SSE event: {data[:80]!r}"
-                    return result
-                now = time.perf_counter() - origin
-                if _content(event, request.chat):
-                    if not result.chunks_s:
-                        result.first_token_s = now
-                    result.chunks_s.append(now)
-                    result.finish_s = now
-                usage = event.get("usage")
-                if isinstance(usage, dict):
-                    result.input_tokens = int(usage.get("prompt_tokens") or 0)
-                    result.output_tokens = int(usage.get("completion_tokens") or 0)
-    except TimeoutError:
-        result.error = f"timeout after {timeout_s:g} s"
-        return result
-    except (aiohttp.ClientError, ConnectionError) as exc:
-        result.error = f"connection: {type(exc).__name__}: {exc}"[:200]
-        return result
+                text = (await resp.content.read(200)).decode("utf-8", "replace")
+                result.error = f"http {resp.status}: {' '.join(text.split())}"
+                return result, False
+            done = await _read_stream(resp, request, result, origin)
     except asyncio.CancelledError:
         result.error = "cancelled: the run was interrupted"
         raise
-    if not seen_done:
-        result.error = "stream ended without [DONE]"
+    except TimeoutError:
+        result.error = f"timeout: no byte from the server for {timeout_s:g} s"
+        return result, False
+    except aiohttp.ClientConnectorError as exc:
+        refused = getattr(exc.os_error, "errno", None) == errno.ECONNREFUSED
+        result.error = f"{'connect refused' if refused else 'connect failed'}: {exc}"[:200]
+        return result, False
+    except (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError) as exc:
+        result.error = f"stream dropped: {type(exc).__name__}: {exc}"[:200]
+        return result, not result.chunks_s and "write request body" in str(exc)
+    except (aiohttp.ClientError, ConnectionError, OSError) as exc:
+        result.error = f"connection: {type(exc).__name__}: {exc}"[:200]
+        retry = not result.chunks_s and "write request body" in str(exc)
+        return result, retry
+    except Exception as exc:  # a request never raises: anything else is its error
+        result.error = f"client error: {type(exc).__name__}: {exc}"[:200]
+        return result, False
+    if result.error:
+        return result, False
+    if not done:
+        result.error = "stream dropped: ended without [DONE]"
     elif not result.chunks_s:
-        result.error = "no content in the stream"
+        result.error = "no content: the stream carried no tokens"
     if not result.output_tokens:
         result.output_tokens = len(result.chunks_s)
-    return result
+    return result, False
+
+
+async def _read_stream(
+    resp: aiohttp.ClientResponse, request: Request, result: Result, origin: float
+) -> bool:
+    """Read the event stream into `result`; True when it ended with [DONE]."""
+    pending = b""
+    async for chunk in resp.content.iter_any():
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        if len(pending) > MAX_EVENT_BYTES:
+            result.error = f"malformed stream: an event line over {MAX_EVENT_BYTES:,} bytes"
+            return False
+        for raw in lines:
+            state = _event(raw.strip(), request, result, origin)
+            if state is not None:
+                return state
+    return _event(pending.strip(), request, result, origin) or False
+
+
+def _event(line: bytes, request: Request, result: Result, origin: float) -> bool | None:
+    """Take one line: True at [DONE], False on a malformed event, None to read on."""
+    if not line.startswith(b"data:"):
+        return None
+    data = line[5:].strip()
+    if data == DONE:
+        return True
+    try:
+        event = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        result.error = f"malformed stream: {data[:80]!r}"
+        return False
+    if not isinstance(event, dict):
+        result.error = f"malformed stream: not an event object: {data[:80]!r}"
+        return False
+    now = time.perf_counter() - origin
+    if _content(event, request.chat):
+        if not result.chunks_s:
+            result.first_token_s = now
+        result.chunks_s.append(now)
+        result.finish_s = now
+    usage = event.get("usage")
+    if isinstance(usage, dict):
+        result.input_tokens = _count(usage.get("prompt_tokens"))
+        result.output_tokens = _count(usage.get("completion_tokens"))
+    return None
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0

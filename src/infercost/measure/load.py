@@ -61,7 +61,7 @@ async def run_concurrency(
     requests: Sequence[Request],
     concurrency: int,
     on_result: Callable[[Result], None],
-    timeout_s: float = 600.0,
+    timeout_s: float = 60.0,
     deadline_s: float | None = None,
     stats: RunStats | None = None,
 ) -> RunStats:
@@ -92,7 +92,7 @@ async def run_schedule(
     arrival_s: Sequence[float],
     on_result: Callable[[Result], None],
     max_in_flight: int = 1024,
-    timeout_s: float = 600.0,
+    timeout_s: float = 60.0,
     stats: RunStats | None = None,
 ) -> RunStats:
     """Send request k at `arrival_s[k]`, at most `max_in_flight` at once."""

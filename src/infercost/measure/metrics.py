@@ -9,6 +9,7 @@ against what the server counted (tokens generated, prompts processed, requests r
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 import time
 from typing import Any
@@ -41,6 +42,7 @@ KNOWN = (
     "tgi_batch_current_size",
 )
 SETTLE_S = 0.3
+MAX_METRICS_BYTES = 16 << 20
 _LINE = re.compile(r"^([A-Za-z_:][A-Za-z0-9_:]*)(\{[^}]*\})?\s+([-+0-9.eE]+|NaN|[+-]?Inf)")
 
 
@@ -52,7 +54,12 @@ def parse(text: str) -> dict[str, float]:
             continue
         m = _LINE.match(line)
         if m and m.group(1) in KNOWN:
-            out[m.group(1)] = out.get(m.group(1), 0.0) + float(m.group(3))
+            try:
+                value = float(m.group(3))
+            except ValueError:
+                continue
+            if math.isfinite(value):
+                out[m.group(1)] = out.get(m.group(1), 0.0) + value
     return out
 
 
@@ -62,8 +69,11 @@ async def scrape(session: aiohttp.ClientSession, url: str) -> dict[str, float] |
         async with session.get(url + "/metrics", timeout=aiohttp.ClientTimeout(total=5)) as r:
             if r.status != 200:
                 return None
-            return parse(await r.text())
-    except (aiohttp.ClientError, TimeoutError):
+            body = await r.content.read(MAX_METRICS_BYTES)
+            return parse(body.decode("utf-8", "replace"))
+    except asyncio.CancelledError:
+        raise
+    except Exception:  # a server's metrics page never stops a measurement
         return None
 
 

@@ -21,16 +21,15 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from infercost.catalog.hardware import accelerator
+from infercost.cost.fleet import MILLION, usd_per_unit
 from infercost.errors import InputError
-from infercost.measure.client import Request, Result
+from infercost.files import read_text, strict_json
+from infercost.measure.client import Request, Result, cause_of
 from infercost.measure.load import RunStats, run_concurrency, run_schedule
 from infercost.measure.metrics import Scraper
 from infercost.measure.model import Setup, predict_level
-from infercost.perf.calibration import load_calibration
-from infercost.sim.records import Records, Slo, summarise
+from infercost.records import Records, Slo, summarise
 from infercost.workload.arrivals import arrivals
-from infercost.workload.trace import load_trace
 
 PROMPT_WORD = "hello "  # about one token per word for common tokenisers
 
@@ -57,13 +56,13 @@ class Plan:
     seed: int = 0
     chat: bool = False
     extra: dict[str, Any] | None = None
-    timeout_s: float = 600.0
+    timeout_s: float = 60.0
     max_in_flight: int = 1024
     price_usd_per_gpu_hour: float | None = None
     gpus: int = 1
     setup: Setup | None = None  # catalog terms, for predictions next to the measurements
     prompts: tuple[str, ...] = ()  # real prompts to cycle through instead of filler words
-    trace: Path | None = None  # replay: send times and token counts per request
+    trace: Any = None  # replay: (send times, prompt tokens, output tokens), as load_trace reads
 
 
 def records_of(results: list[Result]) -> Records:
@@ -95,8 +94,11 @@ def summary(
     target = level.value if level.kind == "rate" else None
     out["load"] = stats.to_dict(target)
     out["usd_per_hour"] = _hourly(plan)
-    out["usd_per_million_output_tokens"] = _per_hour_of(plan, out["throughput_output_tok_s"], 1e6)
-    out["usd_per_query"] = _per_hour_of(plan, out["throughput_requests_per_s"], 1.0)
+    hourly = _hourly(plan)
+    out["usd_per_million_output_tokens"] = usd_per_unit(
+        hourly, out["throughput_output_tok_s"], MILLION
+    )
+    out["usd_per_query"] = usd_per_unit(hourly, out["throughput_requests_per_s"])
     if plan.setup is not None and out["completed"]:
         out["predicted"] = _predicted(plan, out)
     return out
@@ -105,12 +107,9 @@ def summary(
 def _predicted(plan: Plan, report: dict[str, Any]) -> dict[str, Any]:
     """What the performance model (built-in calibration) says for the same level."""
     assert plan.setup is not None
-    cal = load_calibration()
-    engine = plan.setup.engine if plan.setup.engine in cal.engines() else None
-    eff = cal.efficiency(accelerator(plan.setup.gpu), engine)
-    predicted = predict_level(plan.setup, report, eff)
+    predicted = predict_level(plan.setup, report)
     tok_s = predicted.get("throughput_output_tok_s")
-    predicted["usd_per_million_output_tokens"] = _per_hour_of(plan, tok_s, 1e6)
+    predicted["usd_per_million_output_tokens"] = usd_per_unit(_hourly(plan), tok_s, MILLION)
     return predicted
 
 
@@ -121,19 +120,11 @@ def _hourly(plan: Plan) -> float | None:
     return plan.price_usd_per_gpu_hour * plan.gpus
 
 
-def _per_hour_of(plan: Plan, per_s: float | None, units: float) -> float | None:
-    """$ per `units` of something produced at `per_s` a second (None without a price)."""
-    hourly = _hourly(plan)
-    if hourly is None or not per_s:
-        return None
-    return hourly / (per_s * 3600) * units
-
-
 def _causes(results: list[Result]) -> dict[str, int]:
     causes: dict[str, int] = {}
     for r in results:
         if r.error:
-            key = r.error.split(":")[0]
+            key = cause_of(r.error)
             causes[key] = causes.get(key, 0) + 1
     return causes
 
@@ -151,7 +142,7 @@ def requests_for(plan: Plan) -> list[Request]:
 def trace_requests(plan: Plan) -> tuple[list[Request], list[float]]:
     """The trace's requests (filler prompts of its lengths) and their send times."""
     assert plan.trace is not None
-    times, prompts, outputs = load_trace(plan.trace)
+    times, prompts, outputs = plan.trace
     extra = dict(plan.extra or {})
     reqs = [
         Request(PROMPT_WORD * max(int(p), 1), int(o), plan.chat, extra)
@@ -162,17 +153,14 @@ def trace_requests(plan: Plan) -> tuple[list[Request], list[float]]:
 
 def load_prompts(path: Path) -> tuple[str, ...]:
     """Prompts from a file: one per line, or JSON Lines with a "prompt" field."""
-    try:
-        lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
-    except OSError as exc:
-        raise InputError("--prompts", f"cannot read {path}: {exc.strerror or exc}") from None
+    lines = [ln for ln in read_text(path, "prompts").splitlines() if ln.strip()]
     if not lines:
-        raise InputError("--prompts", f"{path} has no prompts")
+        raise InputError("prompts", f"{path} has no prompts")
     if path.suffix == ".jsonl":
         try:
             return tuple(str(json.loads(ln)["prompt"]) for ln in lines)
         except (json.JSONDecodeError, KeyError, TypeError):
-            raise InputError("--prompts", f'{path}: every line needs a "prompt" field') from None
+            raise InputError("prompts", f'{path}: every line needs a "prompt" field') from None
     return tuple(lines)
 
 
@@ -218,21 +206,25 @@ async def _drive(
     )
 
 
+Progress = Callable[[Level, RunStats], None]
+
+
 def _sink(
     level: Level,
     results: list[Result],
     handle: TextIO | None,
-    progress: Callable[[Level, int], None] | None,
+    progress: Progress | None,
+    stats: RunStats,
 ) -> Callable[[Result], None]:
     """Keep a finished request, write its line at once, tell the progress display."""
 
     def sink(result: Result) -> None:
         results.append(result)
         if handle is not None:
-            handle.write(json.dumps(result.to_dict()) + "\n")
+            handle.write(strict_json(result.to_dict(), indent=None) + "\n")
             handle.flush()
         if progress:
-            progress(level, len(results))
+            progress(level, stats)
 
     return sink
 
@@ -264,10 +256,11 @@ def measure(
     levels: Sequence[Level] | Callable[[list[dict[str, Any]]], Level | None],
     slos: list[Slo],
     out_dir: Path | None,
-    progress: Callable[[Level, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> list[dict[str, Any]]:
     """Run the levels in turn (a list, or a rule choosing each next level from the reports so
-    far); every finished request is written before the next one starts."""
+    far). Every finished request is written the moment it finishes, and the summary after
+    every level, so an interrupted run keeps everything it had measured."""
     reports: list[dict[str, Any]] = []
     pending = list(levels) if not callable(levels) else []
     while True:
@@ -280,8 +273,10 @@ def measure(
             out_dir.mkdir(parents=True, exist_ok=True)
             handle = (out_dir / f"{level.name}.jsonl").open("w", encoding="utf-8")
 
-        sink = _sink(level, results, handle, progress)
         stats = RunStats()
+        sink = _sink(level, results, handle, progress, stats)
+        if progress:
+            progress(level, stats)
         server: dict[str, Any] = {}
         interrupted = False
         try:
@@ -295,9 +290,9 @@ def measure(
         report = summary(plan, level, results, stats, slos)
         report["server_metrics"] = server
         reports.append(report)
+        if out_dir is not None:
+            doc = {"setup": plan.setup.to_dict() if plan.setup else None, "levels": reports}
+            (out_dir / "summary.json").write_text(strict_json(doc) + "\n", encoding="utf-8")
         if interrupted:
             break
-    if out_dir is not None:
-        doc = {"setup": plan.setup.to_dict() if plan.setup else None, "levels": reports}
-        (out_dir / "summary.json").write_text(json.dumps(doc, indent=2, default=str) + "\n")
     return reports

@@ -18,9 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from infercost.catalog.hardware import Accelerator, accelerator, server_for
+from infercost.catalog.hardware import Accelerator, Server, accelerator, server_for
 from infercost.catalog.models import ModelArch, model
 from infercost.errors import InputError
+from infercost.limits import MAX_BATCHED_TOKENS, MAX_REPLICA_GPUS
 from infercost.units import PRECISIONS, Precision, precision, weight_and_compute
 
 
@@ -38,8 +39,21 @@ class Parallelism:
     def check(self, model: ModelArch) -> None:
         for name in ("tp", "pp", "dp_attention", "ep"):
             value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise InputError(name, f"must be a whole number ≥ 1, got {value!r}")
+            if value > MAX_REPLICA_GPUS:
+                raise InputError(name, f"must be ≤ {MAX_REPLICA_GPUS:,}, got {value:,}")
+        if self.gpus > MAX_REPLICA_GPUS:
+            raise InputError(
+                "tp", f"tp × pp × dp_attention must be ≤ {MAX_REPLICA_GPUS:,}, got {self.gpus:,}"
+            )
+        if self.tp not in tensor_parallel_sizes(model):
+            allowed = ", ".join(str(t) for t in tensor_parallel_sizes(model) if t <= 64)
+            raise InputError(
+                "tp",
+                f"{self.tp} does not split {model.id}'s {model.num_attention_heads} attention "
+                f"heads and {model.num_kv_heads} KV heads evenly; allowed: {allowed}",
+            )
         if self.pp > model.num_layers:
             raise InputError("pp", f"must be ≤ the model's {model.num_layers} layers")
         if self.ep > self.gpus:
@@ -49,6 +63,19 @@ class Parallelism:
 
     def to_dict(self) -> dict[str, int]:
         return {"tp": self.tp, "pp": self.pp, "dp_attention": self.dp_attention, "ep": self.ep}
+
+
+def tensor_parallel_sizes(model: ModelArch) -> list[int]:
+    """TP degrees that split the model's heads evenly, as engines require (vLLM): the
+    attention heads divide by tp, and the KV heads divide by tp or are replicated to it."""
+    heads, kv = model.num_attention_heads, model.num_kv_heads
+    if model.mla is not None:  # one latent, no KV heads to split
+        kv = heads
+    return [
+        tp
+        for tp in range(1, min(heads, MAX_REPLICA_GPUS) + 1)
+        if heads % tp == 0 and (kv % tp == 0 or tp % kv == 0)
+    ]
 
 
 @dataclass(frozen=True)
@@ -72,14 +99,17 @@ class Efficiency:
             if not 0 < value <= 1:
                 raise InputError(f"efficiency.{name}", f"must be in (0, 1], got {value}")
         for name in ("step_overhead_s", "token_overhead_s", "collective_latency_s"):
-            if getattr(self, name) < 0:
-                raise InputError(f"efficiency.{name}", f"must be ≥ 0, got {getattr(self, name)}")
+            value = getattr(self, name)
+            if not 0 <= value <= 60:
+                raise InputError(f"efficiency.{name}", f"must be in [0, 60] seconds, got {value}")
         if not 0 <= self.comm_overlap <= 1:
             raise InputError("efficiency.comm_overlap", "must be in [0, 1]")
         if not 0 <= self.memory_reserve_fraction < 1:
             raise InputError("efficiency.memory_reserve_fraction", "must be in [0, 1)")
-        if self.max_batched_tokens < 1:
-            raise InputError("efficiency.max_batched_tokens", "must be ≥ 1")
+        if not 1 <= self.max_batched_tokens <= MAX_BATCHED_TOKENS:
+            raise InputError(
+                "efficiency.max_batched_tokens", f"must be in [1, {MAX_BATCHED_TOKENS:,}]"
+            )
 
 
 @dataclass(frozen=True)
@@ -177,20 +207,29 @@ def build(
     kv_precision_name: str | None = None,
     compute_precision_name: str | None = None,
     efficiency: Efficiency | None = None,
+    server: Server | None = None,
 ) -> Deployment:
-    """Resolve names into a checked `Deployment` (the server row gives link bandwidths)."""
+    """Resolve names into a checked `Deployment`.
+
+    Link bandwidths and the node size come from `server` (default: the catalog's server
+    built around the accelerator), which must hold that accelerator.
+    """
     arch = model_name if isinstance(model_name, ModelArch) else model(model_name)
     gpu = gpu_name if isinstance(gpu_name, Accelerator) else accelerator(gpu_name)
     par = Parallelism(tp=tp, pp=pp, dp_attention=dp_attention, ep=ep)
     par.check(arch)
-    weights, compute = weight_and_compute(precision_name, "precision")
+    weights, compute = weight_and_compute(precision_name, "weight_precision")
     if compute_precision_name:
         compute = precision(compute_precision_name, "compute_precision")
     compute = compute or default_compute(gpu, weights)
     kv = precision(kv_precision_name, "kv_precision") if kv_precision_name else _default_kv(weights)
     eff = efficiency or Efficiency()
     eff.check()
-    node = server_for(gpu)
+    if server is not None and server.accelerator != gpu.id:
+        raise InputError(
+            "server", f"{server.id} holds {server.accelerator}, not {gpu.id}; drop it or match them"
+        )
+    node = server or server_for(gpu)
     return Deployment(
         model=arch,
         gpu=gpu,

@@ -9,6 +9,8 @@ keeps all of it. Attention data parallelism gives each copy its own sequences.
 
 Free memory per accelerator = capacity · (1 - reserve) - weights - activations; the replica's
 KV capacity in tokens follows, and from it the most sequences that fit at a context length.
+An engine admits a request only while 1 % of the cache stays free (vLLM's watermark), so the
+longest request a replica can ever serve holds its prompt, its output and that 1 % at once.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from typing import Any
 from infercost.catalog.models import ModelArch
 from infercost.perf.deployment import Deployment
 from infercost.units import GB, Precision
+
+WATERMARK_DIVISOR = 100  # vLLM admits a request only while 1 % of KV blocks stay free
 
 
 def kv_elements_per_token_layer(model: ModelArch) -> int:
@@ -103,6 +107,23 @@ class MemoryPlan:
     @property
     def fits(self) -> bool:
         return self.kv_free_bytes > 0
+
+    @property
+    def watermark_tokens(self) -> int:
+        """KV tokens an engine keeps free when it admits a request."""
+        return int(self.kv_capacity_tokens) // WATERMARK_DIVISOR
+
+    @property
+    def longest_request_tokens(self) -> int:
+        """The most tokens (prompt + output) one request may hold: the cache less the
+        watermark and the token the next step writes."""
+        if not self.fits:
+            return 0
+        return max(int(self.kv_capacity_tokens) - 1 - self.watermark_tokens, 0)
+
+    def holds_request(self, tokens: float) -> bool:
+        """Whether one request of `tokens` (prompt + output) can ever be served."""
+        return tokens <= self.longest_request_tokens
 
     def max_sequences(self, context_tokens: float) -> int:
         """Sequences that fit at `context_tokens` each (0 when the weights do not fit)."""

@@ -1,31 +1,46 @@
-"""Throughput and interactivity of one replica serving requests at a concurrency.
+"""Throughput and latency of one replica serving requests at a concurrency.
 
-Steady-state continuous batching. `concurrency` sequences decode together (split into `pp`
-micro-batches so that every pipeline stage is busy); a request's prompt is prefilled in
-chunks that ride along with the decode steps. Per request of `input` prompt tokens and
-`output` generated tokens:
+Steady-state continuous batching. `concurrency` = N sequences are in flight (split into `pp`
+micro-batches so that every pipeline stage is busy); each request has I prompt tokens and O
+output tokens, and its prompt is prefilled once. Per request:
 
-    decode step  d = step(micro-batch = concurrency / pp, context = input + output / 2)
-    prefill cost p = seconds per prompt token at a full token budget × input
-    TPOT           = d + concurrency · p / output    (each step also carries its share of
-                                                      the prefills that keep the batch full)
-    throughput     = concurrency / TPOT output tokens per second
-    interactivity  = 1 / TPOT tokens per second per user
+    d     = decode step(micro-batch = N / pp, context = I + O / 2)
+    P     = replica time one prompt's prefill takes when prompts fill the token budget
+    replica time per output token = d + N · P / O     (each step also carries its share
+                                                       of the prefills that keep it full)
+    output throughput = N / (d + N · P / O)
 
-The mean context of a sequence over its life is input + output / 2. Time to first token at
-low load is one prefill of the prompt on an idle replica.
+What one user sees is not the replica's average: its own prefill is in its time to first
+token, and only the other N − 1 users' prefills stall its decoding:
+
+    TTFT = wait + own prefill      the running step (or multi-step group) ends first, on
+                                   average half of it; the prompt is then prefilled in
+                                   chunks of the token budget, each riding in one step with
+                                   the others' decodes (a chunked-prefill engine), or alone
+                                   while they wait (an engine that runs prefill apart)
+    TPOT = d + (N − 1) · S / (O − 1)
+           S, the stall one other prompt causes: P when prefill runs apart (the decodes
+           wait for it); for a chunked-prefill engine, what its chunks add to the steps
+           they ride in (the decodes advance in those steps too)
+    E2E  = TTFT + (O − 1) · TPOT
+    interactivity = 1 / TPOT tokens per second per user
+
+The mean context of a sequence over its life is I + O / 2. A decode-only replica (the decode
+pool of a disaggregated deployment) does no prefill: P = 0.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from infercost.errors import InputError
+from infercost.limits import MAX_TOKENS
 from infercost.perf.deployment import Deployment
 from infercost.perf.memory import MemoryPlan, memory_plan
-from infercost.perf.step import StepTime, decode_step, prefill_step
+from infercost.perf.step import Part, StepTime, decode_step, mixed_step, prefill_step
 
 
 @dataclass(frozen=True)
@@ -34,21 +49,31 @@ class ReplicaPerformance:
     input_tokens: float
     output_tokens: float
     decode: StepTime
-    prefill_s_per_request: float
-    ttft_s: float
+    prefill_s_per_request: float  # P: replica time of one prompt's prefill at the budget
+    stall_s_per_prefill: float  # how much one other user's prefill delays a decoding user
+    own_prefill_s: float  # a user's own prefill, as its first token waits for it
+    wait_s: float  # mean wait for the running step (group) before the prompt starts
     memory: MemoryPlan
     pp: int
     includes_prefill: bool = True
+    stalls: float | None = None  # others' prefills during one user's decoding (None: N − 1)
 
     @property
-    def tpot_s(self) -> float:
+    def others(self) -> float:
+        """Other users' prefills that land while one user decodes: with N always in flight,
+        all N − 1 others prefill once per cycle, between this user's own prefills."""
+        return max(self.concurrency - 1.0, 0.0) if self.stalls is None else self.stalls
+
+    @property
+    def replica_s_per_token(self) -> float:
+        """Replica time per output token of one sequence, every prefill included."""
         return (
             self.decode.total_s + self.concurrency * self.prefill_s_per_request / self.output_tokens
         )
 
     @property
     def output_tokens_per_s(self) -> float:
-        return self.concurrency / self.tpot_s
+        return self.concurrency / self.replica_s_per_token
 
     @property
     def requests_per_s(self) -> float:
@@ -57,6 +82,16 @@ class ReplicaPerformance:
     @property
     def input_tokens_per_s(self) -> float:
         return self.requests_per_s * self.input_tokens
+
+    @property
+    def ttft_s(self) -> float:
+        return self.wait_s + self.own_prefill_s
+
+    @property
+    def tpot_s(self) -> float:
+        """A user's time per output token: only the others' prefills stall its decoding."""
+        stall = self.others * self.stall_s_per_prefill / max(self.output_tokens - 1.0, 1.0)
+        return self.decode.total_s + stall
 
     @property
     def interactivity_tokens_per_s(self) -> float:
@@ -69,27 +104,21 @@ class ReplicaPerformance:
     @property
     def prefill_time_share(self) -> float:
         """Fraction of the replica's time spent on prefill work."""
-        return self.concurrency * self.prefill_s_per_request / self.output_tokens / self.tpot_s
-
-    @property
-    def fits(self) -> bool:
-        """Whether the KV cache holds `concurrency` sequences at their mean context."""
-        mean_context = self.input_tokens + self.output_tokens / 2
-        return self.concurrency <= self.memory.max_sequences(mean_context)
+        prefill = self.concurrency * self.prefill_s_per_request / self.output_tokens
+        return prefill / self.replica_s_per_token
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "concurrency": self.concurrency,
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
-            "tpot_s": self.tpot_s,
             "ttft_s": self.ttft_s,
+            "tpot_s": self.tpot_s,
             "e2e_s": self.e2e_s,
+            "interactivity_tokens_per_s": self.interactivity_tokens_per_s,
             "output_tokens_per_s": self.output_tokens_per_s,
             "requests_per_s": self.requests_per_s,
-            "interactivity_tokens_per_s": self.interactivity_tokens_per_s,
             "prefill_time_share": self.prefill_time_share,
-            "fits_in_memory": self.fits,
             "decode_step": self.decode.to_dict(),
             "memory": self.memory.to_dict(),
         }
@@ -113,13 +142,54 @@ def prefill_seconds_per_token(
     return step.total_s / (prompts * chunk) / par.pp
 
 
+def own_prefill_seconds(
+    dep: Deployment,
+    fresh_tokens: float,
+    cached_tokens: float,
+    decoding: float,
+    context_tokens: float,
+    mixed: bool,
+) -> float:
+    """How long one prompt's prefill keeps its first token waiting.
+
+    An engine that runs prefill apart prefills it in one step on its own. A chunked-prefill
+    engine cuts it into chunks of what the token budget leaves after the `decoding`
+    sequences' tokens, each chunk in one step beside those decodes (a chunk sees on average
+    half of the rest of the prompt as cached context).
+    """
+    return _mixed_prefill(dep, fresh_tokens, cached_tokens, decoding, context_tokens, mixed)[0]
+
+
+def _mixed_prefill(
+    dep: Deployment,
+    fresh_tokens: float,
+    cached_tokens: float,
+    decoding: float,
+    context_tokens: float,
+    mixed: bool,
+) -> tuple[float, float]:
+    """(time its prefill takes, time it adds to the steps of `decoding` running sequences)."""
+    if not mixed or decoding <= 0:
+        alone = prefill_step(dep, 1, fresh_tokens, cached_tokens).total_s
+        return alone, alone
+    local = decoding / dep.parallelism.pp
+    room = max(dep.efficiency.max_batched_tokens - local, 1.0)
+    chunks = math.ceil(fresh_tokens / room)
+    chunk = fresh_tokens / chunks
+    past = cached_tokens + (fresh_tokens - chunk) / 2
+    parts = (Part(local, context_tokens, 1.0), Part(1.0, past, chunk))
+    step = mixed_step(dep, parts).total_s
+    without = decode_step(dep, local, context_tokens).total_s
+    return chunks * step, chunks * max(step - without, 0.0)
+
+
 def check_request(input_tokens: float, output_tokens: float, concurrency: float) -> None:
-    if not input_tokens >= 0:
-        raise InputError("input_tokens", f"must be ≥ 0, got {input_tokens}")
-    if not output_tokens >= 1:
-        raise InputError("output_tokens", f"must be ≥ 1, got {output_tokens}")
-    if not concurrency >= 1:
-        raise InputError("concurrency", f"must be ≥ 1, got {concurrency}")
+    if not 0 <= input_tokens <= MAX_TOKENS:
+        raise InputError("input_tokens", f"must be in [0, {MAX_TOKENS:,}], got {input_tokens}")
+    if not 1 <= output_tokens <= MAX_TOKENS:
+        raise InputError("output_tokens", f"must be in [1, {MAX_TOKENS:,}], got {output_tokens}")
+    if not math.isfinite(concurrency) or not concurrency >= 1:
+        raise InputError("concurrency", f"must be a finite number ≥ 1, got {concurrency}")
 
 
 def replica_performance(
@@ -130,20 +200,31 @@ def replica_performance(
     *,
     include_prefill: bool = True,
     cached_fraction: float = 0.0,
+    mixed_prefill: bool = True,
+    scheduler_steps: int = 1,
+    stalls: float | None = None,
 ) -> ReplicaPerformance:
     """Steady-state performance of one replica (see the module docstring).
 
     `include_prefill=False` models a decode-only replica of a disaggregated deployment;
-    `cached_fraction` of each prompt comes from a prefix cache and costs no prefill compute.
+    `cached_fraction` of each prompt comes from a prefix cache and costs no prefill compute;
+    `mixed_prefill` says whether prompt chunks ride with decodes (vLLM V1, TensorRT-LLM,
+    llama.cpp) or run apart (SGLang's default, vLLM before V1); `scheduler_steps` > 1 is
+    vLLM's multi-step scheduling, where a new request waits for the running group.
+    `stalls` replaces N − 1 as the number of other prefills during one user's decoding
+    (requests arriving at a rate rather than N always in flight: see `evaluate.at_rate`).
     """
-    return replica_curve(
+    perf = replica_curve(
         dep,
         [concurrency],
         input_tokens,
         output_tokens,
         include_prefill=include_prefill,
         cached_fraction=cached_fraction,
+        mixed_prefill=mixed_prefill,
+        scheduler_steps=scheduler_steps,
     )[0]
+    return perf if stalls is None else replace(perf, stalls=stalls)
 
 
 def replica_curve(
@@ -154,6 +235,8 @@ def replica_curve(
     *,
     include_prefill: bool = True,
     cached_fraction: float = 0.0,
+    mixed_prefill: bool = True,
+    scheduler_steps: int = 1,
 ) -> list[ReplicaPerformance]:
     """`replica_performance` at several concurrencies; the prefill cost is computed once."""
     for concurrency in concurrencies:
@@ -161,33 +244,38 @@ def replica_curve(
     pp = dep.parallelism.pp
     context = input_tokens + output_tokens / 2
     fresh = input_tokens * (1.0 - cached_fraction)
-    prefill_tok = prefill_seconds_per_token(dep, fresh, input_tokens - fresh) if fresh else 0.0
+    cached = input_tokens - fresh
+    prefill_tok = prefill_seconds_per_token(dep, fresh, cached) if fresh else 0.0
     plan = memory_plan(dep)
-    ttft: float | None = None
-    if fresh:
-        ttft = prefill_step(dep, 1, fresh, input_tokens - fresh).total_s
     out = []
     for concurrency in concurrencies:
         decode = decode_step(dep, max(concurrency / pp, 1.0), context)
+        others = max(concurrency - 1.0, 0.0)
+        prefill = prefill_tok * fresh if include_prefill else 0.0
+        stall = prefill
+        if fresh and include_prefill:
+            own, added = _mixed_prefill(dep, fresh, cached, others, context, mixed_prefill)
+            stall = added if mixed_prefill and others > 0 else prefill
+        elif fresh:  # decode pool: the first token came from the prefill pool
+            own = prefill_step(dep, 1, fresh, cached).total_s
+        else:
+            own = decode.total_s
+        # Someone else's step is running when a prompt arrives (certainly so once another
+        # user is in flight): it waits for half of it, or half of a multi-step group.
+        wait = min(others, 1.0) * scheduler_steps * decode.total_s / 2
         out.append(
             ReplicaPerformance(
                 concurrency=concurrency,
                 input_tokens=input_tokens,
                 output_tokens=output_tokens,
                 decode=decode,
-                prefill_s_per_request=prefill_tok * fresh if include_prefill else 0.0,
-                ttft_s=decode.total_s if ttft is None else ttft,
+                prefill_s_per_request=prefill,
+                stall_s_per_prefill=stall,
+                own_prefill_s=own,
+                wait_s=wait,
                 memory=plan,
                 pp=pp,
                 includes_prefill=include_prefill,
             )
         )
     return out
-
-
-def max_concurrency(
-    dep: Deployment, input_tokens: float, output_tokens: float, cap: int = 1024
-) -> int:
-    """The largest concurrency whose KV fits at the mean context (at most `cap`)."""
-    plan = memory_plan(dep)
-    return min(plan.max_sequences(input_tokens + output_tokens / 2), cap)

@@ -23,10 +23,14 @@ head runs on each sequence's last token only.
 The roofline is taken per kind of kernel, not over the whole step: the weight matmuls and
 the attention are separate kernels, so at a large decode batch compute-bound matmuls cannot
 hide memory-bound attention (one `max` over the step's totals would let them).
+
+A chunked-prefill engine mixes kinds of sequences in one step (decodes and prompt chunks):
+`mixed_step` sums the work of each part and reads the weights once for all of them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,30 +118,54 @@ def _active_expert_params(model: ModelArch) -> int:
     return model.num_moe_layers * model.moe.experts_per_token * model.expert_params()
 
 
+@dataclass(frozen=True)
+class Part:
+    """`sequences` sequences of one step, each adding `new_tokens` after `past_tokens`."""
+
+    sequences: float
+    past_tokens: float
+    new_tokens: float
+
+
 def step_time(dep: Deployment, sequences: float, past_tokens: float, new_tokens: float) -> StepTime:
-    """Roofline time of one step (see the module docstring)."""
+    """Roofline time of one step of like sequences (see the module docstring)."""
+    return mixed_step(dep, (Part(sequences, past_tokens, new_tokens),))
+
+
+def mixed_step(dep: Deployment, parts: Sequence[Part]) -> StepTime:
+    """Roofline time of one step carrying several kinds of sequences at once.
+
+    A chunked-prefill engine runs decoding sequences and prompt chunks in one forward pass:
+    FLOPs, KV traffic, communication and per-sequence overhead add up over the parts, while
+    the weights are read once for all of them (the experts touched by all their tokens).
+    """
     m, par, eff = dep.model, dep.parallelism, dep.efficiency
     stage_gpus = par.tp * par.dp_attention  # accelerators sharing one pipeline stage
-    local_seqs = sequences / par.dp_attention
-    local_tokens = local_seqs * new_tokens
-    all_tokens = sequences * new_tokens
-
-    matmul = 2.0 * (local_tokens * _dense_params(m) + local_seqs * m.head_params()) / par.tp
-    matmul += 2.0 * all_tokens * _active_expert_params(m) / stage_gpus
-    attention = local_seqs * _attention_flops(m, past_tokens, new_tokens) / par.tp
+    share = kv_share_per_gpu(dep) * par.pp  # all layers of a pass, this GPU's KV slice
+    matmul = attention = kv_moved = 0.0
+    local_seqs = local_tokens = all_tokens = sequences = 0.0
+    for part in parts:
+        seqs = part.sequences / par.dp_attention  # each attention copy runs its share
+        tokens = seqs * part.new_tokens
+        matmul += 2.0 * (tokens * _dense_params(m) + seqs * m.head_params()) / par.tp
+        matmul += 2.0 * part.sequences * part.new_tokens * _active_expert_params(m) / stage_gpus
+        attention += seqs * _attention_flops(m, part.past_tokens, part.new_tokens) / par.tp
+        kv_read = kv_bytes_for_context(m, dep.kv, part.past_tokens)
+        kv_write = kv_bytes_for_context(m, dep.kv, part.new_tokens)
+        kv_moved += seqs * (kv_read + kv_write) * share
+        local_seqs += seqs
+        local_tokens += tokens
+        all_tokens += part.sequences * part.new_tokens
+        sequences += part.sequences
     matmul_s = matmul / (dep.peak_flops_per_s(dep.compute) * eff.compute)
     attention_s = attention / (dep.peak_flops_per_s(PRECISIONS["bf16"]) * eff.compute)
 
     bpe = dep.weights.bytes_per_element
     dense_bytes = (_dense_params(m) + m.head_params()) * bpe
     weights = dense_bytes / par.tp + _expert_bytes_read(m, all_tokens) * bpe / stage_gpus
-    share = kv_share_per_gpu(dep) * par.pp  # all layers of a pass, this GPU's KV slice
-    kv_read = local_seqs * kv_bytes_for_context(m, dep.kv, past_tokens) * share
-    kv_write = local_seqs * kv_bytes_for_context(m, dep.kv, new_tokens) * share
-    moved = weights + kv_read + kv_write
     bandwidth = dep.gpu.memory_bandwidth_bytes_per_s
     weights_s = weights / (bandwidth * eff.memory)
-    kv_s = (kv_read + kv_write) / (bandwidth * eff.attention_memory)
+    kv_s = kv_moved / (bandwidth * eff.attention_memory)
     busy = max(matmul_s, weights_s) + max(attention_s, kv_s)
 
     comm = (
@@ -151,9 +179,9 @@ def step_time(dep: Deployment, sequences: float, past_tokens: float, new_tokens:
         communication_s=comm - hidden,
         overhead_s=eff.step_overhead_s + eff.token_overhead_s * local_seqs,
         flops_per_gpu=matmul + attention,
-        bytes_per_gpu=moved,
+        bytes_per_gpu=weights + kv_moved,
         sequences=sequences,
-        new_tokens=new_tokens,
+        new_tokens=all_tokens / sequences if sequences else 0.0,
     )
 
 

@@ -8,29 +8,21 @@ the output shows what the roofline alone predicts next to the fitted result.
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from infercost.catalog.hardware import Server, accelerator, server_for
-from infercost.catalog.hardware import server as find_server
-from infercost.catalog.prices import owner_profiles
 from infercost.cost.fleet import FleetCost
-from infercost.cost.gpu_hour import GpuHourCost, own, rent
-from infercost.errors import InputError
-from infercost.perf.calibration import Calibration, load_calibration
-from infercost.perf.deployment import Deployment, Efficiency, build
-from infercost.perf.replica import (
-    ReplicaPerformance,
-    max_concurrency,
-    prefill_seconds_per_token,
-    replica_performance,
-)
-from infercost.scenario.loader import schema_default, set_path, validate
+from infercost.errors import InputError, renamed
+from infercost.evaluate.config import Config, Resolved, resolve, stated
+from infercost.evaluate.disaggregated import disaggregated
+from infercost.evaluate.pipeline import CostBasis, Evaluation, Serving, Workload, evaluate
+from infercost.perf.calibration import FITTED, Calibration, load_calibration
+from infercost.scenario.loader import schema_default, set_path
 from infercost.scenario.schema import EfficiencyIn, Inputs, ParallelIn, Scenario
 from infercost.units import DAYS_PER_YEAR, SECONDS_PER_DAY
-from infercost.workload.traffic import Traffic, size_fleet
+from infercost.workload.traffic import Traffic
 
 
 @dataclass(frozen=True)
@@ -70,13 +62,18 @@ class ScenarioResult:
             if value is None and path.startswith("efficiency."):  # resolved from calibration
                 value = eff.get(path.removeprefix("efficiency."))
             out.append({"path": path, "value": value, **prov.model_dump()})
+        engine = self.details.get("deployment", self.details.get("decode_deployment", {}))
         for name, value in dumped["efficiency"].items():
             if f"efficiency.{name}" in self.scenario.provenance:
                 continue
-            if value is None and name in eff:  # not stated: came from calibration or defaults
-                basis = "default" if group == "default" else "calibrated"
-                source = "infercost" if group == "default" else "calibration.yaml"
-                note = "perf default" if group == "default" else f"fitted group {group}"
+            if value is None and name in eff:  # not stated: calibration, engine or defaults
+                if name not in FITTED:
+                    basis, source = "default", "engines.yaml"
+                    note = f"the {engine.get('engine', 'other')} engine's setting"
+                elif group == "default":
+                    basis, source, note = "default", "infercost", "perf default"
+                else:
+                    basis, source, note = "calibrated", "calibration.yaml", f"fitted group {group}"
                 out.append(
                     {
                         "path": f"efficiency.{name}",
@@ -123,74 +120,47 @@ def _get(tree: Any, path: str) -> Any:
     return tree
 
 
-def efficiency(
-    inputs: Inputs, eff: EfficiencyIn | None = None, calibration: Calibration | None = None
-) -> tuple[Efficiency, str]:
-    """Stated efficiency fields over calibrated ones (or the defaults); and the group used."""
-    given = {k: v for k, v in (eff or inputs.efficiency).model_dump().items() if v is not None}
-    base, group = Efficiency(), "default"
-    if calibration is not None:
-        calibration.check_engine(inputs.serving.engine, "serving.engine")
-        base, group = calibration.resolve(accelerator(inputs.hardware.gpu), inputs.serving.engine)
-    return replace(base, **given), group
+CONFIG_FIELDS = {
+    "model": "inputs.model.name",
+    "weight_precision": "inputs.model.weight_precision",
+    "kv_precision": "inputs.model.kv_precision",
+    "compute_precision": "inputs.model.compute_precision",
+    "gpu": "inputs.hardware.gpu",
+    "server": "inputs.hardware.server",
+    "tp": "inputs.parallelism.tp",
+    "pp": "inputs.parallelism.pp",
+    "dp_attention": "inputs.parallelism.dp_attention",
+    "ep": "inputs.parallelism.ep",
+    "engine": "inputs.serving.engine",
+    "max_sequences": "inputs.serving.max_concurrency",
+    "concurrency": "inputs.serving.concurrency",
+    "efficiency.": "inputs.efficiency.",
+    "usd_per_gpu_hour": "inputs.cost.usd_per_gpu_hour",
+    "owner_profile": "inputs.cost.owner_profile",
+    "tco profile": "inputs.cost.owner_profile",
+}
 
 
-def deployment(
-    inputs: Inputs,
-    parallel: ParallelIn | None = None,
-    eff: EfficiencyIn | None = None,
-    calibration: Calibration | None = None,
-) -> Deployment:
-    m = inputs.model
-    p = parallel or inputs.parallelism
-    return build(
-        m.name,
-        inputs.hardware.gpu,
+def config_of(
+    inputs: Inputs, parallel: ParallelIn | None = None, eff: EfficiencyIn | None = None
+) -> Config:
+    """The scenario's replica (or one pool of it) as the pipeline's configuration."""
+    m, p = inputs.model, parallel or inputs.parallelism
+    given = (eff or inputs.efficiency).model_dump()
+    return Config(
+        model=m.name,
+        gpu=inputs.hardware.gpu,
+        server=inputs.hardware.server,
         tp=p.tp,
         pp=p.pp,
         dp_attention=p.dp_attention,
         ep=p.ep,
-        precision_name=m.weight_precision,
-        kv_precision_name=m.kv_precision,
-        compute_precision_name=m.compute_precision,
-        efficiency=efficiency(inputs, eff, calibration)[0],
-    )
-
-
-def choose_concurrency(dep: Deployment, inputs: Inputs, include_prefill: bool = True) -> int:
-    """The stated concurrency, else the largest that fits memory and meets the target speed."""
-    s, w = inputs.serving, inputs.workload
-    if s.concurrency is not None:
-        return s.concurrency
-    ceiling = max_concurrency(dep, w.input_tokens, w.output_tokens, s.max_concurrency)
-    if ceiling < 1:
-        raise InputError(
-            "serving.concurrency",
-            f"{dep.model.id} leaves no room for KV cache on {dep.gpus}× {dep.gpu.id}; "
-            "use more accelerators (tp/pp) or a smaller weight precision",
-        )
-    target = s.target_interactivity_tokens_per_s
-    if target is None:
-        return ceiling
-    lo, hi = 1, ceiling
-    while lo < hi:  # largest concurrency whose interactivity still meets the target
-        mid = (lo + hi + 1) // 2
-        perf = _perf(dep, inputs, mid, include_prefill)
-        lo, hi = (mid, hi) if perf.interactivity_tokens_per_s >= target else (lo, mid - 1)
-    return lo
-
-
-def _perf(
-    dep: Deployment, inputs: Inputs, concurrency: int, include_prefill: bool
-) -> ReplicaPerformance:
-    w = inputs.workload
-    return replica_performance(
-        dep,
-        concurrency,
-        w.input_tokens,
-        w.output_tokens,
-        include_prefill=include_prefill,
-        cached_fraction=w.cached_input_fraction,
+        weight_precision=m.weight_precision,
+        kv_precision=m.kv_precision,
+        compute_precision=m.compute_precision,
+        engine=inputs.serving.engine,
+        max_sequences=inputs.serving.max_concurrency,
+        efficiency=stated(**given),
     )
 
 
@@ -207,27 +177,48 @@ def traffic(inputs: Inputs) -> Traffic:
         return Traffic.from_users(w.daily_users, w.queries_per_user_per_day, **common)
     if w.queries_per_second is not None:
         return Traffic(queries_per_s=w.queries_per_second, **common)
-    assert w.output_tokens_per_day is not None  # schema guarantees one volume
+    if w.queries_per_day is not None:
+        return Traffic(queries_per_s=w.queries_per_day / SECONDS_PER_DAY, **common)
+    if w.output_tokens_per_day is None:  # the schema guarantees one volume
+        raise InputError("inputs.workload", "no traffic volume")
     return Traffic(
         queries_per_s=w.output_tokens_per_day / w.output_tokens / SECONDS_PER_DAY, **common
     )
 
 
-def gpu_hour_rate(inputs: Inputs) -> GpuHourCost:
+def workload_of(inputs: Inputs) -> Workload:
+    w = inputs.workload
+    return Workload(w.input_tokens, w.output_tokens, w.cached_input_fraction, traffic(inputs))
+
+
+def serving_of(inputs: Inputs, include_prefill: bool = True) -> Serving:
+    s = inputs.serving
+    return Serving(s.concurrency, s.target_interactivity_tokens_per_s, include_prefill)
+
+
+def cost_basis_of(inputs: Inputs) -> CostBasis:
     c = inputs.cost
-    if c.mode == "rent":
-        assert c.usd_per_gpu_hour is not None  # schema guarantees it
-        return rent(c.usd_per_gpu_hour)
-    return own(_server(inputs), owner_profiles().get(c.owner_profile), c.server_price_usd)
+    return CostBasis(c.mode, c.usd_per_gpu_hour, c.owner_profile, c.server_price_usd)
 
 
-def _server(inputs: Inputs) -> Server:
-    if inputs.hardware.server:
-        return find_server(inputs.hardware.server)
-    node = server_for(accelerator(inputs.hardware.gpu))
-    if node is None:
-        raise InputError("hardware.server", f"no server in the catalog holds {inputs.hardware.gpu}")
-    return node
+def resolve_inputs(
+    inputs: Inputs,
+    calibration: Calibration | None,
+    parallel: ParallelIn | None = None,
+    eff: EfficiencyIn | None = None,
+) -> Resolved:
+    with renamed(CONFIG_FIELDS):
+        return resolve(config_of(inputs, parallel, eff), calibration)
+
+
+def evaluate_inputs(inputs: Inputs, calibration: Calibration | None) -> Evaluation:
+    """The scenario's fleet through the pipeline; an infeasible one is an error."""
+    r = resolve_inputs(inputs, calibration)
+    with renamed(CONFIG_FIELDS):
+        result = evaluate(
+            r, workload_of(inputs), serving_of(inputs), cost_basis_of(inputs), calibration
+        )
+        return result.require_feasible("concurrency")
 
 
 def run_inputs(
@@ -235,85 +226,67 @@ def run_inputs(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Computed figures and supporting details for one set of inputs."""
     if inputs.prefill is not None:
-        computed, details = _run_disaggregated(inputs, calibration)
-    else:
-        computed, details = _run_fleet(inputs, calibration)
-    eff, group = efficiency(inputs, calibration=calibration)
-    details["efficiency"] = {**asdict(eff), "calibration_group": group}
-    return computed, details
+        return _run_disaggregated(inputs, calibration)
+    return _run_fleet(inputs, calibration)
 
 
 def _run_fleet(
     inputs: Inputs, calibration: Calibration | None
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    dep = deployment(inputs, calibration=calibration)
-    perf = _perf(dep, inputs, choose_concurrency(dep, inputs), True)
-    load = traffic(inputs)
-    node = _server(inputs)
-    fleet = size_fleet(
-        load.capacity_queries_per_s, perf.requests_per_s, dep.gpus, node.accelerators_per_server
-    )
-    rate = gpu_hour_rate(inputs)
-    cost = FleetCost(
-        gpus=fleet.gpus,
-        rate=rate,
-        queries_per_day=load.queries_per_day,
-        input_tokens_per_day=load.input_tokens_per_day,
-        output_tokens_per_day=load.output_tokens_per_day,
-        prefill_time_share=perf.prefill_time_share,
-        watts_per_gpu=node.power_w / node.accelerators_per_server,
-        power_utilisation=_power_utilisation(inputs),
-        pue=_pue(inputs),
-    )
+    e = evaluate_inputs(inputs, calibration)
+    perf, r = e.performance, e.resolved
+    assert e.fleet is not None
+    assert e.cost is not None
+    assert e.gpu_hour is not None
+    load, fleet, cost = e.workload.traffic, e.fleet, e.cost
+    assert load is not None
+    per_server = r.gpus_per_server
     computed: dict[str, Any] = {
         "gpus": fleet.gpus,
         "servers": fleet.servers,
         "replicas": fleet.replicas,
         **{k: v for k, v in cost.to_dict().items() if k not in ("gpus", "usd_per_gpu_hour")},
-        "usd_per_gpu_hour": rate.usd_per_gpu_hour,
+        "usd_per_gpu_hour": e.gpu_hour.usd_per_gpu_hour,
         "queries_per_day": load.queries_per_day,
         "concurrency_per_replica": perf.concurrency,
-        "output_tokens_per_s_per_gpu": perf.output_tokens_per_s / dep.gpus,
-        "queries_per_s_per_server": perf.requests_per_s * node.accelerators_per_server / dep.gpus,
+        "output_tokens_per_s_per_gpu": perf.output_tokens_per_s / r.gpus,
+        "queries_per_s_per_server": perf.requests_per_s * per_server / r.gpus,
         "interactivity_tokens_per_s": perf.interactivity_tokens_per_s,
         "tpot_s": perf.tpot_s,
         "ttft_s": perf.ttft_s,
         "e2e_s": perf.e2e_s,
         "decode_bound": perf.decode.bound,
-        "fits_in_memory": perf.fits,
-        "capex_usd": fleet.servers * (inputs.cost.server_price_usd or node.price_usd),
+        "capex_usd": fleet.servers * _server_price(inputs, r),
     }
     if inputs.economics is not None:
         computed.update(_search_economics(inputs, cost, load))
     details = {
-        "deployment": dep.to_dict(),
+        "deployment": r.to_dict(),
         "replica": perf.to_dict(),
         "fleet": fleet.to_dict(),
         "traffic": load.to_dict(),
-        "gpu_hour": rate.to_dict(),
-        "server": node.id,
+        "gpu_hour": e.gpu_hour.to_dict(),
+        "server": r.server.id if r.server else None,
+        "efficiency": r.efficiency_dict(),
     }
     return computed, details
 
 
-def _owner_value(inputs: Inputs, name: str, default: float) -> float:
-    if inputs.cost.mode != "own":
-        return default
-    return float(getattr(owner_profiles().get(inputs.cost.owner_profile), name))
-
-
-def _power_utilisation(inputs: Inputs) -> float:
-    return _owner_value(inputs, "power_utilisation", 0.7)
-
-
-def _pue(inputs: Inputs) -> float:
-    return _owner_value(inputs, "pue", 1.2)
+def _server_price(inputs: Inputs, r: Resolved) -> float:
+    if inputs.cost.server_price_usd is not None:
+        return inputs.cost.server_price_usd
+    if r.server is None:
+        raise InputError(
+            "inputs.hardware.server", f"no server in the catalog holds {r.deployment.gpu.id}"
+        )
+    return r.server.price_usd
 
 
 def _search_economics(inputs: Inputs, cost: FleetCost, load: Traffic) -> dict[str, Any]:
     """Search revenue and cost per query before and after adding the LLM."""
     e = inputs.economics
     assert e is not None
+    assert cost.usd_per_query is not None
     per_year = load.queries_per_s * SECONDS_PER_DAY * DAYS_PER_YEAR
     revenue = e.revenue_usd_per_year / per_year
     with_llm = e.existing_cost_usd_per_query + cost.usd_per_query
@@ -342,41 +315,22 @@ def _run_disaggregated(
     pre = inputs.prefill
     assert pre is not None
     w = inputs.workload
-    node = _server(inputs)
-    g = node.accelerators_per_server
-    decode_dep = deployment(inputs, calibration=calibration)
-    decode = _perf(decode_dep, inputs, choose_concurrency(decode_dep, inputs, False), False)
-    prefill_dep = deployment(inputs, pre.parallelism, pre.efficiency, calibration)
-    fresh = w.input_tokens * (1 - w.cached_input_fraction)
-    s_per_token = prefill_seconds_per_token(prefill_dep, fresh, w.input_tokens - fresh)
-    # Per node, counting cache hits as DeepSeek does: fresh tokens/s ÷ fresh share.
-    prefill_node = 1 / s_per_token / (prefill_dep.gpus / g) / (1 - w.cached_input_fraction)
-    decode_node = decode.output_tokens_per_s / (decode_dep.gpus / g)
     load = traffic(inputs)
+    decode = resolve_inputs(inputs, calibration)
+    prefill = resolve_inputs(inputs, calibration, pre.parallelism, pre.efficiency)
     inputs_per_s = (w.input_tokens_per_day or load.input_tokens_per_day) / SECONDS_PER_DAY
     outputs_per_s = (w.output_tokens_per_day or load.output_tokens_per_day) / SECONDS_PER_DAY
-    capacity = w.peak_to_average / w.target_utilisation
-    nodes_prefill = inputs_per_s / prefill_node * capacity
-    nodes_decode = outputs_per_s / decode_node * capacity
-    nodes = nodes_prefill + nodes_decode
-    rate = gpu_hour_rate(inputs)
-    usd_per_day = nodes * g * 24 * rate.usd_per_gpu_hour
-    computed: dict[str, Any] = {
-        "prefill_input_tokens_per_s_per_node": prefill_node,
-        "decode_output_tokens_per_s_per_node": decode_node,
-        "decode_interactivity_tokens_per_s": decode.interactivity_tokens_per_s,
-        "decode_concurrency_per_gpu": decode.concurrency / decode_dep.gpus,
-        "nodes_prefill": nodes_prefill,
-        "nodes_decode": nodes_decode,
-        "nodes": nodes,
-        "gpus": nodes * g,
-        "usd_per_gpu_hour": rate.usd_per_gpu_hour,
-        "usd_per_day": usd_per_day,
-        "usd_per_million_output_tokens": usd_per_day / (outputs_per_s * SECONDS_PER_DAY) * 1e6,
-        "usd_per_million_tokens": usd_per_day
-        / ((inputs_per_s + outputs_per_s) * SECONDS_PER_DAY)
-        * 1e6,
-    }
+    with renamed(CONFIG_FIELDS):
+        pools = disaggregated(
+            prefill,
+            decode,
+            workload_of(inputs),
+            inputs_per_s,
+            outputs_per_s,
+            serving_of(inputs),
+            cost_basis_of(inputs),
+        )
+    computed = pools.to_dict()
     if inputs.pricing is not None:
         p = inputs.pricing
         day_in = inputs_per_s * SECONDS_PER_DAY
@@ -386,13 +340,14 @@ def _run_disaggregated(
             + outputs_per_s * SECONDS_PER_DAY * p.usd_per_million_output
         ) / 1e6
         computed["revenue_usd_per_day"] = revenue
-        computed["cost_profit_margin"] = revenue / usd_per_day - 1
+        computed["cost_profit_margin"] = revenue / pools.usd_per_day - 1
     details = {
-        "decode_deployment": decode_dep.to_dict(),
-        "decode_replica": decode.to_dict(),
-        "prefill_deployment": prefill_dep.to_dict(),
-        "prefill_seconds_per_token": s_per_token,
-        "gpu_hour": rate.to_dict(),
+        "decode_deployment": decode.to_dict(),
+        "decode_replica": pools.decode.performance.to_dict(),
+        "prefill_deployment": prefill.to_dict(),
+        "prefill_seconds_per_token": pools.prefill_s_per_token,
+        "gpu_hour": pools.rate.to_dict(),
+        "efficiency": decode.efficiency_dict(),
     }
     return computed, details
 
@@ -439,7 +394,7 @@ def run(
     return ScenarioResult(scenario, computed, details, uncalibrated, variants)
 
 
-__all__ = ["ScenarioResult", "reproduce", "run", "validate"]
+__all__ = ["ScenarioResult", "reproduce", "run"]
 
 
 def reproduce(

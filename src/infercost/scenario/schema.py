@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from infercost.errors import InputError
+from infercost.limits import MAX_BATCHED_TOKENS, MAX_REPLICA_GPUS, MAX_SEQUENCES, MAX_TOKENS
 from infercost.perf.deployment import Efficiency
 
 BASES = ("stated", "derived", "calibrated", "default", "override")
@@ -23,7 +24,7 @@ _EFF = Efficiency()
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class ModelIn(Strict):
@@ -39,10 +40,10 @@ class HardwareIn(Strict):
 
 
 class ParallelIn(Strict):
-    tp: int = Field(1, ge=1)
-    pp: int = Field(1, ge=1)
-    dp_attention: int = Field(1, ge=1)
-    ep: int = Field(1, ge=1)
+    tp: int = Field(1, ge=1, le=MAX_REPLICA_GPUS)
+    pp: int = Field(1, ge=1, le=MAX_REPLICA_GPUS)
+    dp_attention: int = Field(1, ge=1, le=MAX_REPLICA_GPUS)
+    ep: int = Field(1, ge=1, le=MAX_REPLICA_GPUS)
 
 
 class EfficiencyIn(Strict):
@@ -56,21 +57,23 @@ class EfficiencyIn(Strict):
     link: float = Field(_EFF.link, gt=0, le=1)
     collective_latency_s: float = Field(_EFF.collective_latency_s, ge=0)
     comm_overlap: float = Field(_EFF.comm_overlap, ge=0, le=1)
-    memory_reserve_fraction: float = Field(_EFF.memory_reserve_fraction, ge=0, lt=1)
-    max_batched_tokens: int = Field(_EFF.max_batched_tokens, ge=1)
+    # Engine settings: None means the engine's default (see `infercost catalog engines`).
+    memory_reserve_fraction: float | None = Field(None, ge=0, lt=1)
+    max_batched_tokens: int | None = Field(None, ge=1, le=MAX_BATCHED_TOKENS)
 
 
 class ServingIn(Strict):
     engine: str | None = None  # engine family for calibrated factors (vllm, sglang, ...)
-    concurrency: int | None = Field(None, ge=1)
+    concurrency: int | None = Field(None, ge=1, le=MAX_SEQUENCES)
     target_interactivity_tokens_per_s: float | None = Field(None, gt=0)
-    max_concurrency: int = Field(256, ge=1)
+    # The engine's batch cap per replica; None: the engine's (per attention-DP copy).
+    max_concurrency: int | None = Field(None, ge=1, le=MAX_SEQUENCES)
     slo: str | None = None  # latency targets `infercost simulate` checks: "ttft_p99=2s,..."
 
     @field_validator("slo")
     @classmethod
     def _readable_slo(cls, value: str | None) -> str | None:
-        from infercost.sim.records import parse_slos
+        from infercost.records import parse_slos
 
         try:
             parse_slos(value)
@@ -83,8 +86,9 @@ class WorkloadIn(Strict):
     daily_users: float | None = Field(None, gt=0)
     queries_per_user_per_day: float | None = Field(None, gt=0)
     queries_per_second: float | None = Field(None, gt=0)
-    input_tokens: float = Field(ge=0)
-    output_tokens: float = Field(ge=1)
+    queries_per_day: float | None = Field(None, gt=0)
+    input_tokens: float = Field(ge=0, le=MAX_TOKENS)
+    output_tokens: float = Field(ge=1, le=MAX_TOKENS)
     input_tokens_per_day: float | None = Field(None, gt=0)
     output_tokens_per_day: float | None = Field(None, gt=0)
     peak_to_average: float = Field(1.0, ge=1)
@@ -99,12 +103,14 @@ class WorkloadIn(Strict):
         given = [
             by_users,
             self.queries_per_second is not None,
+            self.queries_per_day is not None,
             self.output_tokens_per_day is not None,
         ]
         if sum(given) != 1:
             raise ValueError(
                 "give exactly one volume: daily_users + queries_per_user_per_day, "
-                "queries_per_second, or input_tokens_per_day + output_tokens_per_day"
+                "queries_per_second, queries_per_day, or input_tokens_per_day + "
+                "output_tokens_per_day"
             )
         return self
 

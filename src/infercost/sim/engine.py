@@ -22,14 +22,21 @@ import numpy as np
 from numpy.typing import NDArray
 
 from infercost.errors import InputError
+from infercost.evaluate.config import Resolved
+from infercost.limits import (
+    MAX_BUDGET_TOKENS,
+    MAX_REPLICAS,
+    MAX_REQUESTS,
+    MAX_SIM_SEQUENCES,
+    MAX_SLOTS,
+)
 from infercost.perf.deployment import Deployment
 from infercost.perf.memory import memory_plan
+from infercost.records import Records, Slo, summarise
 from infercost.sim import kernel
-from infercost.sim.records import Records, Slo, summarise
 from infercost.sim.steps import step_table
 
 ROUTERS = {"round-robin": kernel.ROUND_ROBIN, "least-outstanding": kernel.LEAST_OUTSTANDING}
-BLOCK_TOKENS = 16  # vLLM's KV block: a sequence wastes half a block on average
 
 
 @dataclass(frozen=True)
@@ -41,17 +48,43 @@ class Fleet:
     scheduler_steps: int = 1  # vLLM --num-scheduler-steps: steps planned at once
     mixed_prefill: bool = True  # prompt chunks ride with decodes (vLLM V1); False: apart
 
+    @classmethod
+    def of(
+        cls,
+        r: Resolved,
+        replicas: int = 1,
+        router: str = "round-robin",
+        cached_fraction: float = 0.0,
+    ) -> Fleet:
+        """`replicas` copies of a resolved configuration, scheduled as its engine does."""
+        return cls(
+            replicas=replicas,
+            router=router,
+            max_seqs=r.max_sequences,
+            cached_fraction=cached_fraction,
+            scheduler_steps=r.scheduler_steps,
+            mixed_prefill=r.mixed_prefill,
+        )
+
     def check(self) -> None:
-        if self.replicas < 1:
-            raise InputError("replicas", f"must be ≥ 1, got {self.replicas}")
+        if not 1 <= self.replicas <= MAX_REPLICAS:
+            raise InputError("replicas", f"must be in [1, {MAX_REPLICAS:,}], got {self.replicas:,}")
         if self.router not in ROUTERS:
             raise InputError(
                 "router", f"unknown router {self.router!r}; allowed: {', '.join(ROUTERS)}"
             )
-        if self.max_seqs < 1:
-            raise InputError("max_seqs", f"must be ≥ 1, got {self.max_seqs}")
-        if self.scheduler_steps < 1:
-            raise InputError("scheduler_steps", f"must be ≥ 1, got {self.scheduler_steps}")
+        if not 1 <= self.max_seqs <= MAX_SIM_SEQUENCES:
+            raise InputError(
+                "max_seqs", f"must be in [1, {MAX_SIM_SEQUENCES:,}], got {self.max_seqs:,}"
+            )
+        if self.replicas * self.max_seqs > MAX_SLOTS:
+            raise InputError(
+                "replicas",
+                f"replicas × max_seqs must be ≤ {MAX_SLOTS:,}, got "
+                f"{self.replicas * self.max_seqs:,}",
+            )
+        if not 1 <= self.scheduler_steps <= 64:
+            raise InputError("scheduler_steps", f"must be in [1, 64], got {self.scheduler_steps}")
         if not 0 <= self.cached_fraction < 1:
             raise InputError("cached_fraction", f"must be in [0, 1), got {self.cached_fraction}")
 
@@ -87,6 +120,8 @@ def simulate(
     n = len(arrival_s)
     if n == 0 or len(input_tokens) != n or len(output_tokens) != n:
         raise InputError("requests", "need one prompt and output length per arrival, at least one")
+    if n > MAX_REQUESTS:
+        raise InputError("requests", f"must be ≤ {MAX_REQUESTS:,}, got {n:,}")
     order = np.argsort(arrival_s, kind="stable")
     arrival = np.ascontiguousarray(arrival_s[order], dtype=np.float64)
     prompt = np.ascontiguousarray(input_tokens[order], dtype=np.int64)
@@ -94,29 +129,25 @@ def simulate(
     fresh = np.ceil(prompt * (1.0 - fleet.cached_fraction)).astype(np.int64)
     prefill = np.maximum(fresh, 1)
     budget = dep.efficiency.max_batched_tokens
-    table = step_table(dep, budget + fleet.max_seqs)
+    if budget > MAX_BUDGET_TOKENS:
+        raise InputError(
+            "max_batched_tokens", f"the simulator takes at most {MAX_BUDGET_TOKENS:,} a step"
+        )
     plan = memory_plan(dep)
     if not plan.fits:
         raise InputError("gpu", f"{dep.model.id} does not fit on {dep.gpus}× {dep.gpu.id}")
-    # Paged blocks waste half a block per sequence on average; reserve that much per slot.
-    kv_cap = int(plan.kv_capacity_tokens) - fleet.max_seqs * BLOCK_TOKENS // 2
-    if kv_cap < 1:
-        raise InputError("gpu", f"{dep.model.id} leaves no KV room on {dep.gpus}× {dep.gpu.id}")
+    table = step_table(dep, budget + fleet.max_seqs)
+    kv_cap = int(plan.kv_capacity_tokens)
     s = kernel.empty_state(n, fleet.replicas, fleet.max_seqs)
-    ints = np.array(
-        [kv_cap, fleet.max_seqs, budget, fleet.scheduler_steps, int(fleet.mixed_prefill)],
-        dtype=np.int64,
-    )
-    floats = np.array(
-        [
-            table.head_s,
-            table.attention_s_per_unit,
-            table.kv_s_per_token,
-            table.comm_overlap,
-            table.step_overhead_s,
-            table.token_overhead_s,
-        ]
-    )
+    s["finish"][prefill + output > plan.longest_request_tokens] = kernel.NEVER_FITS
+    ints = np.zeros(6, dtype=np.int64)
+    ints[kernel.KV_CAP] = kv_cap
+    ints[kernel.MAX_SEQS] = fleet.max_seqs
+    ints[kernel.BUDGET] = budget
+    ints[kernel.GROUP_STEPS] = fleet.scheduler_steps
+    ints[kernel.MIXED] = int(fleet.mixed_prefill)
+    ints[kernel.WATERMARK] = plan.watermark_tokens
+    floats = table.params()
     shared = (s["ri"], s["rf"], s["dec"], s["pre"], s["batch_time"], s["itl"], s["nxt"], arrival)
     tables = (table.matmul_s, table.weights_s, table.comm_s)
     step = max(n // max(chunks, 1), 1)
@@ -133,7 +164,8 @@ def simulate(
         fleet.replicas, *shared, prefill, s["remaining_out"], s["first_token"], s["finish"],
         s["preempted"], ints, floats, *tables,
     )  # fmt: skip
-    errors = np.where(s["finish"] == -1.0, "exceeds the KV cache", "").astype(str)
+    errors = np.full(n, "", dtype=object)  # one shared empty string: 8 bytes a request
+    errors[s["finish"] == kernel.NEVER_FITS] = "exceeds the KV cache"
     records = Records(
         arrival_s=arrival,
         first_token_s=s["first_token"],

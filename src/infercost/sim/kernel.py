@@ -30,8 +30,11 @@ import math
 import numpy as np
 from numba import njit
 
+from infercost.sim.steps import ATT, KVC, step_seconds
+
 ROUND_ROBIN = 0
 LEAST_OUTSTANDING = 1
+NEVER_FITS = -1.0  # finish time of a request whose KV can never fit (an error record)
 ITL_BINS = 400
 ITL_LOW_S = 1e-5
 ITL_HIGH_S = 1e3
@@ -46,9 +49,8 @@ CLOCK, BUSY, QUEUE_T, KV_T = 0, 1, 2, 3
 D_REQ, D_CTX0, D_FIN = 0, 1, 2
 # Prefilling slots pre[r, j, ...], in admission order
 P_REQ, P_CTX, P_LEFT, P_REM = 0, 1, 2, 3
-# Integer and float parameters
-KV_CAP, MAX_SEQS, BUDGET, GROUP_STEPS, MIXED = 0, 1, 2, 3, 4
-HEAD_S, ATT, KVC, OVERLAP, STEP_OH, TOK_OH = 0, 1, 2, 3, 4, 5
+# Integer parameters (float ones: `steps.StepTable.params`)
+KV_CAP, MAX_SEQS, BUDGET, GROUP_STEPS, MIXED, WATERMARK = 0, 1, 2, 3, 4, 5
 
 
 @njit(cache=True)
@@ -60,15 +62,15 @@ def _itl_bin(dt: float) -> int:
 @njit(cache=True)
 def _admit(r, ri, rf, pre, nxt, arrival, prefill_len, remaining_out, pi):  # fmt: skip
     """Move queued requests into free slots while KV room for their prompt remains."""
-    cap = pi[KV_CAP]
+    cap, watermark = pi[KV_CAP], pi[WATERMARK]
     while ri[r, HEAD] >= 0 and ri[r, N_DEC] + ri[r, N_PRE] < pi[MAX_SEQS]:
         i = ri[r, HEAD]
         if arrival[i] > rf[r, CLOCK]:
             break
         need = prefill_len[i]
-        # Room for the prompt, every running sequence's next token and a 1 % watermark
-        # (vLLM's), so that an admission never forces a preemption at the very next step.
-        if ri[r, KV_USED] + need + ri[r, N_DEC] + ri[r, N_PRE] + 1 + cap // 100 > cap:
+        # Room for the prompt, every running sequence's next token and the watermark
+        # (vLLM's 1 %), so that an admission never forces a preemption at the next step.
+        if ri[r, KV_USED] + need + ri[r, N_DEC] + ri[r, N_PRE] + 1 + watermark > cap:
             break
         ri[r, HEAD] = nxt[i]
         if ri[r, HEAD] < 0:
@@ -193,11 +195,8 @@ def run_replica(r, until, ri, rf, dec, pre, batch_time, itl, nxt, arrival, prefi
                 remaining_out, first_token, finish, preempted, pi, pf, matmul, weights,
                 comm):  # fmt: skip
     """Advance replica `r` to the first step boundary at or after `until` (or until idle)."""
-    table_max = matmul.shape[0] - 1
     cap, budget, group = pi[KV_CAP], pi[BUDGET], pi[GROUP_STEPS]
-    head_s, att, kvc, overlap = pf[HEAD_S], pf[ATT], pf[KVC], pf[OVERLAP]
-    step_oh, tok_oh = pf[STEP_OH], pf[TOK_OH]
-    slope = max(att, kvc)
+    slope = max(pf[ATT], pf[KVC])  # a decode step's growth per context token
     while rf[r, CLOCK] < until:
         if ri[r, N_DEC] + ri[r, N_PRE] == 0:
             ri[r, GROUP_LEFT] = 0  # an idle engine plans afresh
@@ -220,9 +219,10 @@ def run_replica(r, until, ri, rf, dec, pre, batch_time, itl, nxt, arrival, prefi
         prefill_tokens = _chunk_tokens(r, ri, pre, budget - b)
         if prefill_tokens == 0:
             # Decode only: jump kk steps to the next completion, full KV, group end or `until`.
-            nb = min(b, table_max)
-            busy0 = max(matmul[nb] + head_s * b, weights[nb]) + slope * (ctx_dec + b)
-            t0 = busy0 + comm[nb] - min(comm[nb], overlap * busy0) + step_oh + tok_oh * b
+            # Each step is the last plus the KV of b more tokens (communication overlap is
+            # taken as of the first step).
+            work = ctx_dec + b
+            t0 = step_seconds(b, b, work, work, matmul, weights, comm, pf)
             growth = slope * b
             k_fin = ri[r, MIN_FIN] - step
             k_kv = (cap - ri[r, KV_USED]) // b
@@ -256,8 +256,7 @@ def run_replica(r, until, ri, rf, dec, pre, batch_time, itl, nxt, arrival, prefi
             ctx_dec = 0.0
             prefill_tokens = _chunk_tokens(r, ri, pre, budget)
         # A mixed step: every decode advances one token, prompt chunks fill the budget.
-        tokens = min(b + prefill_tokens, table_max)
-        attention = ctx_dec
+        attention = ctx_dec + b
         reads = ctx_dec + b
         seqs = b
         left = budget - b
@@ -269,9 +268,7 @@ def run_replica(r, until, ri, rf, dec, pre, batch_time, itl, nxt, arrival, prefi
             attention += p * (pre[r, j, P_CTX] + (p + 1) / 2.0)
             reads += pre[r, j, P_CTX] + p
             seqs += 1
-        busy = max(matmul[tokens] + head_s * seqs, weights[tokens])
-        busy += max(att * attention, kvc * reads)
-        dt = busy + comm[tokens] - min(comm[tokens], overlap * busy) + step_oh + tok_oh * seqs
+        dt = step_seconds(b + prefill_tokens, seqs, attention, reads, matmul, weights, comm, pf)
         _account(r, dt, n, ri, rf, batch_time)
         if b > 0:
             itl[_itl_bin(dt)] += b
@@ -314,7 +311,6 @@ def route(start, stop, router, n_replicas, rr, ri, rf, dec, pre, batch_time, itl
           arrival, prefill_len, output, remaining_out, first_token, finish, preempted,
           replica, pi, pf, matmul, weights, comm):  # fmt: skip
     """Send arrivals `start`…`stop` to replicas, advancing replicas as time passes."""
-    cap = pi[KV_CAP]
     for i in range(start, stop):
         t = arrival[i]
         if router == LEAST_OUTSTANDING:
@@ -333,8 +329,7 @@ def route(start, stop, router, n_replicas, rr, ri, rf, dec, pre, batch_time, itl
                         remaining_out, first_token, finish, preempted, pi, pf, matmul,
                         weights, comm)  # fmt: skip
         replica[i] = r
-        if prefill_len[i] + output[i] + 1 + cap // 100 > cap:  # can never fit its KV
-            finish[i] = -1.0
+        if finish[i] == NEVER_FITS:  # marked before the run: its KV can never fit
             continue
         remaining_out[i] = output[i]
         nxt[i] = -1

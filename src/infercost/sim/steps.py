@@ -12,6 +12,10 @@ broken into the parts that vary with the step's contents:
         + exposed communication[n]
         + step overhead + token overhead · b
 
+`step_seconds` is that formula, compiled, and the one place it is written: the event loop
+and `StepTable.decode_s` both call it. A decode token attends over its context and itself,
+so b decodes at total context C contribute A = R = C + b.
+
 `matmul`, `weights` and `communication` are tabulated for every token count a step can carry
 (the engine's budget); the attention and KV coefficients are exact because the perf model is
 linear in context. Tabulating from `perf.step.step_time` itself (no second formula) keeps the
@@ -23,11 +27,34 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 from numpy.typing import NDArray
 
 from infercost.perf.deployment import Deployment
 from infercost.perf.memory import kv_bytes_for_context, kv_share_per_gpu
 from infercost.perf.step import step_time
+
+# Slots of the float parameter array the loop carries (`StepTable.params`).
+HEAD_S, ATT, KVC, OVERLAP, STEP_OH, TOK_OH = 0, 1, 2, 3, 4, 5
+
+
+@njit(cache=True)
+def step_seconds(
+    tokens: int,
+    seqs: float,
+    attention: float,
+    reads: float,
+    matmul: NDArray[np.float64],
+    weights: NDArray[np.float64],
+    comm: NDArray[np.float64],
+    pf: NDArray[np.float64],
+) -> float:
+    """One step of `tokens` tokens over `seqs` sequences (see the module docstring)."""
+    n = min(tokens, matmul.shape[0] - 1)
+    busy = max(matmul[n] + pf[HEAD_S] * seqs, weights[n])
+    busy += max(pf[ATT] * attention, pf[KVC] * reads)
+    exposed = comm[n] - min(comm[n], pf[OVERLAP] * busy)
+    return float(busy + exposed + pf[STEP_OH] + pf[TOK_OH] * seqs)
 
 
 @dataclass(frozen=True)
@@ -46,15 +73,22 @@ class StepTable:
     def max_tokens(self) -> int:
         return len(self.matmul_s) - 1
 
+    def params(self) -> NDArray[np.float64]:
+        """The scalars of the step formula, in the slots `step_seconds` reads."""
+        values = np.zeros(6)
+        values[HEAD_S] = self.head_s
+        values[ATT] = self.attention_s_per_unit
+        values[KVC] = self.kv_s_per_token
+        values[OVERLAP] = self.comm_overlap
+        values[STEP_OH] = self.step_overhead_s
+        values[TOK_OH] = self.token_overhead_s
+        return values
+
     def decode_s(self, batch: int, context_tokens: float) -> float:
-        """One decode step of `batch` sequences holding `context_tokens` in all (for tests)."""
-        n = min(batch, self.max_tokens)
-        busy = max(self.matmul_s[n] + self.head_s * batch, self.weights_s[n])
-        # attention over the contexts and their new tokens; KV read and written, as the loop does
-        busy += max(self.attention_s_per_unit, self.kv_s_per_token) * (context_tokens + batch)
-        comm = self.comm_s[n]
-        exposed = comm - min(comm, self.comm_overlap * busy)
-        return float(busy + exposed + self.step_overhead_s + self.token_overhead_s * batch)
+        """One decode step of `batch` sequences holding `context_tokens` in all."""
+        work = context_tokens + batch
+        args = (self.matmul_s, self.weights_s, self.comm_s, self.params())
+        return float(step_seconds(batch, batch, work, work, *args))
 
 
 def step_table(dep: Deployment, max_tokens: int) -> StepTable:

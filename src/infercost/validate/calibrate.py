@@ -25,7 +25,7 @@ import math
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
 import numpy as np
@@ -206,11 +206,15 @@ class HeldOut:
 
 
 def leave_one_source_out(
-    cases: Sequence[Case], base: Efficiency | None = None, workers: int | None = None
+    cases: Sequence[Case],
+    base: Efficiency | None = None,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, HeldOut]:
     """For each row, the factors fitted on every other source (see the module docstring).
 
-    Folds are independent, so they run in `workers` processes (default: one per CPU).
+    Folds are independent, so they run in `workers` processes (default: one per CPU);
+    `progress(done, total)` hears of each finished fold.
     """
     base = base or Efficiency()
     full = _engine_groups(cases, base)
@@ -219,13 +223,18 @@ def leave_one_source_out(
     workers = min(workers or os.cpu_count() or 1, len(sources))
     out: dict[str, HeldOut] = {}
     if workers <= 1:
-        for job in jobs:
+        for done, job in enumerate(jobs, start=1):
             out.update(_fold(job))
+            if progress:
+                progress(done, len(jobs))
         return out
     context = multiprocessing.get_context("fork" if "fork" in _METHODS else None)
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        for part in pool.map(_fold, jobs):
-            out.update(part)
+        futures = [pool.submit(_fold, job) for job in jobs]
+        for done, future in enumerate(as_completed(futures), start=1):
+            out.update(future.result())
+            if progress:
+                progress(done, len(jobs))
     return out
 
 

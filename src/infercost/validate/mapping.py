@@ -15,6 +15,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from infercost.catalog.engines import Engine, engine
 from infercost.catalog.hardware import Accelerator, accelerators, server_for
 from infercost.catalog.models import ModelArch, models
 from infercost.errors import InputError
@@ -36,33 +37,6 @@ _METRICS: dict[str, tuple[str, str]] = {
 _LATENCY_PREFIXES = {"ttft_ms": "ttft_ms", "tpot_ms": "tpot_ms", "itl_ms": "tpot_ms"}
 
 
-@dataclass(frozen=True)
-class Engine:
-    """What an engine family does by default, where its benchmarks don't say."""
-
-    family: str
-    max_sequences: int  # running sequences the scheduler admits
-    memory_reserve_fraction: float  # memory the engine keeps back from weights + KV
-    max_batched_tokens: int  # tokens one step may carry
-
-
-# Sources: vLLM `max_num_seqs` 256 and `gpu_memory_utilization` 0.9; SGLang
-# `mem_fraction_static` 0.88; TensorRT-LLM `kv_cache_free_gpu_mem_fraction` 0.95 (trtllm-bench
-# docs) and a 2,048-sequence batch; DeepSeek's system is limited by memory only. Single-stream
-# tools (gpt-fast, llama.cpp's bench) run one sequence.
-ENGINES: dict[str, Engine] = {
-    e.family: e
-    for e in (
-        Engine("tensorrt-llm", 2048, 0.05, 8192),
-        Engine("tensorrt-llm-pytorch", 2048, 0.05, 8192),
-        Engine("vllm", 256, 0.10, 8192),
-        Engine("sglang", 2048, 0.12, 8192),
-        Engine("deepseek", 1 << 20, 0.10, 16384),
-        Engine("gpt-fast", 1, 0.10, 8192),
-        Engine("llama.cpp", 1, 0.05, 512),
-        Engine("other", 256, 0.10, 8192),
-    )
-}
 _ENGINE_WORDS = (
     ("tensorrt", "tensorrt-llm"),
     ("trt-llm", "tensorrt-llm"),
@@ -155,11 +129,11 @@ def engine_family(text: str, version: str = "") -> Engine:
     """
     low = text.lower()
     if "tensorrt" in low and "pytorch" in version.lower():
-        return ENGINES["tensorrt-llm-pytorch"]
+        return engine("tensorrt-llm-pytorch")
     for word, family in _ENGINE_WORDS:
         if word in low:
-            return ENGINES[family]
-    return ENGINES["other"]
+            return engine(family)
+    return engine("other")
 
 
 # ---------------------------------------------------------------------------------- names

@@ -16,14 +16,17 @@ How the engine batched decides the computation:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from infercost.errors import InputError
-from infercost.perf.deployment import Deployment, Efficiency, build
-from infercost.perf.memory import memory_plan
+from infercost.evaluate.config import Config, Resolved, resolve, stated
+from infercost.evaluate.feasibility import check
+from infercost.evaluate.pipeline import Evaluation, Serving, Workload, at_rate, evaluate
+from infercost.limits import MAX_SEQUENCES
+from infercost.perf.deployment import Deployment, Efficiency
 from infercost.perf.replica import (
     ReplicaPerformance,
     prefill_seconds_per_token,
@@ -44,47 +47,61 @@ class Prediction:
         return {"predicted": self.value, "batch": self.batch, "bound": self.bound}
 
 
-def deployment(case: Case, efficiency: Efficiency) -> Deployment:
-    """The case's replica with the engine's settings layered over `efficiency`."""
-    eff = replace(
-        efficiency,
-        memory_reserve_fraction=case.engine.memory_reserve_fraction,
-        max_batched_tokens=case.max_batched_tokens or case.engine.max_batched_tokens,
-        comm_overlap=max(efficiency.comm_overlap, case.comm_overlap),
+def config(case: Case) -> Config:
+    """The case's replica as the pipeline's configuration.
+
+    The requests a finite run makes available cap the batch, as the engine's scheduler does.
+    """
+    cap = min(case.engine.max_sequences * case.dp_attention, MAX_SEQUENCES)
+    if math.isfinite(case.max_requests):
+        cap = max(min(cap, int(case.max_requests)), 1)
+    factors = stated(
+        max_batched_tokens=case.max_batched_tokens,
+        comm_overlap=case.comm_overlap or None,
     )
-    return build(
-        case.model,
-        case.gpu,
+    return Config(
+        model=case.model.id,
+        gpu=case.gpu.id,
         tp=case.tp,
         pp=case.pp,
         dp_attention=case.dp_attention,
         ep=case.ep,
-        precision_name=case.weights,
-        kv_precision_name=case.kv,
-        efficiency=eff,
+        weight_precision=case.weights,
+        kv_precision=case.kv,
+        engine=case.engine.id,
+        max_sequences=cap,
+        scheduler_steps=case.scheduler_steps,
+        efficiency=factors,
     )
 
 
+def resolved(case: Case, efficiency: Efficiency) -> Resolved:
+    """The case's replica, resolved over `efficiency` (the factors being fitted)."""
+    return resolve(config(case), None, base=efficiency)
+
+
+def deployment(case: Case, efficiency: Efficiency) -> Deployment:
+    return resolved(case, efficiency).deployment
+
+
 def check_fits(case: Case) -> None:
-    """Raise `InputError` when the weights leave no room for one sequence's KV."""
-    dep = deployment(case, Efficiency())
-    plan = memory_plan(dep)
-    context = case.input_tokens + case.output_tokens
-    if plan.max_sequences(context) < 1:
-        where = f"{case.replica_gpus} × {case.gpu.id}"
-        raise InputError("gpu", f"{case.model.id} in {case.weights} does not fit on {where}")
+    """Raise `InputError` when the weights leave no room for one request's KV."""
+    r = resolved(case, Efficiency())
+    feasible = check(r, case.input_tokens, case.output_tokens)
+    if not feasible.fits:
+        raise InputError("gpu", feasible.reason)
 
 
 def predict(case: Case, efficiency: Efficiency) -> Prediction:
     """The row's metric, in the row's unit."""
-    dep = deployment(case, efficiency)
+    r = resolved(case, efficiency)
     if case.mode == "static":
-        return _static(case, dep)
+        return _static(case, r.deployment)
     if case.mode == "single":
-        return _single(case, dep)
+        return _single(case, r.deployment)
     if case.mode == "rate":
-        return _rate(case, dep)
-    return _continuous(case, dep)
+        return _rate(case, r)
+    return _continuous(case, r)
 
 
 def _context(case: Case) -> float:
@@ -120,48 +137,49 @@ def _single(case: Case, dep: Deployment) -> Prediction:
     return Prediction(value, 1.0, step.bound)
 
 
-def _engine_batch(case: Case, dep: Deployment) -> float:
-    """The concurrency a max-load run settles at (memory, scheduler, request count, SLO)."""
-    if case.batch is not None:
-        return case.batch
-    plan = memory_plan(dep)
-    fits = plan.max_sequences(_context(case))
-    batch = float(min(fits, case.engine.max_sequences * dep.parallelism.dp_attention))
-    batch = min(batch, case.max_requests)
-    if batch < 1:
-        raise InputError("gpu", f"{case.model.id} leaves no KV room on {case.gpu.id}")
-    target = case.target_interactivity
-    if target:
-        lo, hi = 1, int(batch)
-        while lo < hi:  # largest concurrency that still meets the per-user speed
-            mid = (lo + hi + 1) // 2
-            fast = _perf(case, dep, mid).interactivity_tokens_per_s >= target
-            lo, hi = (mid, hi) if fast else (lo, mid - 1)
-        batch = float(lo)
-    return batch
+def _workload(case: Case) -> Workload:
+    return Workload(case.input_tokens, case.output_tokens, case.cached_fraction)
 
 
-def _perf(case: Case, dep: Deployment, concurrency: float) -> ReplicaPerformance:
+def _evaluation(case: Case, r: Resolved, concurrency: int | None = None) -> Evaluation:
+    """The steady state at the batch the engine reaches (memory, scheduler, requests, speed)."""
+    batch = concurrency if concurrency is not None else case.batch
+    serving = Serving(
+        None if batch is None else max(round(batch), 1),
+        case.target_interactivity,
+        case.include_prefill,
+    )
+    e = evaluate(r, _workload(case), serving)
+    if e.feasibility.binding in ("weights", "request"):
+        raise InputError("gpu", e.feasibility.reason)
+    return e
+
+
+def _perf(case: Case, r: Resolved, concurrency: float) -> ReplicaPerformance:
     return replica_performance(
-        dep,
+        r.deployment,
         concurrency,
         case.input_tokens,
         case.output_tokens,
         include_prefill=case.include_prefill,
         cached_fraction=case.cached_fraction,
+        mixed_prefill=r.mixed_prefill,
+        scheduler_steps=r.scheduler_steps,
     )
 
 
-def _continuous(case: Case, dep: Deployment) -> Prediction:
+def _continuous(case: Case, r: Resolved) -> Prediction:
+    dep = r.deployment
     if case.target == "prefill_tok_s":
         fresh = case.input_tokens * (1 - case.cached_fraction)
         per_token = prefill_seconds_per_token(dep, fresh, case.input_tokens - fresh)
         # Throughput counts every prompt token, cache hits included (as DeepSeek does).
         value = case.input_tokens / fresh / per_token * case.scale
         return Prediction(value, float(dep.efficiency.max_batched_tokens), "compute")
-    batch = _engine_batch(case, dep)
-    perf = _perf(case, dep, batch)
-    output_tok_s = _finite_run(case, dep, batch) if math.isfinite(case.max_requests) else None
+    e = _evaluation(case, r)
+    perf = e.performance
+    batch = perf.concurrency
+    output_tok_s = _finite_run(case, r, batch) if math.isfinite(case.max_requests) else None
     if output_tok_s is None:
         output_tok_s = perf.output_tokens_per_s
     values = {
@@ -173,7 +191,7 @@ def _continuous(case: Case, dep: Deployment) -> Prediction:
     return Prediction(values[case.target], batch, perf.decode.bound)
 
 
-def _finite_run(case: Case, dep: Deployment, batch: float) -> float:
+def _finite_run(case: Case, r: Resolved, batch: float) -> float:
     """Output tokens/s of a run of `max_requests` requests sent at once.
 
     Fixed lengths: requests run in waves of `batch` (the last one smaller). Variable lengths
@@ -185,14 +203,14 @@ def _finite_run(case: Case, dep: Deployment, batch: float) -> float:
     n, out = case.max_requests, case.output_tokens
     if case.output_distribution == "fixed":
         full, rest = divmod(n, batch)
-        time = out * full * _perf(case, dep, batch).tpot_s
+        time = out * full * _perf(case, r, batch).replica_s_per_token
         if rest >= 1:
-            time += out * _perf(case, dep, rest).tpot_s
+            time += out * _perf(case, r, rest).replica_s_per_token
         return float(n * out / time)
     start = min(n, batch)
     sizes = np.geomspace(1.0, start, num=10)
     curve = replica_curve(
-        dep,
+        r.deployment,
         [batch, *sizes.tolist()],
         case.input_tokens,
         out,
@@ -200,7 +218,7 @@ def _finite_run(case: Case, dep: Deployment, batch: float) -> float:
         cached_fraction=case.cached_fraction,
     )
     steady = max(n - start, 0.0) * out / curve[0].output_tokens_per_s
-    tpots = np.array([p.tpot_s for p in curve[1:]])
+    tpots = np.array([p.replica_s_per_token for p in curve[1:]])
     horizon = min(out * math.log(2 * start), case.max_output_tokens)
     steps = np.arange(0.0, horizon)
     alive = np.maximum(start * np.exp(-steps / out), 1.0)
@@ -208,29 +226,14 @@ def _finite_run(case: Case, dep: Deployment, batch: float) -> float:
     return float(n * out / (steady + drain))
 
 
-def _rate(case: Case, dep: Deployment) -> Prediction:
-    rate = case.request_rate or 0.0
-    concurrency = 1.0
-    ttft = tpot = 0.0
-    for _ in range(50):  # fixed point of Little's law: N = λ · (TTFT + (out − 1) · TPOT)
-        perf = _perf(case, dep, max(concurrency, 1.0))
-        decode = perf.decode.total_s
-        prefill = prefill_step(dep, 1, case.input_tokens).total_s
-        wait = case.scheduler_steps * decode / 2  # the running multi-step batch finishes
-        ttft = wait + prefill + max(decode - dep.efficiency.step_overhead_s, 0.0)
-        tpot = perf.tpot_s
-        updated = rate * (ttft + (case.output_tokens - 1) * tpot)
-        if abs(updated - concurrency) < 1e-3 * max(concurrency, 1.0):
-            break
-        concurrency = 0.5 * (concurrency + updated)
-    if not math.isfinite(concurrency):
-        raise InputError("request_rate", f"{rate} req/s overloads the replica")
+def _rate(case: Case, r: Resolved) -> Prediction:
+    perf = at_rate(r, _workload(case), case.request_rate or 0.0, case.include_prefill)
     values = {
-        "ttft_ms": ttft * 1e3,
-        "tpot_ms": tpot * 1e3,
-        "output_tok_s": rate * case.output_tokens * case.scale,
-        "requests_s": rate * case.scale,
+        "ttft_ms": perf.ttft_s * 1e3,
+        "tpot_ms": perf.tpot_s * 1e3,
+        "output_tok_s": (case.request_rate or 0.0) * case.output_tokens * case.scale,
+        "requests_s": (case.request_rate or 0.0) * case.scale,
     }
     if case.target not in values:
         raise InputError("metric", f"{case.metric} is not predicted at a fixed request rate")
-    return Prediction(values[case.target], concurrency, "memory")
+    return Prediction(values[case.target], perf.concurrency, perf.decode.bound)

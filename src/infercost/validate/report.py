@@ -8,7 +8,7 @@ single-stream decode and request rates) and latency (TTFT, TPOT, ITL).
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -145,7 +145,11 @@ def prepare(rows: Sequence[MeasuredRow]) -> tuple[list[Case], list[Unmapped]]:
 
 
 def validate(
-    data: Path | str | None = None, *, calibrated: bool = True, fit_all: bool = False
+    data: Path | str | None = None,
+    *,
+    calibrated: bool = True,
+    fit_all: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Validation:
     """Validate the performance model against a measured-points CSV.
 
@@ -156,7 +160,7 @@ def validate(
     rows = load_rows(data)
     cases, unmapped = prepare(rows)
     base = Efficiency()
-    held = leave_one_source_out(cases, base) if calibrated else {}
+    held = leave_one_source_out(cases, base, progress=progress) if calibrated else {}
     results: list[RowResult] = []
     for case in cases:
         raw = predict(case, base)

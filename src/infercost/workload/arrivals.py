@@ -4,6 +4,7 @@ All generators take a seeded `numpy.random.Generator` and return sorted arrival 
 seconds from 0:
 
 - poisson: exponential gaps with mean 1/rate;
+- constant: evenly spaced, 1/rate apart;
 - gamma: gamma gaps with the same mean and a coefficient of variation `burstiness`
   (shape = 1/burstiness²): 1 is Poisson, larger is burstier, smaller is more regular;
 - diurnal: a Poisson process whose rate follows 24 hourly multipliers of the mean rate,
@@ -19,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from infercost.errors import InputError
+from infercost.limits import MAX_QUERIES_PER_S, MAX_REQUESTS, MAX_SEED
 
 Arrivals = Callable[..., NDArray[np.float64]]
 ARRIVALS: dict[str, Arrivals] = {}
@@ -40,10 +42,10 @@ def register(name: str) -> Callable[[Arrivals], Arrivals]:
 
 
 def _check(rate: float, n: int) -> None:
-    if not rate > 0:
-        raise InputError("rate", f"must be > 0 requests/s, got {rate}")
-    if n < 1:
-        raise InputError("requests", f"must be ≥ 1, got {n}")
+    if not 0 < rate <= MAX_QUERIES_PER_S:
+        raise InputError("rate", f"must be in (0, {MAX_QUERIES_PER_S:g}] requests/s, got {rate}")
+    if not 1 <= n <= MAX_REQUESTS:
+        raise InputError("requests", f"must be in [1, {MAX_REQUESTS:,}], got {n:,}")
 
 
 @register("poisson")
@@ -52,13 +54,20 @@ def poisson(rate: float, n: int, rng: np.random.Generator) -> NDArray[np.float64
     return np.cumsum(rng.exponential(1.0 / rate, n))
 
 
+@register("constant")
+def constant(rate: float, n: int, rng: np.random.Generator) -> NDArray[np.float64]:
+    """Evenly spaced arrivals, 1/rate apart (a closed-loop benchmark's steady state)."""
+    _check(rate, n)
+    return np.arange(1, n + 1, dtype=float) / rate
+
+
 @register("gamma")
 def gamma(
     rate: float, n: int, rng: np.random.Generator, burstiness: float = 2.0
 ) -> NDArray[np.float64]:
     _check(rate, n)
-    if not burstiness > 0:
-        raise InputError("burstiness", f"must be > 0 (1 is Poisson), got {burstiness}")
+    if not 0 < burstiness <= 100:
+        raise InputError("burstiness", f"must be in (0, 100] (1 is Poisson), got {burstiness}")
     shape = 1.0 / burstiness**2
     return np.cumsum(rng.gamma(shape, 1.0 / (rate * shape), n))
 
@@ -88,4 +97,6 @@ def arrivals(kind: str, rate: float, n: int, seed: int, **options: float) -> NDA
     if kind not in ARRIVALS:
         allowed = ", ".join(sorted(ARRIVALS))
         raise InputError("arrival", f"unknown arrival process {kind!r}; allowed: {allowed}")
+    if not 0 <= seed <= MAX_SEED:
+        raise InputError("seed", f"must be in [0, {MAX_SEED:,}], got {seed}")
     return ARRIVALS[kind](rate, n, np.random.default_rng(seed), **options)

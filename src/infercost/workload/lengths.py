@@ -18,6 +18,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from infercost.errors import InputError
+from infercost.files import read_text
+from infercost.limits import MAX_TOKENS
 
 
 def lengths(
@@ -29,21 +31,26 @@ def lengths(
     try:
         if not args:
             value = float(kind)
-            if value < minimum:
-                raise InputError(field, f"must be ≥ {minimum}, got {value:g}")
+            if not minimum <= value <= MAX_TOKENS:
+                raise InputError(field, f"must be in [{minimum}, {MAX_TOKENS:,}], got {value:g}")
             return np.full(n, round(value), dtype=np.int64)
         if kind == "uniform":
             low, high = (int(x) for x in args.split(":"))
-            if not minimum <= low <= high:
-                raise InputError(field, f"uniform needs {minimum} ≤ low ≤ high, got {args}")
+            if not minimum <= low <= high <= MAX_TOKENS:
+                raise InputError(
+                    field, f"uniform needs {minimum} ≤ low ≤ high ≤ {MAX_TOKENS:,}, got {args}"
+                )
             return rng.integers(low, high + 1, n, dtype=np.int64)
         if kind == "lognormal":
             mean, sigma = (float(x) for x in args.split(":"))
-            if not (mean > 0 and sigma >= 0):
-                raise InputError(field, f"lognormal needs mean > 0 and sigma ≥ 0, got {args}")
+            if not (0 < mean <= MAX_TOKENS and 0 <= sigma <= 4):
+                raise InputError(
+                    field,
+                    f"lognormal needs 0 < mean ≤ {MAX_TOKENS:,} and 0 ≤ sigma ≤ 4, got {args}",
+                )
             mu = np.log(mean) - sigma**2 / 2  # so that the mean is `mean`
             draws = np.rint(rng.lognormal(mu, sigma, n))
-            return np.maximum(draws, minimum).astype(np.int64)
+            return np.clip(draws, minimum, MAX_TOKENS).astype(np.int64)
         if kind == "file":
             return _empirical(Path(args), n, rng, field, minimum)
     except ValueError:
@@ -56,10 +63,14 @@ def lengths(
 def _empirical(
     path: Path, n: int, rng: np.random.Generator, field: str, minimum: int
 ) -> NDArray[np.int64]:
+    text = read_text(path, field)
     try:
-        values = np.loadtxt(path, dtype=float, ndmin=1)
-    except OSError:
-        raise InputError(field, f"no such file: {path}") from None
-    if values.size == 0 or np.any(values < minimum) or np.any(values != np.rint(values)):
-        raise InputError(field, f"{path} must hold whole numbers ≥ {minimum}, one per line")
+        values = np.array([float(line) for line in text.split()], dtype=float)
+    except ValueError:
+        raise InputError(field, f"{path} must hold whole numbers, one per line") from None
+    good = np.isfinite(values) & (values >= minimum) & (values <= MAX_TOKENS)
+    if values.size == 0 or not good.all() or np.any(values != np.rint(values)):
+        raise InputError(
+            field, f"{path} must hold whole numbers in [{minimum}, {MAX_TOKENS:,}], one per line"
+        )
     return rng.choice(values.astype(np.int64), n)

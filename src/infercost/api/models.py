@@ -1,0 +1,187 @@
+"""What each verb accepts: pydantic request models, validated strictly at the border.
+
+The same models serve the command line (options → request) and, next, a web API (a JSON
+body → request). Unknown fields are errors, numbers must be finite, and every size has a
+stated upper bound, so a bad request fails before any work starts with one message naming
+the field and what is allowed (`parse`). Cross-field rules (two ways of giving the same
+thing, an option that does not apply) are the verbs' own checks, in `verbs.py`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from infercost.errors import InputError
+from infercost.limits import (
+    MAX_DURATION_S,
+    MAX_LEVELS,
+    MAX_MEASURE_REQUESTS,
+    MAX_MEASURE_TOKENS,
+    MAX_PRICE_USD_PER_GPU_HOUR,
+    MAX_QUERIES_PER_S,
+    MAX_REPLICA_GPUS,
+    MAX_REPLICAS,
+    MAX_REQUESTS,
+    MAX_SCHEDULER_STEPS,
+    MAX_SEED,
+    MAX_SEQUENCES,
+    MAX_SIM_SEQUENCES,
+    MAX_TIMEOUT_S,
+    MAX_TOKENS,
+)
+
+CALIBRATION_HELP = '"builtin" (the fitted file shipped with infercost), a file path, or null'
+
+Calibration = str | None  # "builtin", a path, or None for the raw perf defaults
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class EstimateRequest(Request):
+    """One replica (or one per accelerator, to compare), and optionally the fleet."""
+
+    model: str = Field(min_length=1)
+    gpu: list[str] = Field(min_length=1, max_length=32)
+    gpus: int | None = Field(None, ge=1, le=MAX_REPLICA_GPUS)
+    tp: int | None = Field(None, ge=1, le=MAX_REPLICA_GPUS)
+    pp: int = Field(1, ge=1, le=MAX_REPLICA_GPUS)
+    precision: str = "bf16"
+    kv_precision: str | None = None
+    engine: str | None = None
+    max_seqs: int | None = Field(None, ge=1, le=MAX_SEQUENCES)
+    input_tokens: float = Field(1000, ge=0, le=MAX_TOKENS)
+    output_tokens: float = Field(200, ge=1, le=MAX_TOKENS)
+    cached_fraction: float = Field(0.0, ge=0, lt=1)
+    concurrency: int | None = Field(None, ge=1, le=MAX_SEQUENCES)
+    target_interactivity: float | None = Field(None, gt=0, le=1e6)
+    price: float | None = Field(None, gt=0, le=MAX_PRICE_USD_PER_GPU_HOUR)
+    qps: float | None = Field(None, gt=0, le=MAX_QUERIES_PER_S)
+    queries_per_day: float | None = Field(None, gt=0, le=MAX_QUERIES_PER_S * 86_400)
+    peak_to_average: float | None = Field(None, ge=1, le=1000)
+    utilisation: float | None = Field(None, gt=0, le=1)
+    calibration: Calibration = "builtin"
+
+
+class ReproduceRequest(Request):
+    scenario: str = Field(min_length=1)
+    set: list[str] = Field(default_factory=list, max_length=256)
+    calibration: Calibration = "builtin"
+
+
+class SimulateRequest(Request):
+    """A fleet from flags, or a scenario's fleet at its peak (then `set` overrides it)."""
+
+    scenario: str | None = None
+    set: list[str] = Field(default_factory=list, max_length=256)
+    model: str | None = None
+    gpu: str | None = None
+    gpus: int | None = Field(None, ge=1, le=MAX_REPLICA_GPUS)
+    tp: int | None = Field(None, ge=1, le=MAX_REPLICA_GPUS)
+    precision: str | None = None
+    kv_precision: str | None = None
+    engine: str | None = None
+    replicas: int | None = Field(None, ge=1, le=MAX_REPLICAS)
+    router: Literal["round-robin", "least-outstanding"] | None = None
+    max_seqs: int | None = Field(None, ge=1, le=MAX_SIM_SEQUENCES)
+    rate: float | None = Field(None, gt=0, le=MAX_QUERIES_PER_S)
+    requests: int = Field(10_000, ge=1, le=MAX_REQUESTS)
+    arrival: str = "poisson"
+    burstiness: float = Field(2.0, gt=0, le=100)
+    input_tokens: str | None = None
+    output_tokens: str | None = None
+    trace: str | None = None
+    cached_fraction: float | None = Field(None, ge=0, lt=1)
+    scheduler_steps: int | None = Field(None, ge=1, le=MAX_SCHEDULER_STEPS)
+    prefill_apart: bool | None = None
+    seed: int = Field(0, ge=0, le=MAX_SEED)
+    slo: str | None = None
+    records: str | None = None
+    calibration: Calibration = "builtin"
+
+
+class MeasureRequest(Request):
+    """Load levels against a live OpenAI-compatible server."""
+
+    url: str = Field(min_length=1)
+    model: str = Field(min_length=1)
+    concurrency: list[int] = Field(default_factory=list, max_length=MAX_LEVELS)
+    rate: list[float] = Field(default_factory=list, max_length=MAX_LEVELS)
+    arrival: Literal["poisson", "gamma"] = "poisson"
+    sweep: bool = False
+    trace: str | None = None
+    prompts: str | None = None
+    requests: int = Field(100, ge=1, le=MAX_MEASURE_REQUESTS)
+    duration: float | None = Field(None, gt=0, le=MAX_DURATION_S)
+    input_tokens: int = Field(128, ge=1, le=MAX_MEASURE_TOKENS)
+    output_tokens: int = Field(128, ge=1, le=MAX_MEASURE_TOKENS)
+    chat: bool = False
+    extra: dict[str, Any] | None = None
+    gpus: int = Field(1, ge=1, le=MAX_REPLICA_GPUS)
+    price: float | None = Field(None, gt=0, le=MAX_PRICE_USD_PER_GPU_HOUR)
+    gpu: str | None = None
+    catalog_model: str | None = None  # these three describe the server for predictions
+    precision: str | None = None
+    engine: str | None = None
+    slo: str | None = None
+    timeout: float = Field(60.0, gt=0, le=MAX_TIMEOUT_S)
+    max_error_rate: float = Field(0.1, ge=0, le=1)
+    out: str | None = None
+    seed: int = Field(0, ge=0, le=MAX_SEED)
+
+
+class CalibrateRequest(Request):
+    results: str = Field(min_length=1)
+    gpu: str | None = None
+    model: str | None = None
+    gpus: int | None = Field(None, ge=1, le=MAX_REPLICA_GPUS)
+    precision: str | None = None
+    engine: str | None = None
+    out: str | None = None
+
+
+class ValidateRequest(Request):
+    data: str | None = None
+    calibrated: bool = True
+    plot: str | None = None
+    write_calibration: str | None = None
+
+
+class CatalogRequest(Request):
+    table: Literal["gpus", "servers", "models", "prices", "engines"]
+
+
+class ImportModelRequest(Request):
+    file: str = Field(min_length=1)
+    id: str | None = Field(None, min_length=1, max_length=128)
+    into: str | None = None
+    replace: bool = False
+
+
+R = TypeVar("R", bound=Request)
+
+
+def parse(kind: type[R], request: R | dict[str, Any] | None = None, **fields: Any) -> R:
+    """A validated request from a model, a mapping or keyword fields; bad input is one
+    `InputError` naming the first field that is wrong and what it must be."""
+    if isinstance(request, kind):
+        if fields:
+            request = kind.model_validate({**request.model_dump(), **fields})
+        return request
+    body = {**(request if isinstance(request, dict) else {}), **fields}
+    try:
+        return kind.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"] if not isinstance(p, int)) or kind.__name__
+        message = first["msg"].removeprefix("Value error, ")
+        message = message[:1].lower() + message[1:]
+        if first["type"] == "extra_forbidden":
+            allowed = ", ".join(kind.model_fields)
+            message = f"unknown field; allowed: {allowed}"
+        elif "input" in first and first["type"] not in ("missing",):
+            message += f", got {first['input']!r}"
+        raise InputError(field, message) from None

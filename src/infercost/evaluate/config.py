@@ -1,0 +1,183 @@
+"""A replica's configuration, resolved in exactly one place into a deployment.
+
+A `Config` names what a replica is: the model, the accelerator (and the server that holds
+it), the layout (tensor, pipeline, expert and attention-data parallelism), the precisions,
+the engine and its batch cap. `resolve` turns it into a checked `Deployment` with the
+efficiency factors every verb uses, layered in this order:
+
+    perf defaults (or a base given by the caller, as validation's fit does)
+    → factors fitted for this hardware family and engine (the calibration, when one is used)
+    → the engine's scheduler defaults (memory kept back, tokens per step)
+    → whatever the configuration states
+
+and records which calibration group supplied the fitted factors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Literal
+
+from infercost.catalog.engines import Engine, engine
+from infercost.catalog.hardware import Server, accelerator, server, server_for
+from infercost.catalog.models import model
+from infercost.errors import InputError
+from infercost.limits import MAX_SCHEDULER_STEPS, MAX_SEQUENCES
+from infercost.perf.calibration import FITTED, Calibration, load_calibration
+from infercost.perf.deployment import Deployment, Efficiency, build
+
+EFFICIENCY_FIELDS = tuple(f.name for f in fields(Efficiency))
+
+CalibrationChoice = Calibration | Literal["builtin"] | None
+
+
+def calibration_of(choice: CalibrationChoice) -> Calibration | None:
+    """The calibration a choice names: the built-in fit, a loaded one, or none."""
+    return load_calibration() if choice == "builtin" else choice
+
+
+@dataclass(frozen=True)
+class Config:
+    """What one replica is (see the module docstring); names are catalog ids or aliases."""
+
+    model: str
+    gpu: str
+    server: str | None = None
+    tp: int = 1
+    pp: int = 1
+    dp_attention: int = 1
+    ep: int = 1
+    weight_precision: str = "bf16"
+    kv_precision: str | None = None
+    compute_precision: str | None = None
+    engine: str | None = None
+    max_sequences: int | None = None  # per replica; None: the engine's, per attention copy
+    scheduler_steps: int = 1  # vLLM multi-step: decode steps planned at once
+    mixed_prefill: bool | None = None  # None: the engine's
+    efficiency: tuple[tuple[str, float], ...] = ()  # stated factors, over any calibration
+
+    @property
+    def gpus(self) -> int:
+        return self.tp * self.pp * self.dp_attention
+
+    def with_(self, **changes: Any) -> Config:
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["efficiency"] = dict(self.efficiency)
+        return out
+
+
+def stated(**factors: float | None) -> tuple[tuple[str, float], ...]:
+    """Efficiency factors for `Config.efficiency`, the None ones left out."""
+    unknown = sorted(set(factors) - set(EFFICIENCY_FIELDS))
+    if unknown:
+        allowed = ", ".join(EFFICIENCY_FIELDS)
+        raise InputError("efficiency", f"unknown factor {unknown[0]!r}; allowed: {allowed}")
+    return tuple((k, float(v)) for k, v in factors.items() if v is not None)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A configuration with everything looked up: the deployment and the engine's rules."""
+
+    config: Config
+    deployment: Deployment
+    engine: Engine
+    server: Server | None
+    calibration_group: str  # the fitted group that supplied factors, or "default"
+    max_sequences: int
+    mixed_prefill: bool
+    scheduler_steps: int
+    efficiency_basis: dict[str, str] = field(default_factory=dict)  # per factor
+
+    @property
+    def gpus(self) -> int:
+        return self.deployment.gpus
+
+    @property
+    def gpus_per_server(self) -> int:
+        return self.server.accelerators_per_server if self.server else self.deployment.gpus_per_node
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.deployment.to_dict(),
+            "server": self.server.id if self.server else None,
+            "engine": self.engine.id,
+            "max_sequences": self.max_sequences,
+            "mixed_prefill": self.mixed_prefill,
+            "scheduler_steps": self.scheduler_steps,
+        }
+
+    def efficiency_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return {**asdict(self.deployment.efficiency), "calibration_group": self.calibration_group}
+
+
+def resolve(
+    config: Config, calibration: CalibrationChoice = "builtin", base: Efficiency | None = None
+) -> Resolved:
+    """The one place a configuration becomes a deployment (see the module docstring)."""
+    arch = model(config.model)
+    gpu = accelerator(config.gpu)
+    node = server(config.server) if config.server else server_for(gpu)
+    eng = engine(config.engine)
+    eff = base or Efficiency()
+    basis = dict.fromkeys(FITTED, "default")
+    group = "default"
+    cal = calibration_of(calibration)
+    if cal is not None:
+        eff, group = cal.resolve(gpu, eng.id if config.engine else None, eff)
+        if group != "default":
+            basis = dict.fromkeys(FITTED, "calibrated")
+    eff = replace(
+        eff,
+        memory_reserve_fraction=eng.memory_reserve_fraction,
+        max_batched_tokens=eng.max_batched_tokens,
+    )
+    given: dict[str, Any] = dict(config.efficiency)
+    if "max_batched_tokens" in given:
+        given["max_batched_tokens"] = int(given["max_batched_tokens"])
+    if given:
+        eff = replace(eff, **given)
+        basis.update(dict.fromkeys(given, "stated"))
+    _check_counts(config)
+    dep = build(
+        arch,
+        gpu,
+        tp=config.tp,
+        pp=config.pp,
+        dp_attention=config.dp_attention,
+        ep=config.ep,
+        precision_name=config.weight_precision,
+        kv_precision_name=config.kv_precision,
+        compute_precision_name=config.compute_precision,
+        efficiency=eff,
+        server=node if config.server else None,
+    )
+    cap = config.max_sequences or eng.max_sequences * config.dp_attention
+    return Resolved(
+        config=config,
+        deployment=dep,
+        engine=eng,
+        server=node,
+        calibration_group=group,
+        max_sequences=min(cap, MAX_SEQUENCES),
+        mixed_prefill=eng.mixed_prefill if config.mixed_prefill is None else config.mixed_prefill,
+        scheduler_steps=config.scheduler_steps,
+        efficiency_basis=basis,
+    )
+
+
+def _check_counts(config: Config) -> None:
+    if config.max_sequences is not None and not 1 <= config.max_sequences <= MAX_SEQUENCES:
+        raise InputError(
+            "max_sequences", f"must be in [1, {MAX_SEQUENCES:,}], got {config.max_sequences:,}"
+        )
+    if not 1 <= config.scheduler_steps <= MAX_SCHEDULER_STEPS:
+        raise InputError(
+            "scheduler_steps",
+            f"must be in [1, {MAX_SCHEDULER_STEPS}], got {config.scheduler_steps}",
+        )

@@ -1,0 +1,35 @@
+"""Stated bounds on every size a user can ask for, checked before any work starts.
+
+A request past a bound is refused with the bound named, instead of running for hours or
+exhausting memory. Each bound is generous for real deployments and says why it is where it
+is.
+"""
+
+from __future__ import annotations
+
+MAX_TOKENS = 10_000_000  # tokens in one prompt or one output (the longest contexts: ~10 M)
+MAX_REPLICA_GPUS = 1024  # accelerators in one model replica (DeepSeek's decode unit: 144)
+MAX_BATCHED_TOKENS = 1 << 20  # tokens one engine step may carry
+MAX_SEQUENCES = 1 << 20  # sequences one replica may run at once
+MAX_SCHEDULER_STEPS = 64  # vLLM multi-step: decode steps planned at once
+
+# The simulator keeps replicas × sequences slots of state and one step-table row per token
+# count a step may carry; a million requests take about a second.
+MAX_REQUESTS = 10_000_000
+MAX_REPLICAS = 1024
+MAX_SIM_SEQUENCES = 16_384
+MAX_SLOTS = 1 << 22  # replicas × sequences per replica (~270 MB of state)
+MAX_BUDGET_TOKENS = 65_536
+MAX_TRACE_SPAN_S = 366 * 86_400.0  # a year of replayed requests
+MAX_TRACE_BYTES = 2 << 30  # a trace file read into memory
+
+MAX_PRICE_USD_PER_GPU_HOUR = 10_000.0
+MAX_QUERIES_PER_S = 1e9  # ~30 times every web search on Earth
+MAX_SEED = 2**32 - 1
+
+# Measurements against a live server.
+MAX_LEVELS = 64
+MAX_MEASURE_REQUESTS = 1_000_000
+MAX_MEASURE_TOKENS = 1_000_000
+MAX_TIMEOUT_S = 24 * 3600.0
+MAX_DURATION_S = 7 * 24 * 3600.0
