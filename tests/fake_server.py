@@ -3,7 +3,9 @@
 The prompt picks the behaviour: "ok" streams `max_tokens` tokens (first after `ttft_s`, then
 one every `itl_s`) with usage and [DONE]; "http500" answers 500; "stall" never answers;
 "broken" sends a malformed event; "drop" closes the connection mid-stream; "nousage" streams
-without a usage event. Loopback only.
+without a usage event; "huge" sends a 600 KB event before its tokens; "html" answers 200
+with a web page; "garbage" streams bytes that are not UTF-8. `/metrics` serves
+`metrics` (bytes) when given. Loopback only.
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ from contextlib import asynccontextmanager
 from aiohttp import web
 
 
-def app(ttft_s: float = 0.05, itl_s: float = 0.01) -> web.Application:
+def app(ttft_s: float = 0.05, itl_s: float = 0.01, metrics: bytes | None = None) -> web.Application:
+    async def metrics_page(request: web.Request) -> web.Response:
+        return web.Response(body=metrics, content_type="text/plain")
+
     async def completions(request: web.Request) -> web.StreamResponse:
         body = await request.json()
         mode = str(body.get("prompt") or body.get("messages", [{}])[-1].get("content", ""))
@@ -25,8 +30,16 @@ def app(ttft_s: float = 0.05, itl_s: float = 0.01) -> web.Application:
             return web.Response(status=500, text="engine exploded")
         if mode == "stall":
             await asyncio.sleep(3600)
+        if mode == "html":
+            return web.Response(text="<html><body>502 Bad Gateway</body></html>" * 20)
         resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await resp.prepare(request)
+        if mode == "garbage":
+            await resp.write(b"data: \xff\xfe\x00garbage\n\n" + bytes(range(256)) + b"\n\n")
+            return resp
+        if mode == "huge":
+            pad = {"choices": [], "pad": "x" * 600_000}
+            await resp.write(f"data: {json.dumps(pad)}\n\n".encode())
         await asyncio.sleep(ttft_s)
         for i in range(tokens):
             if i:
@@ -48,13 +61,17 @@ def app(ttft_s: float = 0.05, itl_s: float = 0.01) -> web.Application:
 
     application = web.Application()
     application.router.add_post("/v1/completions", completions)
+    if metrics is not None:
+        application.router.add_get("/metrics", metrics_page)
     return application
 
 
 @asynccontextmanager
-async def serving(ttft_s: float = 0.05, itl_s: float = 0.01) -> AsyncIterator[str]:
+async def serving(
+    ttft_s: float = 0.05, itl_s: float = 0.01, metrics: bytes | None = None
+) -> AsyncIterator[str]:
     """Run the fake server on 127.0.0.1 for the block; yields its base URL."""
-    runner = web.AppRunner(app(ttft_s, itl_s), shutdown_timeout=0.1)
+    runner = web.AppRunner(app(ttft_s, itl_s, metrics), shutdown_timeout=0.1)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
@@ -70,20 +87,23 @@ async def serving(ttft_s: float = 0.05, itl_s: float = 0.01) -> AsyncIterator[st
 class ThreadedServer:
     """The fake server on its own event loop in a thread, for synchronous callers (the CLI)."""
 
-    def __init__(self, ttft_s: float = 0.02, itl_s: float = 0.005) -> None:
+    def __init__(
+        self, ttft_s: float = 0.02, itl_s: float = 0.005, metrics: bytes | None = None
+    ) -> None:
         import threading
 
         self._ready = threading.Event()
         self._stop: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.url = ""
-        self._thread = threading.Thread(target=self._run, args=(ttft_s, itl_s), daemon=True)
+        args = (ttft_s, itl_s, metrics)
+        self._thread = threading.Thread(target=self._run, args=args, daemon=True)
 
-    def _run(self, ttft_s: float, itl_s: float) -> None:
+    def _run(self, ttft_s: float, itl_s: float, metrics: bytes | None) -> None:
         async def main() -> None:
             self._loop = asyncio.get_running_loop()
             self._stop = asyncio.Event()
-            async with serving(ttft_s, itl_s) as url:
+            async with serving(ttft_s, itl_s, metrics) as url:
                 self.url = url
                 self._ready.set()
                 await self._stop.wait()

@@ -18,14 +18,20 @@ def own_scenario(**changes: Any) -> dict[str, Any]:
             "cost": {"mode": "rent", "usd_per_gpu_hour": 2.5},
         },
         "provenance": {
-            "model.name": {"basis": "stated", "source": "our design doc"},
-            "hardware.gpu": {"basis": "stated", "source": "our cloud account"},
-            "workload.queries_per_second": {"basis": "stated", "source": "our logs"},
-            "workload.input_tokens": {"basis": "stated", "source": "our logs"},
-            "workload.output_tokens": {"basis": "stated", "source": "our logs"},
+            "model.name": {"basis": "stated", "source": "design-doc"},
+            "hardware.gpu": {"basis": "stated", "source": "cloud-account"},
+            "workload.queries_per_second": {"basis": "stated", "source": "logs"},
+            "workload.input_tokens": {"basis": "stated", "source": "logs"},
+            "workload.output_tokens": {"basis": "stated", "source": "logs"},
             "cost.mode": {"basis": "default", "source": "infercost"},
-            "cost.usd_per_gpu_hour": {"basis": "stated", "source": "our invoice"},
+            "cost.usd_per_gpu_hour": {"basis": "stated", "source": "invoice"},
         },
+        "sources": [
+            {"id": "design-doc", "url": "https://wiki.example/chatbot", "as_of": "2026-11"},
+            {"id": "cloud-account", "url": "https://cloud.example/account", "as_of": "2026-11"},
+            {"id": "logs", "url": "https://logs.example/chatbot", "as_of": "2026-11"},
+            {"id": "invoice", "url": "https://billing.example/2026-11", "as_of": "2026-11"},
+        ],
     }
     doc.update(changes)
     return doc

@@ -59,8 +59,9 @@ def read_text(path: Path, field: str, max_bytes: int = MAX_FILE_BYTES) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        what = "not" if field == str(path) else f"{path} is not"
         raise InputError(
-            field, f"{path} is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+            field, f"{what} UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})"
         ) from None
 
 
@@ -72,8 +73,11 @@ def read_yaml(path: Path, field: str) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "malformed"
-        raise InputError(field, f"{path}: {problem}{where}") from None
+        problem = str(getattr(exc, "problem", None) or "unreadable")
+        if not problem.startswith("duplicate key"):
+            problem = f"malformed YAML: {problem}"
+        place = "" if field == str(path) else f"{path}: "
+        raise InputError(field, f"{place}{problem}{where}") from None
 
 
 def strict_json(doc: Any, indent: int | None = 2) -> str:

@@ -138,7 +138,7 @@ def test_calibrating_an_input_without_default_is_a_user_error(
     tmp_path: Path, calibrated: str
 ) -> None:
     doc = own_scenario()
-    doc["provenance"][calibrated] = {"basis": "calibrated", "source": "fitted"}
+    doc["provenance"][calibrated] = {"basis": "calibrated", "source": "infercost"}
     path = write(tmp_path, doc)
     assert_user_error(invoke("reproduce", path), calibrated)
 

@@ -106,3 +106,78 @@ def test_trace_and_prompts_files(url: str, tmp_path: Path) -> None:
         invoke("measure", "--url", url, "--model", "m", "--trace", str(trace), "--rate", "1"),
         "--trace",
     )
+
+
+def test_a_misbehaving_server_costs_requests_never_the_run(tmp_path: Path) -> None:
+    """Non-UTF-8 /metrics, an event line of 600 KB, a web page, bytes that are not text:
+    each request that met one is recorded with its cause, the others are measured."""
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("ok\nhuge\nhtml\ngarbage\n")
+    with ThreadedServer(metrics=b"vllm:num_requests_running 1\n\xff\xfe bad bytes\n") as url:
+        result = invoke(
+            "measure", "--url", url, "--model", "m", "--prompts", str(prompts),
+            "--requests", "8", "--concurrency", "2", "--output-tokens", "4",
+            "--max-error-rate", "0.6", "--out", str(tmp_path / "run"), "--json",
+        )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    (level,) = doc["levels"]
+    assert level["requests"] == 8
+    assert level["completed"] == 4  # "ok" and "huge", twice each
+    assert doc["error_causes"] == {"stream dropped": 2, "malformed stream": 2}
+    assert level["server_metrics"]["available"] is True
+    lines = (tmp_path / "run" / "concurrency-2.jsonl").read_text().splitlines()
+    assert len(lines) == 8
+    for line in lines:  # strict JSON: times never reached are null, not NaN
+        record = json.loads(line, parse_constant=lambda name: pytest.fail(f"{name} in JSON"))
+        assert record["first_token_s"] is None or record["first_token_s"] > 0
+
+
+def test_a_silent_server_times_out_as_configured(url: str, tmp_path: Path) -> None:
+    prompts = tmp_path / "stall.txt"
+    prompts.write_text("stall\n")
+    result = invoke(
+        "measure", "--url", url, "--model", "m", "--prompts", str(prompts), "--requests", "2",
+        "--timeout", "0.5", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["error_causes"] == {"timeout": 2}
+    assert "2 × timeout" in result.stderr
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    assert_user_error(
+        invoke("measure", "--url", url, "--model", "m", "--prompts", str(empty)), "no prompts"
+    )
+
+
+def test_output_folder_is_checked_before_the_run(url: str, tmp_path: Path) -> None:
+    taken = tmp_path / "file"
+    taken.write_text("")
+    assert_user_error(
+        invoke("measure", "--url", url, "--model", "m", "--out", str(taken)), "--out", "file"
+    )
+    done = tmp_path / "done"
+    done.mkdir()
+    (done / "summary.json").write_text("{}")
+    assert_user_error(
+        invoke("measure", "--url", url, "--model", "m", "--out", str(done)), "--out", "already"
+    )
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "needle"),
+    [
+        ("--price", "nan", "finite"),
+        ("--price", "-1", "greater than 0"),
+        ("--input-tokens", "-5", "greater than or equal to 1"),
+        ("--catalog-model", "llama-9", "--catalog-model"),
+        ("--engine", "foo", "unknown engine"),
+        ("--precision", "fp7", "unknown precision"),
+        ("--timeout", "inf", "finite"),
+        ("--seed", "-1", "greater than or equal to 0"),
+    ],
+)
+def test_bad_values_are_refused_before_anything_is_sent(
+    url: str, flag: str, value: str, needle: str
+) -> None:
+    assert_user_error(invoke("measure", "--url", url, "--model", "m", flag, value), flag, needle)

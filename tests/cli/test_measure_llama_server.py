@@ -36,7 +36,7 @@ def test_measured_tokens_match_the_servers_counters(server: str, tmp_path: Path)
         "--extra", FIXED_LENGTH, "--price", "0.05", "--out", str(tmp_path), "--json",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    doc = json.loads(result.output)
+    (doc,) = json.loads(result.stdout)["levels"]
     assert (doc["requests"], doc["errors"], doc["output_tokens"]) == (6, 0, 96)
     counters = doc["server_metrics"]["delta"]
     assert counters["llamacpp:tokens_predicted_total"] == 96
@@ -57,10 +57,11 @@ def test_a_server_killed_mid_run_is_recorded_not_fatal(tmp_path: Path) -> None:
             "--requests", "20", "--output-tokens", "64", "--extra", FIXED_LENGTH,
             "--timeout", "10", "--out", str(tmp_path), "--json",
         )  # fmt: skip
-    doc = json.loads(result.output)
+    doc = json.loads(result.stdout)
     assert doc["requests"] == 20  # every request sent appears once
     assert doc["errors"] > 0
     assert result.exit_code == 1  # past the default 10 % error rate
+    assert f"{doc['errors']} errors of 20 requests" in result.stderr
 
 
 def test_measure_predict_calibrate_estimate_loop(server: str, tmp_path: Path) -> None:
@@ -71,7 +72,7 @@ def test_measure_predict_calibrate_estimate_loop(server: str, tmp_path: Path) ->
         "--engine", "llama.cpp", "--price", "0.05", "--out", str(tmp_path), "--json",
     )  # fmt: skip
     assert measured.exit_code == 0, measured.output
-    levels = json.loads(measured.output)
+    levels = json.loads(measured.stdout)["levels"]
     for level in levels:
         assert level["predicted"]["throughput_output_tok_s"] > 0
         assert level["predicted"]["usd_per_million_output_tokens"] > 0
@@ -87,4 +88,6 @@ def test_measure_predict_calibrate_estimate_loop(server: str, tmp_path: Path) ->
         "estimate", "-m", "smollm2", "-g", "cpu", "--engine", "llama.cpp",
         "--calibration", doc["saved"], "--json",
     )  # fmt: skip
-    assert json.loads(estimate.output)["efficiency"]["calibration_group"] == "llama.cpp/cpu"
+    assert estimate.exit_code == 0, estimate.output
+    (row,) = json.loads(estimate.stdout)["estimates"]
+    assert row["efficiency"]["calibration_group"] == "llama.cpp/cpu"

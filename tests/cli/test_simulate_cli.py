@@ -69,7 +69,7 @@ def test_unreadable_scenario_slo_is_named(tmp_path: Path) -> None:
 
     doc = own_scenario()
     doc["inputs"]["serving"] = {"slo": "fast please"}
-    doc["provenance"]["serving.slo"] = {"basis": "stated", "source": "our design doc"}
+    doc["provenance"]["serving.slo"] = {"basis": "stated", "source": "design-doc"}
     assert_user_error(invoke("simulate", write(tmp_path, doc), "--requests", "10"), "slo")
 
 

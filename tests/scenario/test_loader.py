@@ -44,7 +44,7 @@ def test_own_scenario_without_calibration_uses_perf_defaults(tmp_path: Path) -> 
 def test_stated_efficiency_wins_over_calibration(tmp_path: Path) -> None:
     doc = own_scenario()
     doc["inputs"]["efficiency"] = {"compute": 0.33}
-    doc["provenance"]["efficiency.compute"] = {"basis": "stated", "source": "our design doc"}
+    doc["provenance"]["efficiency.compute"] = {"basis": "stated", "source": "design-doc"}
     result = run(load(write(tmp_path, doc)))
     assert result.details["efficiency"]["compute"] == 0.33
     assert result.details["efficiency"]["calibration_group"] != "default"
@@ -70,15 +70,15 @@ def test_provenance_of_a_parent_covers_its_leaves(tmp_path: Path) -> None:
     doc = own_scenario()
     for key in ("queries_per_second", "input_tokens", "output_tokens"):
         del doc["provenance"][f"workload.{key}"]
-    doc["provenance"]["workload"] = {"basis": "stated", "source": "our logs"}
+    doc["provenance"]["workload"] = {"basis": "stated", "source": "logs"}
     assert load(write(tmp_path, doc)).inputs.workload.queries_per_second == 10
 
 
 def test_two_calibrated_inputs_are_refused(tmp_path: Path) -> None:
     doc = own_scenario()
     doc["inputs"]["serving"] = {"concurrency": 32}
-    doc["provenance"]["serving.concurrency"] = {"basis": "calibrated", "source": "fit"}
-    doc["provenance"]["workload.input_tokens"] = {"basis": "calibrated", "source": "fit"}
+    doc["provenance"]["serving.concurrency"] = {"basis": "calibrated", "source": "infercost"}
+    doc["provenance"]["workload.input_tokens"] = {"basis": "calibrated", "source": "infercost"}
     with pytest.raises(InputError, match="at most one calibrated"):
         load(write(tmp_path, doc))
 
@@ -86,7 +86,7 @@ def test_two_calibrated_inputs_are_refused(tmp_path: Path) -> None:
 def test_unknown_key_in_inputs_names_the_field(tmp_path: Path) -> None:
     doc = own_scenario()
     doc["inputs"]["workload"]["daly_users"] = 5
-    doc["provenance"]["workload.daly_users"] = {"basis": "stated", "source": "typo"}
+    doc["provenance"]["workload.daly_users"] = {"basis": "stated", "source": "logs"}
     with pytest.raises(InputError) as info:
         load(write(tmp_path, doc))
     assert info.value.field == "inputs.workload.daly_users"
@@ -126,8 +126,8 @@ def test_base_inheritance(tmp_path: Path) -> None:
         "base": "chatgpt-2023",
         "inputs": {"hardware": {"gpu": "h100-sxm", "server": "hgx-h100"}},
         "provenance": {
-            "hardware.gpu": {"basis": "override", "source": "what if"},
-            "hardware.server": {"basis": "override", "source": "what if"},
+            "hardware.gpu": {"basis": "override", "source": "infercost"},
+            "hardware.server": {"basis": "override", "source": "infercost"},
         },
     }
     scenario = load(write(tmp_path, child))
@@ -136,7 +136,7 @@ def test_base_inheritance(tmp_path: Path) -> None:
     assert scenario.inputs.workload == base.inputs.workload  # inherited
     assert scenario.inputs.model == base.inputs.model
     assert scenario.provenance["workload.daily_users"] == base.provenance["workload.daily_users"]
-    assert scenario.provenance["hardware.gpu"].source == "what if"
+    assert scenario.provenance["hardware.gpu"].source == "infercost"
     assert scenario.calibrated_path == "serving.concurrency"
     assert run(scenario).computed["gpus"] < run(base).computed["gpus"]
 
@@ -153,7 +153,7 @@ def test_base_can_clear_an_input(tmp_path: Path) -> None:
                 "queries_per_second": 1000,
             }
         },
-        "provenance": {"workload.queries_per_second": {"basis": "stated", "source": "what if"}},
+        "provenance": {"workload.queries_per_second": {"basis": "stated", "source": "infercost"}},
     }
     scenario = load(write(tmp_path, child))
     assert scenario.inputs.workload.daily_users is None
@@ -227,7 +227,7 @@ def test_two_traffic_volumes_are_refused() -> None:
 def test_serving_engine_picks_its_calibrated_group(tmp_path: Path) -> None:
     doc = own_scenario()
     doc["inputs"]["serving"] = {"engine": "vllm"}
-    doc["provenance"]["serving.engine"] = {"basis": "stated", "source": "our design doc"}
+    doc["provenance"]["serving.engine"] = {"basis": "stated", "source": "design-doc"}
     result = run(load(write(tmp_path, doc)))
     assert result.details["efficiency"]["calibration_group"].startswith("vllm")
 
@@ -235,6 +235,6 @@ def test_serving_engine_picks_its_calibrated_group(tmp_path: Path) -> None:
 def test_unknown_serving_engine_is_named(tmp_path: Path) -> None:
     doc = own_scenario()
     doc["inputs"]["serving"] = {"engine": "warp-drive"}
-    doc["provenance"]["serving.engine"] = {"basis": "stated", "source": "our design doc"}
+    doc["provenance"]["serving.engine"] = {"basis": "stated", "source": "design-doc"}
     with pytest.raises(InputError, match=r"serving\.engine.*warp-drive"):
         run(load(write(tmp_path, doc)))

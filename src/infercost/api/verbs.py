@@ -473,7 +473,8 @@ def _setup(req: MeasureRequest) -> Any:
     from infercost.measure.model import Setup
 
     if req.gpu is None:
-        _check_catalog_names(None, req.catalog_model, req.precision, req.engine)
+        with renamed({"model": "catalog_model"}):
+            _check_catalog_names(None, req.catalog_model, req.precision, req.engine)
         for name in ("catalog_model", "precision", "engine"):
             if getattr(req, name) is not None:
                 raise InputError(name, "describes the server for predictions: give gpu too")

@@ -352,6 +352,17 @@ def _run_disaggregated(
     return computed, details
 
 
+def _check_published(scenario: Scenario, computed: dict[str, Any]) -> None:
+    """A published figure must name something the engine computes, or it is a typo."""
+    import difflib
+
+    for key in scenario.published:
+        if key not in computed:
+            close = difflib.get_close_matches(key, list(computed), n=3, cutoff=0.5)
+            hint = f"closest: {', '.join(close)}" if close else f"figures: {', '.join(computed)}"
+            raise InputError(f"published.{key}", f"not a figure infercost computes; {hint}")
+
+
 def with_default(scenario: Scenario, path: str) -> Inputs:
     """The scenario's inputs with `path` put back to its schema default."""
     raw = scenario.inputs.model_dump()
@@ -385,6 +396,7 @@ def run(
     """
     cal = load_calibration() if calibration == "builtin" else calibration
     computed, details = run_inputs(scenario.inputs, cal)
+    _check_published(scenario, computed)
     uncalibrated = None
     if scenario.calibrated_path:
         uncalibrated, _ = run_inputs(with_default(scenario, scenario.calibrated_path), cal)

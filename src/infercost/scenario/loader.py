@@ -17,43 +17,54 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from infercost.errors import InputError, UnknownNameError
+from infercost.files import read_yaml
 from infercost.scenario.schema import Inputs, Scenario
 
 DATA_DIR = Path(__file__).parent / "data"
+OVERRIDE_SOURCE = "--set on the command line"
 
 
 def builtin_names() -> list[str]:
     return sorted(p.stem for p in DATA_DIR.glob("*.yaml"))
 
 
-def read_raw(name_or_path: str) -> dict[str, Any]:
-    """The raw mapping of a scenario, its `base` merged in."""
-    path = Path(name_or_path)
-    if not path.is_file():
-        path = DATA_DIR / f"{name_or_path}.yaml"
-        if not path.is_file():
-            import difflib
+MAX_BASE_DEPTH = 16
 
-            close = difflib.get_close_matches(name_or_path, builtin_names(), n=3, cutoff=0.3)
-            raise UnknownNameError("scenario", name_or_path, close or builtin_names())
+
+def read_raw(name_or_path: str, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """The raw mapping of a scenario, its `base` (and theirs) merged in."""
+    path = _locate(name_or_path)
+    if path.resolve() in chain:
+        names = " → ".join(p.stem for p in (*chain, path.resolve()))
+        raise InputError("base", f"scenarios form a cycle: {names}")
+    if len(chain) >= MAX_BASE_DEPTH:
+        raise InputError("base", f"more than {MAX_BASE_DEPTH} scenarios deep")
     raw = _parse(path)
     base = raw.get("base")
-    if base:
-        if base == raw.get("scenario"):
-            raise InputError(f"{path}.base", "a scenario cannot be its own base")
-        raw = _merge_base(read_raw(base), raw)
+    if base is not None:
+        if not isinstance(base, str) or not base.strip():
+            raise InputError(f"{path.name}.base", "must be a scenario name or file")
+        raw = _merge_base(read_raw(base, (*chain, path.resolve())), raw)
     return raw
 
 
+def _locate(name_or_path: str) -> Path:
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    builtin = DATA_DIR / f"{name_or_path}.yaml"
+    if builtin.is_file() and "/" not in name_or_path:
+        return builtin
+    if path.suffix in (".yaml", ".yml") or "/" in name_or_path:
+        raise InputError("scenario", f"no such file: {path}")
+    import difflib
+
+    close = difflib.get_close_matches(name_or_path, builtin_names(), n=3, cutoff=0.3)
+    raise UnknownNameError("scenario", name_or_path, close or builtin_names())
+
+
 def _parse(path: Path) -> dict[str, Any]:
-    try:
-        doc = yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise InputError(str(path), f"malformed YAML{where}") from None
-    except OSError as exc:
-        raise InputError(str(path), f"cannot read: {exc.strerror}") from None
+    doc = read_yaml(path, str(path))
     if not isinstance(doc, dict):
         raise InputError(str(path), "a scenario file must be a mapping")
     return doc
@@ -137,9 +148,30 @@ def validate(raw: dict[str, Any], origin: str) -> Scenario:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or origin
-        raise InputError(field, first["msg"].removeprefix("Value error, ")) from None
+        message = first["msg"].removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden":
+            allowed = _allowed_keys(first["loc"][:-1])
+            message = f"unknown key {first['loc'][-1]!r}; allowed: {', '.join(allowed)}"
+        elif first["type"] == "finite_number":
+            message = f"must be a finite number, got {first.get('input')!r}"
+        elif "input" in first and first["type"] != "missing":
+            message = f"{message[:1].lower()}{message[1:]}, got {first['input']!r}"
+        raise InputError(field, message) from None
     check_provenance(raw.get("inputs", {}), scenario)
+    check_sources(scenario)
     return scenario
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The keys the schema allows at `loc` (a mapping of models is stepped through)."""
+    model: type[BaseModel] | None = Scenario
+    for part in loc:
+        if model is None:
+            return []
+        if isinstance(part, str) and part in model.model_fields:
+            model = submodel(model, part)
+        # a key of a dict of models (variants.NAME, provenance.PATH): the model is the value's
+    return sorted(model.model_fields) if model is not None else []
 
 
 def _lookup(tree: Any, path: str) -> Any:
@@ -162,6 +194,28 @@ def schema_default(path: str) -> Any:
     if leaf.is_required():
         raise InputError(f"provenance.{path}", "a required input has no default to compare against")
     return leaf.get_default(call_default_factory=True)
+
+
+BUILTIN_SOURCES = ("infercost", OVERRIDE_SOURCE)
+
+
+def check_sources(scenario: Scenario) -> None:
+    """Every provenance entry cites a source the file declares (or infercost itself)."""
+    declared = {s.id for s in scenario.sources}
+    entries = [(f"provenance.{p}", v) for p, v in scenario.provenance.items()]
+    for name, variant in scenario.variants.items():
+        entries += [(f"variants.{name}.provenance.{p}", v) for p, v in variant.provenance.items()]
+    for field, prov in entries:
+        if prov.source not in declared and prov.source not in BUILTIN_SOURCES:
+            known = ", ".join(sorted(declared | {"infercost"}))
+            raise InputError(
+                f"{field}.source",
+                f"{prov.source!r} is not a declared source; add it to `sources` (id, url) "
+                f"or cite one of: {known}",
+            )
+    for key, pub in scenario.published.items():
+        if pub.source and pub.source not in declared and pub.source not in BUILTIN_SOURCES:
+            raise InputError(f"published.{key}.source", f"{pub.source!r} is not a declared source")
 
 
 def check_provenance(inputs: dict[str, Any], scenario: Scenario) -> None:
@@ -202,5 +256,5 @@ def load(name_or_path: str, overrides: list[str] | None = None) -> Scenario:
         path, value = parse_override(text)
         set_path(inputs, path, value)
         key = path.removeprefix("inputs.")
-        provenance[key] = {"basis": "override", "source": "--set on the command line"}
+        provenance[key] = {"basis": "override", "source": OVERRIDE_SOURCE}
     return validate(raw, name_or_path)

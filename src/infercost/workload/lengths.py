@@ -53,6 +53,8 @@ def lengths(
             return np.clip(draws, minimum, MAX_TOKENS).astype(np.int64)
         if kind == "file":
             return _empirical(Path(args), n, rng, field, minimum)
+    except InputError:
+        raise
     except ValueError:
         raise InputError(field, f"cannot read length spec {text!r}") from None
     raise InputError(

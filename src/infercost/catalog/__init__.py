@@ -1,0 +1,1 @@
+"""Catalogs: accelerators, servers, models, engines and prices as YAML tables with provenance."""

@@ -1,0 +1,1 @@
+"""The one pipeline: configuration → deployment → performance → feasibility → fleet → cost."""
