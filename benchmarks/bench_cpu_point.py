@@ -281,7 +281,7 @@ def predict(measured: dict[str, Any]) -> dict[str, Any] | None:
     `{"single_stream": {"decode_tok_per_s": ...}, "four_streams": {...}}`.
     """
     try:
-        from infercost.validate.cpu import predict_cpu_point
+        from infercost.validation.cpu import predict_cpu_point
     except ImportError:
         return None
     prediction: dict[str, Any] = predict_cpu_point(measured)

@@ -23,8 +23,8 @@ sys.path.insert(0, str(HERE.parent / "scripts"))
 
 import llama_server  # noqa: E402
 
-from infercost.measure.model import Setup, calibrate_to, predict_level  # noqa: E402
-from infercost.measure.run import Level, Plan, measure  # noqa: E402
+from infercost.measurement.model import Setup, calibrate_to, predict_level  # noqa: E402
+from infercost.measurement.run import Level, Plan, measure  # noqa: E402
 from infercost.perf.deployment import Efficiency  # noqa: E402
 
 FIXED_LENGTH = {"temperature": 0, "logit_bias": {"0": -100, "2": -100}}

@@ -3,7 +3,7 @@
     python benchmarks/bench_loadgen.py [--seconds 4] [--rates 250,500,1000,1500,2000,3000]
 
 A stub OpenAI-compatible server (aiohttp, in its own process, pinned to CPU 1) streams 16
-tokens per request at once; the client (`infercost.measure.load.run_schedule`, pinned to
+tokens per request at once; the client (`infercost.measurement.load.run_schedule`, pinned to
 CPU 0) sends requests with 32-word prompts on a Poisson schedule at each rate for
 `--seconds`. A rate is sustained when the achieved send rate is ≥ 95 % of the target and no
 request fails. Reported per rate: achieved rate, p99 lateness, errors, the client's CPU time
@@ -80,8 +80,8 @@ def _free_port() -> int:
 
 
 def measure_rate(url: str, rate: float, seconds: float) -> dict[str, float]:
-    from infercost.measure.client import Request, Result
-    from infercost.measure.load import run_schedule
+    from infercost.measurement.client import Request, Result
+    from infercost.measurement.load import run_schedule
 
     n = int(rate * seconds)
     times = np.cumsum(np.random.default_rng(0).exponential(1.0 / rate, n))

@@ -25,10 +25,10 @@ import numpy as np
 
 from infercost.perf.calibration import load_calibration
 from infercost.sim.engine import Fleet, simulate
-from infercost.validate.dataset import load_rows
-from infercost.validate.mapping import LATENCY
-from infercost.validate.predict import deployment, predict
-from infercost.validate.report import prepare
+from infercost.validation.dataset import load_rows
+from infercost.validation.mapping import LATENCY
+from infercost.validation.predict import deployment, predict
+from infercost.validation.report import prepare
 from infercost.workload.arrivals import arrivals
 
 OUT = Path(__file__).resolve().parent / "results" / "sim_latency.json"

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from infercost.validate.report import Validation, mdape, validate
+from infercost.validation.report import Validation, mdape, validate
 
 HERE = Path(__file__).resolve().parent
 THROUGHPUT = (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infercost.validate.dataset import MeasuredRow
+from infercost.validation.dataset import MeasuredRow
 
 
 def row(**fields: str) -> MeasuredRow:

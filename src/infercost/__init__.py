@@ -8,7 +8,7 @@ The verbs, imported lazily so that the command line starts fast (see `infercost.
     measure(url=, model=)            load-test a live OpenAI-compatible server
     calibrate(results=)              efficiency factors fitted to a measurement
     validate()                       the performance model against measured benchmarks
-    catalog(table=), accelerator(name), model(name), engine(name), import_model(file=)
+    catalog_rows(table=), accelerator(name), model(name), engine(name), import_model(file=)
 
 Each takes its request model (`EstimateRequest`, ...) or the same fields as keywords, and
 returns a typed result with `to_dict()`.
@@ -30,7 +30,7 @@ __all__ = [
     "ValidateRequest",
     "accelerator",
     "calibrate",
-    "catalog",
+    "catalog_rows",
     "engine",
     "estimate",
     "import_model",

@@ -242,9 +242,16 @@ def test_scenarios_lists_the_builtins() -> None:
 # --- the installed console script ---------------------------------------------------------
 
 
-def script(*args: str) -> subprocess.CompletedProcess[str]:
+def script(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    import os
+
     return subprocess.run(
-        [str(SCRIPT), *args], capture_output=True, text=True, timeout=60, check=False
+        [str(SCRIPT), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, **(env or {})},
     )
 
 

@@ -10,7 +10,7 @@ import pytest
 from test_cli import assert_user_error, invoke
 
 from infercost.perf.calibration import load_calibration
-from infercost.validate.dataset import BUILTIN, COLUMNS
+from infercost.validation.dataset import BUILTIN, COLUMNS
 
 SMALL = ("TRTBLOG-H100A100", "NEMO-L2", "TRTBLOG-F180", "GPTFAST")
 

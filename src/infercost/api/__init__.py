@@ -6,7 +6,7 @@
     measure(url=..., model=...)        load levels against a live server
     calibrate(results=...)             efficiency factors fitted to a measurement
     validate()                         the model against measured public benchmarks
-    catalog(table=...), accelerator(name), model(name), engine(name), import_model(file=...)
+    catalog_rows(table=...), accelerator(name), model(name), engine(name), import_model(file=...)
 
 Each verb takes its request model, or the same fields as keywords.
 """
@@ -26,7 +26,7 @@ from infercost.api.models import (
 )
 from infercost.api.verbs import (
     calibrate,
-    catalog,
+    catalog_rows,
     estimate,
     import_model,
     measure,
@@ -49,7 +49,7 @@ __all__ = [
     "ValidateRequest",
     "accelerator",
     "calibrate",
-    "catalog",
+    "catalog_rows",
     "engine",
     "estimate",
     "import_model",

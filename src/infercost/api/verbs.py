@@ -201,7 +201,6 @@ SCENARIO_SETS = {
     "precision": "model.weight_precision",
     "kv_precision": "model.kv_precision",
     "engine": "serving.engine",
-    "max_seqs": "serving.max_concurrency",
 }
 SCENARIO_REFUSES = {
     "model": "the scenario names its model; use set model.name=…",
@@ -354,7 +353,7 @@ def _write_records(records: Any, path: Path) -> None:
 
 @dataclass(frozen=True)
 class MeasureResult:
-    setup: Any  # infercost.measure.model.Setup | None
+    setup: Any  # infercost.measurement.model.Setup | None
     levels: list[dict[str, Any]]
     max_error_rate: float
     out: Path | None = None
@@ -414,8 +413,8 @@ def measure(
     **fields: Any,
 ) -> MeasureResult:
     """Load levels against a live server, every request kept on disk as it finishes."""
-    from infercost.measure.run import Level, Plan, load_prompts, sweep
-    from infercost.measure.run import measure as run_measure
+    from infercost.measurement.run import Level, Plan, load_prompts, sweep
+    from infercost.measurement.run import measure as run_measure
     from infercost.records import parse_slos
 
     req = parse(MeasureRequest, request, **fields)
@@ -470,7 +469,7 @@ def _load_trace(path: str | None) -> Any:
 
 def _setup(req: MeasureRequest) -> Any:
     """The catalog setup for predictions, every name checked now (not after the run)."""
-    from infercost.measure.model import Setup
+    from infercost.measurement.model import Setup
 
     if req.gpu is None:
         with renamed({"model": "catalog_model"}):
@@ -551,10 +550,10 @@ def calibrate(
 ) -> CalibrationResult:
     """Efficiency factors fitted to a measurement, saved for `--calibration FILE`, with each
     level's throughput measured, predicted raw and predicted with the fitted factors."""
-    from infercost.measure.model import Setup, load_results, predict_level
+    from infercost.measurement.model import Setup, load_results, predict_level
     from infercost.perf.calibration import save_calibration
     from infercost.perf.deployment import Efficiency
-    from infercost.validate.measured import calibrate_to
+    from infercost.validation.measured import calibrate_to
 
     req = parse(CalibrateRequest, request, **fields)
     folder = Path(req.results)
@@ -602,7 +601,7 @@ def validate(
     **fields: Any,
 ) -> Any:
     """The performance model against measured benchmarks, out of sample (see `validate`)."""
-    from infercost.validate.report import validate as run_validation
+    from infercost.validation.report import validate as run_validation
 
     req = parse(ValidateRequest, request, **fields)
     plot = output_file(req.plot, "plot", (".html", ".png", ".svg", ".pdf"))
@@ -611,11 +610,11 @@ def validate(
         req.data, calibrated=req.calibrated, fit_all=written is not None, progress=progress
     )
     if written is not None:
-        from infercost.validate.store import save_fitted
+        from infercost.validation.store import save_fitted
 
         save_fitted(result, req.data, written)
     if plot is not None:
-        from infercost.validate.plot import write_plot
+        from infercost.validation.plot import write_plot
 
         write_plot(result, plot)
     return result
@@ -624,7 +623,7 @@ def validate(
 # --- catalogs ------------------------------------------------------------------------------
 
 
-def catalog(
+def catalog_rows(
     request: CatalogRequest | dict[str, Any] | None = None, **fields: Any
 ) -> list[dict[str, Any]]:
     """Every row of one catalog table, as plain mappings."""

@@ -56,7 +56,7 @@ def _usage_error(exc: Any) -> int:
     opts = getattr(getattr(exc, "param", None), "opts", None)
     where = f"{max(opts, key=len)}: " if opts else ""
     text = " ".join(str(exc.format_message()).split())
-    Console(stderr=True).print(f"[red]error:[/red] {where}{text}", highlight=False)
+    Console(stderr=True).print(f"[red]error:[/red] {where}{text}", highlight=False, soft_wrap=True)
     return int(getattr(exc, "exit_code", 2) or 2)
 
 
@@ -134,14 +134,13 @@ def main_options(
     ] = None,
 ) -> None:
     """What it costs to serve a large language model, and the proof."""
-    if catalog is not None:
-        from infercost.catalog.lookup import use_catalog
-        from infercost.errors import InputError
+    from infercost.catalog.lookup import use_catalog
+    from infercost.errors import InputError
 
-        try:
-            use_catalog(catalog)
-        except InputError as exc:
-            fail(f"--catalog: {exc.message}")
+    try:
+        use_catalog(catalog)  # every run starts from its own choice (None: the built-ins)
+    except InputError as exc:
+        fail(f"--catalog: {exc.message}")
 
 
 CalibrationOpt = Annotated[
@@ -594,12 +593,12 @@ def catalog_show(
     as_json: JsonOpt = False,
 ) -> None:
     """Print a catalog table."""
-    from infercost.api import catalog
+    from infercost.api import catalog_rows
     from infercost.errors import InputError
 
     if table not in CATALOGS:
         raise InputError("table", f"unknown table {table!r}; allowed: {', '.join(CATALOGS)}")
-    rows = catalog(table=table)
+    rows = catalog_rows(table=table)
     if as_json:
         emit_json(rows)
         return

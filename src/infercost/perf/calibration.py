@@ -1,7 +1,7 @@
 """Efficiency factors fitted to measurements, per engine family and hardware family.
 
 `infercost validate --write-calibration` fits the compute and memory efficiencies and the
-per-step and per-sequence overheads to measured benchmarks (see `infercost.validate`) and
+per-step and per-sequence overheads to measured benchmarks (see `infercost.validation`) and
 stores them in `data/calibration.yaml` with the data they came from. Group keys are
 `engine/hardware` ("vllm/datacenter-gpu"), `engine` ("vllm"), `*/hardware` ("*/cpu", every
 engine on that hardware) and `*` (everything pooled). A lookup takes the most specific

@@ -19,9 +19,10 @@ token, and only the other N − 1 users' prefills stall its decoding:
                                    the others' decodes (a chunked-prefill engine), or alone
                                    while they wait (an engine that runs prefill apart)
     TPOT = d + (N − 1) · S / (O − 1)
-           S, the stall one other prompt causes: P when prefill runs apart (the decodes
-           wait for it); for a chunked-prefill engine, what its chunks add to the steps
-           they ride in (the decodes advance in those steps too)
+           S, the stall one other prompt causes: its prefill step when prefill runs apart
+           (the decodes wait for it; prompts arrive one at a time); for a chunked-prefill
+           engine, what its chunks add to the steps they ride in (the decodes advance in
+           those steps too)
     E2E  = TTFT + (O − 1) · TPOT
     interactivity = 1 / TPOT tokens per second per user
 
@@ -255,7 +256,7 @@ def replica_curve(
         stall = prefill
         if fresh and include_prefill:
             own, added = _mixed_prefill(dep, fresh, cached, others, context, mixed_prefill)
-            stall = added if mixed_prefill and others > 0 else prefill
+            stall = added if others > 0 else prefill
         elif fresh:  # decode pool: the first token came from the prefill pool
             own = prefill_step(dep, 1, fresh, cached).total_s
         else:

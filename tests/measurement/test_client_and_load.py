@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from fake_server import serving
 
-from infercost.measure.client import Request, Result
-from infercost.measure.load import run_concurrency, run_schedule
+from infercost.measurement.client import Request, Result
+from infercost.measurement.load import run_concurrency, run_schedule
 
 
 def collect(coro_factory):  # type: ignore[no-untyped-def]
@@ -87,7 +87,7 @@ def test_a_full_in_flight_cap_shows_as_lateness() -> None:
 
 
 def test_prometheus_text_is_summed_over_labels() -> None:
-    from infercost.measure.metrics import parse
+    from infercost.measurement.metrics import parse
 
     text = """# HELP vllm:generation_tokens_total Tokens.
 vllm:generation_tokens_total{model_name="a"} 10
@@ -99,7 +99,7 @@ something_else 7
 
 
 def test_sweep_doubles_until_goodput_falls_or_errors_rise() -> None:
-    from infercost.measure.run import sweep
+    from infercost.measurement.run import sweep
 
     rule = sweep(max_error_rate=0.1)
     first = rule([])

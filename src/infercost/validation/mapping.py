@@ -20,7 +20,7 @@ from infercost.catalog.hardware import Accelerator, accelerators, server_for
 from infercost.catalog.models import ModelArch, models
 from infercost.errors import InputError
 from infercost.units import weight_and_compute
-from infercost.validate.dataset import MeasuredRow
+from infercost.validation.dataset import MeasuredRow
 
 # Metric families as the issue and the summary use them.
 THROUGHPUT = "throughput"

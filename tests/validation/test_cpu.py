@@ -9,8 +9,8 @@ import pytest
 
 from infercost.perf.deployment import Efficiency
 from infercost.perf.step import decode_step
-from infercost.validate.cpu import cases, fit_overheads, predict_cpu_point
-from infercost.validate.predict import deployment
+from infercost.validation.cpu import cases, fit_overheads, predict_cpu_point
+from infercost.validation.predict import deployment
 
 
 def _measured(single_tok_s: float, per_stream_tok_s: float) -> dict[str, Any]:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from infercost.errors import InputError
 from infercost.perf.calibration import Calibration, save_calibration
-from infercost.validate.calibrate import MIN_ROWS, PENALTY
-from infercost.validate.dataset import BUILTIN
-from infercost.validate.report import Validation
+from infercost.validation.calibrate import MIN_ROWS, PENALTY
+from infercost.validation.dataset import BUILTIN
+from infercost.validation.report import Validation
 
 
 def save_fitted(result: Validation, data: Path | str | None, path: Path | str) -> Calibration:

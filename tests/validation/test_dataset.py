@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from infercost.errors import InputError
-from infercost.validate.dataset import BUILTIN, COLUMNS, load_rows
+from infercost.validation.dataset import BUILTIN, COLUMNS, load_rows
 
 HEADER = ",".join(COLUMNS)
 

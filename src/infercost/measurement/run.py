@@ -24,10 +24,10 @@ import numpy as np
 from infercost.cost.fleet import MILLION, usd_per_unit
 from infercost.errors import InputError
 from infercost.files import read_text, strict_json
-from infercost.measure.client import Request, Result, cause_of
-from infercost.measure.load import RunStats, run_concurrency, run_schedule
-from infercost.measure.metrics import Scraper
-from infercost.measure.model import Setup, predict_level
+from infercost.measurement.client import Request, Result, cause_of
+from infercost.measurement.load import RunStats, run_concurrency, run_schedule
+from infercost.measurement.metrics import Scraper
+from infercost.measurement.model import Setup, predict_level
 from infercost.records import Records, Slo, summarise
 from infercost.workload.arrivals import arrivals
 

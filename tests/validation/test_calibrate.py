@@ -8,11 +8,11 @@ import pytest
 
 from infercost.perf.calibration import POOLED, Factors, load_calibration
 from infercost.perf.deployment import Efficiency
-from infercost.validate.calibrate import MIN_ROWS, calibrate, fit, leave_one_source_out
-from infercost.validate.dataset import BUILTIN, load_rows
-from infercost.validate.mapping import Case
-from infercost.validate.predict import predict
-from infercost.validate.report import prepare
+from infercost.validation.calibrate import MIN_ROWS, calibrate, fit, leave_one_source_out
+from infercost.validation.dataset import BUILTIN, load_rows
+from infercost.validation.mapping import Case
+from infercost.validation.predict import predict
+from infercost.validation.report import prepare
 
 SOURCES = ("TRT061", "TRTBLOG-H100A100", "NEMO-L2", "TRTBLOG-F180")
 

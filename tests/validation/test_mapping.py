@@ -8,8 +8,8 @@ import pytest
 from measured_rows import row
 
 from infercost.errors import InputError
-from infercost.validate.dataset import load_rows, source_of
-from infercost.validate.mapping import (
+from infercost.validation.dataset import load_rows, source_of
+from infercost.validation.mapping import (
     Case,
     Unmapped,
     find_accelerator,

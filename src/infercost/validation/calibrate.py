@@ -33,8 +33,8 @@ import numpy as np
 from infercost.errors import InputError
 from infercost.perf.calibration import FITTED, POOLED, Calibration, Factors
 from infercost.perf.deployment import Efficiency
-from infercost.validate.mapping import Case
-from infercost.validate.predict import predict
+from infercost.validation.mapping import Case
+from infercost.validation.predict import predict
 
 MIN_ROWS = 3
 PENALTY = 1.0  # per unit of |log(factor / parent)|, against one row's |log error|

@@ -16,10 +16,10 @@ from typing import Any
 from infercost.errors import InputError
 from infercost.perf.calibration import Calibration
 from infercost.perf.deployment import Efficiency
-from infercost.validate.calibrate import calibrate, leave_one_source_out
-from infercost.validate.dataset import MeasuredRow, load_rows
-from infercost.validate.mapping import LATENCY, THROUGHPUT, Case, Unmapped, map_row
-from infercost.validate.predict import check_fits, predict
+from infercost.validation.calibrate import calibrate, leave_one_source_out
+from infercost.validation.dataset import MeasuredRow, load_rows
+from infercost.validation.mapping import LATENCY, THROUGHPUT, Case, Unmapped, map_row
+from infercost.validation.predict import check_fits, predict
 
 FAMILIES = (THROUGHPUT, LATENCY)
 

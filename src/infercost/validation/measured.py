@@ -14,11 +14,11 @@ from typing import Any
 
 from infercost.errors import InputError
 from infercost.evaluate.config import resolve
-from infercost.measure.model import LevelShape, Setup
+from infercost.measurement.model import LevelShape, Setup
 from infercost.perf.calibration import Calibration, Factors
 from infercost.perf.deployment import Efficiency
-from infercost.validate.calibrate import fit
-from infercost.validate.mapping import LATENCY, THROUGHPUT, Case
+from infercost.validation.calibrate import fit
+from infercost.validation.mapping import LATENCY, THROUGHPUT, Case
 
 # metric name → (what the model predicts, family, the summary's figure, unit scale)
 METRICS = {

@@ -16,9 +16,9 @@ from typing import Any
 from infercost.perf.calibration import load_calibration
 from infercost.perf.deployment import Efficiency
 from infercost.perf.step import decode_step
-from infercost.validate.dataset import MeasuredRow
-from infercost.validate.mapping import Case, map_row
-from infercost.validate.predict import deployment, predict
+from infercost.validation.dataset import MeasuredRow
+from infercost.validation.mapping import Case, map_row
+from infercost.validation.predict import deployment, predict
 
 MODEL = "SmolLM2-135M-Instruct"
 GPU = "cpu-avx512-2c"

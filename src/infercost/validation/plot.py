@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from infercost.errors import InputError
-from infercost.validate.mapping import LATENCY
-from infercost.validate.report import Validation
+from infercost.validation.mapping import LATENCY
+from infercost.validation.report import Validation
 
 IMAGE_SUFFIXES = (".png", ".svg", ".pdf", ".jpg", ".jpeg", ".webp")
 

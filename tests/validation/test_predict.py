@@ -9,8 +9,8 @@ import pytest
 from measured_rows import row
 
 from infercost.perf.deployment import Efficiency
-from infercost.validate.mapping import Case, map_row
-from infercost.validate.predict import deployment, predict
+from infercost.validation.mapping import Case, map_row
+from infercost.validation.predict import deployment, predict
 
 
 def _case(**fields: str) -> Case:

@@ -23,7 +23,7 @@ from typing import Any
 import aiohttp
 import numpy as np
 
-from infercost.measure.client import Request, Result, send
+from infercost.measurement.client import Request, Result, send
 
 
 @dataclass

@@ -34,7 +34,7 @@ from infercost.perf.replica import (
     replica_performance,
 )
 from infercost.perf.step import decode_step, prefill_step
-from infercost.validate.mapping import Case
+from infercost.validation.mapping import Case
 
 
 @dataclass(frozen=True)
