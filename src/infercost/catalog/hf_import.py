@@ -28,6 +28,7 @@ from typing import Any
 
 from infercost.catalog.models import ModelArch, model_from_row
 from infercost.errors import InputError
+from infercost.files import read_text
 
 IMPORTED = "imported"
 _FIELD = "config.json"
@@ -324,10 +325,7 @@ _ROW_FIELDS = (
 
 
 def _read_json(file: Path) -> dict[str, Any]:
-    try:
-        text = file.read_text()
-    except OSError as exc:
-        raise InputError(str(file), f"cannot read: {exc.strerror or exc}") from None
+    text = read_text(file, str(file))
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
