@@ -71,13 +71,15 @@ def wall(cmd: list[str], runs: int) -> float:
 
 
 def in_process(runs: int = 500) -> float:
-    from infercost.estimate import estimate
+    """One `infercost.estimate` call (request parsed, pipeline run, result built)."""
+    from infercost import estimate
 
-    estimate("llama-2-7b", "h100")  # load catalogs once
+    estimate(model="llama-2-7b", gpu=["h100"])  # load catalogs and calibration once
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        estimate("llama-2-7b", "h100", concurrency=16, input_tokens=1000, output_tokens=200)
+        estimate(model="llama-2-7b", gpu=["h100"], concurrency=16, input_tokens=1000,
+                 output_tokens=200)  # fmt: skip
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 

@@ -27,7 +27,7 @@ from infercost.perf.calibration import load_calibration
 from infercost.sim.engine import Fleet, simulate
 from infercost.validation.dataset import load_rows
 from infercost.validation.mapping import LATENCY
-from infercost.validation.predict import deployment, predict
+from infercost.validation.predict import predict, resolved
 from infercost.validation.report import prepare
 from infercost.workload.arrivals import arrivals
 
@@ -53,16 +53,11 @@ def main() -> None:
         if case.family != LATENCY or case.mode != "rate":
             continue
         eff = cal.efficiency(case.gpu, case.engine.family)
-        dep = deployment(case, eff)
+        r = resolved(case, eff)  # the row's replica and scheduler, as the closed form reads it
         n = int(case.max_requests) if np.isfinite(case.max_requests) else 2000
         prompt, output = sharegpt_like(n, seed=1)
         times = arrivals("poisson", case.request_rate or 1.0, n, 1)
-        fleet = Fleet(
-            max_seqs=case.engine.max_sequences,
-            scheduler_steps=case.scheduler_steps,
-            mixed_prefill=False,  # vLLM 0.6 and SGLang 0.3 run prefill steps on their own
-        )
-        result = simulate(dep, times, prompt, output, fleet)
+        result = simulate(r.deployment, times, prompt, output, Fleet.of(r))
         metric = case.metric
         values = result.records.ttft_s if metric.startswith("ttft") else result.records.tpot_s
         stat = np.nanmedian(values) if re.search(r"p50|median", metric) else np.nanmean(values)

@@ -109,16 +109,15 @@ def child_ours(spec: dict[str, Any]) -> dict[str, Any]:
     """One timed run of our simulator in this process; `spec` says what (see `main`)."""
     import numpy as np
 
-    from infercost.perf.calibration import load_calibration
+    from infercost.evaluate.config import Config, resolve
     from infercost.sim.engine import Fleet, simulate
-    from infercost.simulate import deployment, make_requests
+    from infercost.workload.requests import make_requests
 
     marks = {"after_import": _rss_bytes()}
     d = DEPLOYMENT
-    dep = deployment(
-        d["model"], d["gpu"], tp=d["tp"], precision=d["precision"], engine=ENGINE,
-        calibration=load_calibration(),
-    )  # fmt: skip
+    config = Config(d["model"], d["gpu"], tp=d["tp"], weight_precision=d["precision"],
+                    engine=ENGINE)  # fmt: skip
+    dep = resolve(config, "builtin").deployment
     fleet = Fleet(replicas=spec["replicas"], router=spec["router"], max_seqs=MAX_SEQS)
     start = time.perf_counter()
     warm = make_requests(rate=10.0, n=1000, seed=99, **SHAREGPT)
@@ -507,7 +506,7 @@ def save_ours(spec: dict[str, Any], path: str) -> str:
     """Our benchmark's requests (the same generator and seed as the child) in a .npz file."""
     import numpy as np
 
-    from infercost.simulate import make_requests
+    from infercost.workload.requests import make_requests
 
     r = make_requests(rate=spec["rate"], n=spec["requests"], seed=spec["seed"], **SHAREGPT)
     np.savez(

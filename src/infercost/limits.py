@@ -26,6 +26,7 @@ MAX_TRACE_BYTES = 2 << 30  # a trace file read into memory
 MAX_PRICE_USD_PER_GPU_HOUR = 10_000.0
 MAX_QUERIES_PER_S = 1e9  # ~30 times every web search on Earth
 MAX_SEED = 2**32 - 1
+MAX_OVERRIDES = 256  # --set PATH=VALUE overrides of one scenario
 
 # Measurements against a live server.
 MAX_LEVELS = 64

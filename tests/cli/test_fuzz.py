@@ -30,17 +30,60 @@ SECONDS = 30
 MEMORY_BYTES = 1_500_000_000
 ERROR_LINE = re.compile(r"^error: ([^\s:][^:]*): \S")
 
-NUMBERS = ["1", "2", "0", "-1", "-0.5", "0.5", "1e30", "-1e30", "nan", "inf", "-inf",
-           "1000000000000000000000", "3.7", "abc", "", "ü", "1,2"]  # fmt: skip
+NUMBERS = [
+    "1",
+    "2",
+    "0",
+    "-1",
+    "-0.5",
+    "0.5",
+    "1e30",
+    "-1e30",
+    "nan",
+    "inf",
+    "-inf",
+    "1000000000000000000000",
+    "3.7",
+    "abc",
+    "",
+    "ü",
+    "1,2",
+]
 NAMES = ["h100", "llama-3.1-8b", "h1000", "llama-9", "", "ü", "a" * 300, "../x", "cpu"]
 PRECISIONS = ["bf16", "fp8", "fp7", "int4", "w4a16", "", "NaN"]
 ENGINES = ["vllm", "sglang", "foo", "", "other", "llama.cpp"]
-SPECS = ["200", "0", "-5", "inf", "nan", "uniform:1:10", "uniform:10:1", "lognormal:200:1",
-         "lognormal:1e30:1", "lognormal:200:-1", "file:/nonexistent", "weird:1", "file:"]  # fmt: skip
-SLOS = ["ttft_p99=2s", "tpot_p99=100ms,e2e_p50=30s", "ttft=fast", "ttft_p0=1s", "ttft_p101=1s",
-        "e2e_p99=-1s", ""]  # fmt: skip
-URLS = ["http://127.0.0.1:9", "localhost:80", "http://", "ftp://example.com", "http://h:99999",
-        "http://127.0.0.1:9/"]  # fmt: skip
+SPECS = [
+    "200",
+    "0",
+    "-5",
+    "inf",
+    "nan",
+    "uniform:1:10",
+    "uniform:10:1",
+    "lognormal:200:1",
+    "lognormal:1e30:1",
+    "lognormal:200:-1",
+    "file:/nonexistent",
+    "weird:1",
+    "file:",
+]
+SLOS = [
+    "ttft_p99=2s",
+    "tpot_p99=100ms,e2e_p50=30s",
+    "ttft=fast",
+    "ttft_p0=1s",
+    "ttft_p101=1s",
+    "e2e_p99=-1s",
+    "",
+]
+URLS = [
+    "http://127.0.0.1:9",
+    "localhost:80",
+    "http://",
+    "ftp://example.com",
+    "http://h:99999",
+    "http://127.0.0.1:9/",
+]
 
 
 def _paths(root: Path) -> list[str]:
@@ -72,61 +115,139 @@ def _options(draw: Any, flags: dict[str, list[str]], most: int = 4) -> list[str]
 
 @st.composite
 def commands(draw: Any, paths: list[str]) -> list[str]:
-    kind = draw(st.sampled_from(["estimate", "simulate", "reproduce", "measure", "calibrate",
-                                 "catalog", "import-model", "validate"]))  # fmt: skip
+    kind = draw(
+        st.sampled_from(
+            [
+                "estimate",
+                "simulate",
+                "reproduce",
+                "measure",
+                "calibrate",
+                "catalog",
+                "import-model",
+                "validate",
+            ]
+        )
+    )
     if kind == "estimate":
         flags = {
-            "--gpus": NUMBERS, "--tp": NUMBERS, "--pp": NUMBERS, "--precision": PRECISIONS,
-            "--kv-precision": PRECISIONS, "--engine": ENGINES, "--input-tokens": NUMBERS,
-            "--output-tokens": NUMBERS, "--concurrency": NUMBERS, "--price": NUMBERS,
-            "--qps": NUMBERS, "--queries-per-day": NUMBERS, "--peak-to-average": NUMBERS,
-            "--utilisation": NUMBERS, "--target-interactivity": NUMBERS, "--max-seqs": NUMBERS,
-            "--cached-fraction": NUMBERS, "--calibration": paths, "--no-calibration": [],
+            "--gpus": NUMBERS,
+            "--tp": NUMBERS,
+            "--pp": NUMBERS,
+            "--precision": PRECISIONS,
+            "--kv-precision": PRECISIONS,
+            "--engine": ENGINES,
+            "--input-tokens": NUMBERS,
+            "--output-tokens": NUMBERS,
+            "--concurrency": NUMBERS,
+            "--price": NUMBERS,
+            "--qps": NUMBERS,
+            "--queries-per-day": NUMBERS,
+            "--peak-to-average": NUMBERS,
+            "--utilisation": NUMBERS,
+            "--target-interactivity": NUMBERS,
+            "--max-seqs": NUMBERS,
+            "--cached-fraction": NUMBERS,
+            "--calibration": paths,
+            "--no-calibration": [],
             "--json": [],
-        }  # fmt: skip
+        }
         gpu = draw(st.sampled_from(["h100", "h100,h200", "a100-80gb", "h1000", "h100,,"]))
         return ["estimate", "-m", draw(st.sampled_from(NAMES)), "-g", gpu, *_options(draw, flags)]
     if kind == "simulate":
         flags = {
-            "--rate": NUMBERS, "--requests": ["100", "0", "-1", "10000001", "1000000000000",
-                                              "abc"],  # fmt: skip
-            "--replicas": ["1", "2", "0", "100000000"], "--max-seqs": ["8", "0", "2000000000"],
-            "--tp": NUMBERS, "--input-tokens": SPECS, "--output-tokens": SPECS,
+            "--rate": NUMBERS,
+            "--requests": ["100", "0", "-1", "10000001", "1000000000000", "abc"],
+            "--replicas": ["1", "2", "0", "100000000"],
+            "--max-seqs": ["8", "0", "2000000000"],
+            "--tp": NUMBERS,
+            "--input-tokens": SPECS,
+            "--output-tokens": SPECS,
             "--arrival": ["poisson", "gamma", "diurnal", "constant", "weird"],
-            "--burstiness": NUMBERS, "--seed": ["0", "-1", "99999999999"], "--slo": SLOS,
-            "--trace": paths, "--records": [*paths, "/missing/dir/x.csv", "x.txt"],
+            "--burstiness": NUMBERS,
+            "--seed": ["0", "-1", "99999999999"],
+            "--slo": SLOS,
+            "--trace": paths,
+            "--records": [*paths, "/missing/dir/x.csv", "x.txt"],
             "--router": ["round-robin", "least-outstanding", "random"],
-            "--scheduler-steps": NUMBERS, "--cached-fraction": NUMBERS, "--engine": ENGINES,
-            "--precision": PRECISIONS, "--json": [],
-        }  # fmt: skip
-        head = draw(st.sampled_from([["-m", "llama-3.1-8b", "-g", "h100", "--rate", "5"],
-                                     ["chatgpt-2023"], ["-m", "llama-3.1-8b"], []]))  # fmt: skip
+            "--scheduler-steps": NUMBERS,
+            "--cached-fraction": NUMBERS,
+            "--engine": ENGINES,
+            "--precision": PRECISIONS,
+            "--json": [],
+        }
+        head = draw(
+            st.sampled_from(
+                [
+                    ["-m", "llama-3.1-8b", "-g", "h100", "--rate", "5"],
+                    ["chatgpt-2023"],
+                    ["-m", "llama-3.1-8b"],
+                    [],
+                ]
+            )
+        )
         return ["simulate", *head, "--requests", "200", *_options(draw, flags)]
     if kind == "reproduce":
-        sets = ["workload.queries_per_second=.inf", "parallelism.tp=100000", "hardware.gpu=h1000",
-                "hardware.server=hgx-h100", "workload.nope=1", "cost.usd_per_gpu_hour=-1",
-                "workload.output_tokens=nan", "model.weight_precision=fp7", "serving=3",
-                "=", "noequals"]  # fmt: skip
+        sets = [
+            "workload.queries_per_second=.inf",
+            "parallelism.tp=100000",
+            "hardware.gpu=h1000",
+            "hardware.server=hgx-h100",
+            "workload.nope=1",
+            "cost.usd_per_gpu_hour=-1",
+            "workload.output_tokens=nan",
+            "model.weight_precision=fp7",
+            "serving=3",
+            "=",
+            "noequals",
+        ]
         target = draw(st.sampled_from(["chatgpt-2023", "deepseek-2025", "chatgpt-2032", *paths]))
         extra = _options(draw, {"--set": sets, "--json": [], "--calibration": paths})
         return ["reproduce", target, *extra]
     if kind == "measure":
         flags = {
-            "--concurrency": ["1", "0", "-1", "abc", "1,2", "100000"], "--rate": NUMBERS,
-            "--requests": ["1", "2", "0", "10000000"], "--input-tokens": NUMBERS,
-            "--output-tokens": NUMBERS, "--price": NUMBERS, "--timeout": ["1", "0", "nan"],
-            "--gpu": NAMES, "--catalog-model": NAMES, "--engine": ENGINES,
-            "--precision": PRECISIONS, "--extra": ["{", "[1]", '{"a": 1}', "null"],
-            "--trace": paths, "--prompts": paths, "--out": [*paths, "/missing/dir"],
-            "--sweep": [], "--slo": SLOS, "--max-error-rate": NUMBERS, "--seed": NUMBERS,
+            "--concurrency": ["1", "0", "-1", "abc", "1,2", "100000"],
+            "--rate": NUMBERS,
+            "--requests": ["1", "2", "0", "10000000"],
+            "--input-tokens": NUMBERS,
+            "--output-tokens": NUMBERS,
+            "--price": NUMBERS,
+            "--timeout": ["1", "0", "nan"],
+            "--gpu": NAMES,
+            "--catalog-model": NAMES,
+            "--engine": ENGINES,
+            "--precision": PRECISIONS,
+            "--extra": ["{", "[1]", '{"a": 1}', "null"],
+            "--trace": paths,
+            "--prompts": paths,
+            "--out": [*paths, "/missing/dir"],
+            "--sweep": [],
+            "--slo": SLOS,
+            "--max-error-rate": NUMBERS,
+            "--seed": NUMBERS,
             "--duration": NUMBERS,
-        }  # fmt: skip
+        }
         url = draw(st.sampled_from(URLS))
-        return ["measure", "--url", url, "--model", "m", "--requests", "2",
-                *_options(draw, flags), "--json"]  # fmt: skip
+        return [
+            "measure",
+            "--url",
+            url,
+            "--model",
+            "m",
+            "--requests",
+            "2",
+            *_options(draw, flags),
+            "--json",
+        ]
     if kind == "calibrate":
-        flags = {"--gpu": NAMES, "--model": NAMES, "--gpus": NUMBERS, "--precision": PRECISIONS,
-                 "--engine": ENGINES, "--out": paths}  # fmt: skip
+        flags = {
+            "--gpu": NAMES,
+            "--model": NAMES,
+            "--gpus": NUMBERS,
+            "--precision": PRECISIONS,
+            "--engine": ENGINES,
+            "--out": paths,
+        }
         return ["calibrate", draw(st.sampled_from(paths)), *_options(draw, flags)]
     if kind == "catalog":
         table = draw(st.sampled_from(["gpus", "models", "servers", "prices", "engines", "tpus"]))
@@ -199,8 +320,24 @@ def test_command_line(paths: list[str], data: st.DataObject) -> None:
 
 # --- scenario files ----------------------------------------------------------------------
 
-VALUES = [0, -1, 1e300, math.inf, -math.inf, math.nan, "", "x", [], {}, None, True, 10**30,
-          "h1000", 100_000, 0.5]  # fmt: skip
+VALUES = [
+    0,
+    -1,
+    1e300,
+    math.inf,
+    -math.inf,
+    math.nan,
+    "",
+    "x",
+    [],
+    {},
+    None,
+    True,
+    10**30,
+    "h1000",
+    100_000,
+    0.5,
+]
 
 
 def _leaves(node: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:

@@ -19,6 +19,7 @@ from infercost.limits import (
     MAX_LEVELS,
     MAX_MEASURE_REQUESTS,
     MAX_MEASURE_TOKENS,
+    MAX_OVERRIDES,
     MAX_PRICE_USD_PER_GPU_HOUR,
     MAX_QUERIES_PER_S,
     MAX_REPLICA_GPUS,
@@ -31,8 +32,7 @@ from infercost.limits import (
     MAX_TIMEOUT_S,
     MAX_TOKENS,
 )
-
-CALIBRATION_HELP = '"builtin" (the fitted file shipped with infercost), a file path, or null'
+from infercost.units import SECONDS_PER_DAY
 
 Calibration = str | None  # "builtin", a path, or None for the raw perf defaults
 
@@ -60,7 +60,7 @@ class EstimateRequest(Request):
     target_interactivity: float | None = Field(None, gt=0, le=1e6)
     price: float | None = Field(None, gt=0, le=MAX_PRICE_USD_PER_GPU_HOUR)
     qps: float | None = Field(None, gt=0, le=MAX_QUERIES_PER_S)
-    queries_per_day: float | None = Field(None, gt=0, le=MAX_QUERIES_PER_S * 86_400)
+    queries_per_day: float | None = Field(None, gt=0, le=MAX_QUERIES_PER_S * SECONDS_PER_DAY)
     peak_to_average: float | None = Field(None, ge=1, le=1000)
     utilisation: float | None = Field(None, gt=0, le=1)
     calibration: Calibration = "builtin"
@@ -68,7 +68,7 @@ class EstimateRequest(Request):
 
 class ReproduceRequest(Request):
     scenario: str = Field(min_length=1)
-    set: list[str] = Field(default_factory=list, max_length=256)
+    set: list[str] = Field(default_factory=list, max_length=MAX_OVERRIDES)
     calibration: Calibration = "builtin"
 
 
@@ -76,7 +76,7 @@ class SimulateRequest(Request):
     """A fleet from flags, or a scenario's fleet at its peak (then `set` overrides it)."""
 
     scenario: str | None = None
-    set: list[str] = Field(default_factory=list, max_length=256)
+    set: list[str] = Field(default_factory=list, max_length=MAX_OVERRIDES)
     model: str | None = None
     gpu: str | None = None
     gpus: int | None = Field(None, ge=1, le=MAX_REPLICA_GPUS)

@@ -15,18 +15,20 @@ a full simulation).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from infercost.catalog.engines import engine
 from infercost.errors import InputError
 from infercost.evaluate.config import Resolved
 from infercost.limits import (
     MAX_BUDGET_TOKENS,
     MAX_REPLICAS,
     MAX_REQUESTS,
+    MAX_SCHEDULER_STEPS,
     MAX_SIM_SEQUENCES,
     MAX_SLOTS,
 )
@@ -43,7 +45,7 @@ ROUTERS = {"round-robin": kernel.ROUND_ROBIN, "least-outstanding": kernel.LEAST_
 class Fleet:
     replicas: int = 1
     router: str = "round-robin"
-    max_seqs: int = 256  # vLLM's max_num_seqs
+    max_seqs: int = field(default_factory=lambda: engine(None).max_sequences)  # engines.yaml
     cached_fraction: float = 0.0  # share of each prompt served by a prefix cache
     scheduler_steps: int = 1  # vLLM --num-scheduler-steps: steps planned at once
     mixed_prefill: bool = True  # prompt chunks ride with decodes (vLLM V1); False: apart
@@ -83,8 +85,11 @@ class Fleet:
                 f"replicas × max_seqs must be ≤ {MAX_SLOTS:,}, got "
                 f"{self.replicas * self.max_seqs:,}",
             )
-        if not 1 <= self.scheduler_steps <= 64:
-            raise InputError("scheduler_steps", f"must be in [1, 64], got {self.scheduler_steps}")
+        if not 1 <= self.scheduler_steps <= MAX_SCHEDULER_STEPS:
+            raise InputError(
+                "scheduler_steps",
+                f"must be in [1, {MAX_SCHEDULER_STEPS}], got {self.scheduler_steps}",
+            )
         if not 0 <= self.cached_fraction < 1:
             raise InputError("cached_fraction", f"must be in [0, 1), got {self.cached_fraction}")
 

@@ -35,6 +35,7 @@ from infercost.sim.steps import ATT, KVC, step_seconds
 ROUND_ROBIN = 0
 LEAST_OUTSTANDING = 1
 NEVER_FITS = -1.0  # finish time of a request whose KV can never fit (an error record)
+DRAIN_SLICE_S = 3600.0  # simulated time a replica runs per call while draining
 ITL_BINS = 400
 ITL_LOW_S = 1e-5
 ITL_HIGH_S = 1e3
@@ -349,7 +350,7 @@ def drain(n_replicas, ri, rf, dec, pre, batch_time, itl, nxt, arrival, prefill_l
     """Run every replica until it has finished all its requests."""
     for r in range(n_replicas):
         while ri[r, OUTSTANDING] > 0:
-            run_replica(r, rf[r, CLOCK] + 3600.0, ri, rf, dec, pre, batch_time, itl, nxt,
+            run_replica(r, rf[r, CLOCK] + DRAIN_SLICE_S, ri, rf, dec, pre, batch_time, itl, nxt,
                         arrival, prefill_len, remaining_out, first_token, finish, preempted,
                         pi, pf, matmul, weights, comm)  # fmt: skip
 

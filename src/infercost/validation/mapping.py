@@ -102,6 +102,7 @@ class Case:
     output_distribution: str = "fixed"  # fixed | exponential (chat datasets)
     max_output_tokens: float = math.inf  # longest output the dataset allows
     scheduler_steps: int = 1  # decode steps scheduled at once (vLLM multi-step)
+    mixed_prefill: bool | None = None  # prompt chunks ride with decodes; None: the engine's
     assumptions: tuple[str, ...] = ()
 
     @property
@@ -312,6 +313,10 @@ def _map(row: MeasuredRow) -> Case:
     if engine.family == "vllm" and not steps and "multi-step" in text:
         scheduler_steps = 10
         notes.add("vLLM multi-step scheduling at 10 steps (the source's stated setting)")
+    mixed = None
+    version = re.match(r"\s*0\.(\d+)", row.get("engine_version"))
+    if engine.family == "vllm" and version and int(version.group(1)) < 8:
+        mixed = False  # vLLM before V1 (0.8) ran prefill steps apart from decodes
     overlap = 1.0 if "overlap" in text or engine.family == "deepseek" else 0.0
     budget = None
     per_gpu_tokens = re.search(r"(\d+)k tokens per gpu", text)
@@ -348,6 +353,7 @@ def _map(row: MeasuredRow) -> Case:
         max_batched_tokens=budget,
         output_distribution="exponential" if variable else "fixed",
         scheduler_steps=scheduler_steps,
+        mixed_prefill=mixed,
         max_output_tokens=SHAREGPT_MAX_TOKENS - input_tokens if variable else math.inf,
         assumptions=tuple(notes.items),
     )

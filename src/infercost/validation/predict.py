@@ -71,6 +71,7 @@ def config(case: Case) -> Config:
         engine=case.engine.id,
         max_sequences=cap,
         scheduler_steps=case.scheduler_steps,
+        mixed_prefill=case.mixed_prefill,
         efficiency=factors,
     )
 

@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 
 from infercost.errors import InputError
 from infercost.limits import MAX_QUERIES_PER_S, MAX_REQUESTS, MAX_SEED
+from infercost.units import SECONDS_PER_DAY, SECONDS_PER_HOUR
 
 Arrivals = Callable[..., NDArray[np.float64]]
 ARRIVALS: dict[str, Arrivals] = {}
@@ -86,10 +87,11 @@ def diurnal(
         raise InputError("diurnal", "needs 24 non-negative hourly multipliers, not all zero")
     hourly = rate * shape / shape.mean()
     unit = np.cumsum(rng.exponential(1.0, n))  # a rate-1 process in "expected arrivals"
-    per_day = hourly.sum() * 3600.0
+    per_day = hourly.sum() * SECONDS_PER_HOUR
     days, rest = np.divmod(unit, per_day)
-    knots = np.concatenate([[0.0], np.cumsum(hourly * 3600.0)])
-    return np.asarray(days * 86_400.0 + np.interp(rest, knots, np.arange(25) * 3600.0))
+    knots = np.concatenate([[0.0], np.cumsum(hourly * SECONDS_PER_HOUR)])
+    hours = np.arange(25) * SECONDS_PER_HOUR
+    return np.asarray(days * SECONDS_PER_DAY + np.interp(rest, knots, hours))
 
 
 def arrivals(kind: str, rate: float, n: int, seed: int, **options: float) -> NDArray[np.float64]:
