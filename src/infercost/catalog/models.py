@@ -139,14 +139,22 @@ class ModelArch:
     def total_params(self) -> int:
         return self._counts[0]
 
+    def active_expert_params(self) -> int:
+        """Routed-expert parameters one token multiplies by (top-k experts, every MoE layer)."""
+        return self._counts[2]
+
     def active_params(self) -> int:
         """Parameters one token multiplies by (no embedding lookup; top-k experts)."""
         return self._counts[1]
 
     @cached_property
-    def _counts(self) -> tuple[int, int]:
-        """(total, active), computed once: the performance model asks for them every step."""
-        return self._total_params(), self._active_params()
+    def _counts(self) -> tuple[int, int, int]:
+        """(total, active, active routed experts), computed once: the performance model asks
+        for them every step."""
+        experts = 0
+        if self.moe is not None:
+            experts = self.num_moe_layers * self.moe.experts_per_token * self.expert_params()
+        return self._total_params(), self._active_params(), experts
 
     def _total_params(self) -> int:
         layers = self.num_layers * self.attention_params_per_layer()

@@ -16,7 +16,7 @@ predictions all ask this module; none of them recomputes a step of it.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from infercost.catalog.prices import owner_profiles, prices_for
@@ -189,10 +189,13 @@ def evaluate(
     s: Serving | None = None,
     basis: CostBasis | None = None,
     calibration: CalibrationChoice = None,
+    *,
+    alternatives: bool = True,
 ) -> Evaluation:
     """Performance, feasibility, fleet and cost of `r` under `w` (see the module docstring).
 
-    `calibration` is only used to search for a layout that fits when this one does not.
+    When `r` does not fit, `alternatives` searches the smallest layout that does (resolved
+    with `calibration`); a caller that only predicts (validation's fit) skips the search.
     """
     s = s or Serving()
     concurrency, why = choose_concurrency(r, w, s)
@@ -200,7 +203,7 @@ def evaluate(
     target = s.target_interactivity_tokens_per_s
     slowest = _performance(r, w, s, 1).interactivity_tokens_per_s if target else None
     feasible = check(r, w.input_tokens, w.output_tokens, concurrency, slowest, target)
-    if not feasible.fits and feasible.binding in ("weights", "request", "kv"):
+    if alternatives and not feasible.fits and feasible.binding in ("weights", "request", "kv"):
         feasible = _with_layout(r, w, feasible, s.concurrency, calibration)
     rate = gpu_hour(r, basis or CostBasis())
     fleet = cost = None
@@ -276,19 +279,19 @@ def at_rate(
         raise InputError("rate", f"must be a finite number > 0 requests/s, got {rate_per_s}")
     s = Serving(include_prefill=include_prefill)
     concurrency = 1.0
-    for _ in range(200):
+    for _ in range(100):
         base = _performance(r, w, s, max(concurrency, 1.0))
         busy = rate_per_s * base.stall_s_per_prefill  # share of time others' prompts take
         if busy >= 1:
             break
         decoding = (w.output_tokens - 1) * base.decode.total_s / (1 - busy)
-        perf = _performance(r, w, s, max(concurrency, 1.0), rate_per_s * decoding)
+        perf = replace(base, stalls=rate_per_s * decoding)
         updated = rate_per_s * perf.e2e_s
-        if abs(updated - concurrency) < 1e-4 * max(concurrency, 1.0):
+        if abs(updated - concurrency) < 1e-3 * max(concurrency, 1.0):
             return perf
         if updated > r.max_sequences or not math.isfinite(updated):
             break
-        concurrency = 0.5 * (concurrency + updated)
+        concurrency = updated
     capacity = _performance(r, w, s, max_concurrency(r, w.input_tokens, w.output_tokens))
     raise InputError(
         "rate",

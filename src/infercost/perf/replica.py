@@ -35,6 +35,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 from infercost.errors import InputError
@@ -51,13 +52,52 @@ class ReplicaPerformance:
     output_tokens: float
     decode: StepTime
     prefill_s_per_request: float  # P: replica time of one prompt's prefill at the budget
-    stall_s_per_prefill: float  # how much one other user's prefill delays a decoding user
-    own_prefill_s: float  # a user's own prefill, as its first token waits for it
-    wait_s: float  # mean wait for the running step (group) before the prompt starts
     memory: MemoryPlan
-    pp: int
+    deployment: Deployment
+    cached_tokens: float = 0.0  # of each prompt, from a prefix cache
     includes_prefill: bool = True
+    mixed_prefill: bool = True
+    scheduler_steps: int = 1
     stalls: float | None = None  # others' prefills during one user's decoding (None: N − 1)
+
+    @property
+    def pp(self) -> int:
+        return self.deployment.parallelism.pp
+
+    @property
+    def fresh_tokens(self) -> float:
+        return self.input_tokens - self.cached_tokens
+
+    @cached_property
+    def _prefill_in_steps(self) -> tuple[float, float]:
+        """(a user's own prefill, the stall one other user's prefill causes), computed when
+        a latency is asked for: throughput needs neither."""
+        dep, fresh, cached = self.deployment, self.fresh_tokens, self.cached_tokens
+        context = self.input_tokens + self.output_tokens / 2
+        others = max(self.concurrency - 1.0, 0.0)
+        if not fresh:
+            return self.decode.total_s, 0.0
+        if not self.includes_prefill:  # decode pool: the first token came from prefill's
+            return prefill_step(dep, 1, fresh, cached).total_s, 0.0
+        own, added = _mixed_prefill(dep, fresh, cached, others, context, self.mixed_prefill)
+        return own, added if others > 0 else self.prefill_s_per_request
+
+    @property
+    def own_prefill_s(self) -> float:
+        """A user's own prefill, as its first token waits for it."""
+        return self._prefill_in_steps[0]
+
+    @property
+    def stall_s_per_prefill(self) -> float:
+        """How much one other user's prefill delays a user that decodes."""
+        return self._prefill_in_steps[1]
+
+    @property
+    def wait_s(self) -> float:
+        """Someone else's step is running when a prompt arrives (certainly so once another
+        user is in flight): it waits for half of it, or half of a multi-step group."""
+        others = max(self.concurrency - 1.0, 0.0)
+        return min(others, 1.0) * self.scheduler_steps * self.decode.total_s / 2
 
     @property
     def others(self) -> float:
@@ -180,7 +220,7 @@ def _mixed_prefill(
     past = cached_tokens + (fresh_tokens - chunk) / 2
     parts = (Part(local, context_tokens, 1.0), Part(1.0, past, chunk))
     step = mixed_step(dep, parts).total_s
-    without = decode_step(dep, local, context_tokens).total_s
+    without = mixed_step(dep, parts[:1]).total_s  # the same decodes in a step of their own
     return chunks * step, chunks * max(step - without, 0.0)
 
 
@@ -248,35 +288,19 @@ def replica_curve(
     cached = input_tokens - fresh
     prefill_tok = prefill_seconds_per_token(dep, fresh, cached) if fresh else 0.0
     plan = memory_plan(dep)
-    out = []
-    for concurrency in concurrencies:
-        decode = decode_step(dep, max(concurrency / pp, 1.0), context)
-        others = max(concurrency - 1.0, 0.0)
-        prefill = prefill_tok * fresh if include_prefill else 0.0
-        stall = prefill
-        if fresh and include_prefill:
-            own, added = _mixed_prefill(dep, fresh, cached, others, context, mixed_prefill)
-            stall = added if others > 0 else prefill
-        elif fresh:  # decode pool: the first token came from the prefill pool
-            own = prefill_step(dep, 1, fresh, cached).total_s
-        else:
-            own = decode.total_s
-        # Someone else's step is running when a prompt arrives (certainly so once another
-        # user is in flight): it waits for half of it, or half of a multi-step group.
-        wait = min(others, 1.0) * scheduler_steps * decode.total_s / 2
-        out.append(
-            ReplicaPerformance(
-                concurrency=concurrency,
-                input_tokens=input_tokens,
-                output_tokens=output_tokens,
-                decode=decode,
-                prefill_s_per_request=prefill,
-                stall_s_per_prefill=stall,
-                own_prefill_s=own,
-                wait_s=wait,
-                memory=plan,
-                pp=pp,
-                includes_prefill=include_prefill,
-            )
+    return [
+        ReplicaPerformance(
+            concurrency=concurrency,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            decode=decode_step(dep, max(concurrency / pp, 1.0), context),
+            prefill_s_per_request=prefill_tok * fresh if include_prefill else 0.0,
+            memory=plan,
+            deployment=dep,
+            cached_tokens=cached,
+            includes_prefill=include_prefill,
+            mixed_prefill=mixed_prefill,
+            scheduler_steps=scheduler_steps,
         )
-    return out
+        for concurrency in concurrencies
+    ]

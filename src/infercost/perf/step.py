@@ -113,9 +113,7 @@ def _dense_params(model: ModelArch) -> int:
 
 
 def _active_expert_params(model: ModelArch) -> int:
-    if model.moe is None:
-        return 0
-    return model.num_moe_layers * model.moe.experts_per_token * model.expert_params()
+    return model.active_expert_params()
 
 
 @dataclass(frozen=True)
@@ -142,13 +140,14 @@ def mixed_step(dep: Deployment, parts: Sequence[Part]) -> StepTime:
     m, par, eff = dep.model, dep.parallelism, dep.efficiency
     stage_gpus = par.tp * par.dp_attention  # accelerators sharing one pipeline stage
     share = kv_share_per_gpu(dep) * par.pp  # all layers of a pass, this GPU's KV slice
+    dense, head, experts = _dense_params(m), m.head_params(), _active_expert_params(m)
     matmul = attention = kv_moved = 0.0
     local_seqs = local_tokens = all_tokens = sequences = 0.0
     for part in parts:
         seqs = part.sequences / par.dp_attention  # each attention copy runs its share
         tokens = seqs * part.new_tokens
-        matmul += 2.0 * (tokens * _dense_params(m) + seqs * m.head_params()) / par.tp
-        matmul += 2.0 * part.sequences * part.new_tokens * _active_expert_params(m) / stage_gpus
+        matmul += 2.0 * (tokens * dense + seqs * head) / par.tp
+        matmul += 2.0 * part.sequences * part.new_tokens * experts / stage_gpus
         attention += seqs * _attention_flops(m, part.past_tokens, part.new_tokens) / par.tp
         kv_read = kv_bytes_for_context(m, dep.kv, part.past_tokens)
         kv_write = kv_bytes_for_context(m, dep.kv, part.new_tokens)
@@ -161,7 +160,7 @@ def mixed_step(dep: Deployment, parts: Sequence[Part]) -> StepTime:
     attention_s = attention / (dep.peak_flops_per_s(PRECISIONS["bf16"]) * eff.compute)
 
     bpe = dep.weights.bytes_per_element
-    dense_bytes = (_dense_params(m) + m.head_params()) * bpe
+    dense_bytes = (dense + head) * bpe
     weights = dense_bytes / par.tp + _expert_bytes_read(m, all_tokens) * bpe / stage_gpus
     bandwidth = dep.gpu.memory_bandwidth_bytes_per_s
     weights_s = weights / (bandwidth * eff.memory)

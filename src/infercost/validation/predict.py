@@ -150,7 +150,7 @@ def _evaluation(case: Case, r: Resolved, concurrency: int | None = None) -> Eval
         case.target_interactivity,
         case.include_prefill,
     )
-    e = evaluate(r, _workload(case), serving)
+    e = evaluate(r, _workload(case), serving, alternatives=False)
     if e.feasibility.binding in ("weights", "request"):
         raise InputError("gpu", e.feasibility.reason)
     return e
