@@ -23,9 +23,10 @@ sys.path.insert(0, str(HERE.parent / "scripts"))
 
 import llama_server  # noqa: E402
 
-from infercost.measurement.model import Setup, calibrate_to, predict_level  # noqa: E402
+from infercost.measurement.model import Setup, predict_level  # noqa: E402
 from infercost.measurement.run import Level, Plan, measure  # noqa: E402
 from infercost.perf.deployment import Efficiency  # noqa: E402
+from infercost.validation.measured import calibrate_to  # noqa: E402
 
 FIXED_LENGTH = {"temperature": 0, "logit_bias": {"0": -100, "2": -100}}
 
@@ -46,9 +47,9 @@ def main() -> None:
     rows = []
     for report in reports:
         tok_s = report["throughput_output_tok_s"]
-        raw = predict_level(setup, report, Efficiency())["throughput_output_tok_s"]
+        raw = predict_level(setup, report, None)["throughput_output_tok_s"]
         cal = report["predicted"]["throughput_output_tok_s"]
-        fit = predict_level(setup, report, fitted)["throughput_output_tok_s"]
+        fit = predict_level(setup, report, None, fitted)["throughput_output_tok_s"]
         cost = report["usd_per_million_output_tokens"]
         predicted_cost = report["predicted"]["usd_per_million_output_tokens"]
         rows.append({"level": report["level"], "measured_tok_s": tok_s, "raw_tok_s": raw,
