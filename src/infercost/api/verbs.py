@@ -556,14 +556,14 @@ def calibrate(
     from infercost.validation.measured import calibrate_to
 
     req = parse(CalibrateRequest, request, **fields)
-    folder = Path(req.results)
-    target = output_file(req.out or str(folder / "calibration.yaml"), "out", (".yaml", ".yml"))
-    assert target is not None
     given = {"gpu": req.gpu, "model": req.model, "gpus": req.gpus, "precision": req.precision,
              "engine": req.engine}  # fmt: skip
     names = {"tp": "gpus", "weight_precision": "precision"}
-    _check_catalog_names(req.gpu, req.model, req.precision, req.engine)
+    _check_catalog_names(req.gpu, req.model, req.precision, req.engine)  # the user's typos first
+    folder = Path(req.results)
     reports, saved = load_results(folder)
+    target = output_file(req.out or str(folder / "calibration.yaml"), "out", (".yaml", ".yml"))
+    assert target is not None
     merged = {**saved, **{k: v for k, v in given.items() if v is not None}}
     if "gpu" not in merged or "model" not in merged:
         missing = "gpu" if "gpu" not in merged else "model"

@@ -133,7 +133,7 @@ def fmt(key: str, value: Any) -> str:
         return str(value)
     name = key.rsplit(".", 1)[-1]
     if name.startswith("usd_per_query") or name.endswith("_usd_per_query"):
-        return f"${value:.5f} ({value * 100:.3f} ¢)"
+        return f"{value * 100:.3f} ¢" if abs(value) < 1 else _money(value)
     if "usd" in name:
         return _money(value)
     if any(f in name for f in FRACTIONS):
@@ -166,7 +166,7 @@ def _count(value: float) -> str:
 
 
 def figures_table(figures: dict[str, Any], title: str = "Computed") -> Table:
-    out = table(title, "figure", "value", right=("value",))
+    out = table(title, "figure", "value", right=("value",), whole=("value",))
     for key, value in figures.items():
         if not isinstance(value, dict | list):
             out.add_row(label(key), fmt(key, value))
@@ -178,7 +178,9 @@ def comparison_table(doc: dict[str, Any]) -> Table:
     columns = ["figure", "published", "computed", "diff"] + (
         ["roofline alone"] if calibrated else []
     )
-    out = table("Published vs computed", *columns, right=tuple(columns[1:]))
+    out = table(
+        "Published vs computed", *columns, right=tuple(columns[1:]), whole=tuple(columns[1:])
+    )
     for row in doc["comparison"]:
         key = row["key"]
         diff = row["diff_pct"]
@@ -204,22 +206,36 @@ VARIANT_KEYS = [
 def variants_table(doc: dict[str, Any], keys: list[str]) -> Table:
     """One column per variant, one row per figure: stays readable however many variants."""
     rows = {"base": doc["computed"], **doc["variants"]}
-    out = table("Variants (same traffic)", "figure", *rows, right=tuple(rows))
+    out = table("Variants (same traffic)", "figure", *rows, right=tuple(rows), whole=tuple(rows))
     for key in keys:
         out.add_row(label(key), *(fmt(key, computed.get(key)) for computed in rows.values()))
     return out
 
 
-def assumptions_table(doc: dict[str, Any]) -> Table:
-    """Every input with its basis; a note shared by consecutive rows is shown once."""
-    out = table("Assumptions", "input", "value", "basis", "source", "note")
+def print_assumptions(console: Console, doc: dict[str, Any]) -> None:
+    """Every input with its basis and source; a note shared by consecutive rows is shown
+    once. A terminal narrower than the table gets one entry per input instead, so that no
+    path or source id (which a user types in `--set` and `sources`) is ever broken."""
+    rows = []
     previous = None
     for a in doc["assumptions"]:
         shared = (a["basis"], a["source"], a["note"])
-        note = "" if shared == previous and a["note"] else a["note"]
-        out.add_row(a["path"], fmt(a["path"], a["value"]), a["basis"], a["source"], note)
+        note = "" if shared == previous and a["note"] else " ".join(str(a["note"]).split())
+        rows.append((a["path"], fmt(a["path"], a["value"]), a["basis"], a["source"], note))
         previous = shared
-    return out
+    widest = max((len(r[0]) + len(r[1]) + len(r[2]) + len(r[3]) for r in rows), default=0)
+    if widest + 40 <= console.width:
+        out = table("Assumptions", "input", "value", "basis", "source", "note",
+                    whole=("input", "value", "basis", "source"))  # fmt: skip
+        for row in rows:
+            out.add_row(*row)
+        console.print(out)
+        return
+    console.print("[italic]Assumptions[/italic]")
+    for path, value, basis, source, note in rows:
+        console.print(f"• [bold]{path}[/bold] = {value} — {basis}, {source}", highlight=False)
+        if note:
+            console.print(f"    {note}", highlight=False)
 
 
 def print_scenario(console: Console, doc: dict[str, Any]) -> None:
@@ -236,7 +252,7 @@ def print_scenario(console: Console, doc: dict[str, Any]) -> None:
     if doc["variants"]:
         console.print(variants_table(doc, VARIANT_KEYS))
     console.print(figures_table(doc["computed"]))
-    console.print(assumptions_table(doc))
+    print_assumptions(console, doc)
     for note in doc["notes"]:
         console.print(f"• {note}")
 

@@ -11,6 +11,7 @@ unless told not to.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +21,7 @@ import yaml
 
 from infercost.catalog.hardware import Accelerator
 from infercost.errors import InputError
+from infercost.files import read_yaml
 from infercost.perf.deployment import Efficiency
 
 DEFAULT_FILE = Path(__file__).parent / "data" / "calibration.yaml"
@@ -130,8 +132,11 @@ def _factors(key: str, raw: Any) -> Factors:
             "attention_memory": raw.get("attention_memory", raw.get("memory")),
             **{k: raw[k] for k in FITTED if k in raw},
         }
+        numbers = {k: float(values[k]) for k in FITTED}
+        if not all(math.isfinite(v) for v in numbers.values()):
+            raise ValueError("every factor must be a finite number")
         f = Factors.from_values(
-            {k: float(values[k]) for k in FITTED},
+            numbers,
             rows=int(raw.get("rows", 0)),
             sources=tuple(str(s) for s in raw.get("sources", ())),
         )
@@ -154,12 +159,7 @@ def _builtin() -> Calibration:
 
 
 def _read(path: Path) -> Calibration:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("calibration", f"no such file: {path}") from None
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError("calibration", f"cannot read {path}: {exc}") from None
+    raw = read_yaml(path, "calibration")
     if not isinstance(raw, dict) or not isinstance(raw.get("groups"), dict):
         raise InputError("calibration", f"{path} has no 'groups' mapping")
     groups = {str(k): _factors(str(k), v) for k, v in raw["groups"].items()}
