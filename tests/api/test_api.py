@@ -13,8 +13,11 @@ VERBS = {"estimate", "reproduce", "simulate", "measure", "calibrate", "validate"
 
 
 def test_every_verb_is_exported() -> None:
+    import infercost.api
+
     assert set(infercost.__all__) >= VERBS
     assert infercost.__all__ == sorted(infercost.__all__)
+    assert set(infercost.__all__) == set(infercost.api.__all__) - {"parse"}
     for name in infercost.__all__:
         assert callable(getattr(infercost, name)), name
 

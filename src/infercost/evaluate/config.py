@@ -15,7 +15,7 @@ and records which calibration group supplied the fitted factors.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Literal
 
 from infercost.catalog.engines import Engine, engine
@@ -111,8 +111,6 @@ class Resolved:
         }
 
     def efficiency_dict(self) -> dict[str, Any]:
-        from dataclasses import asdict
-
         return {**asdict(self.deployment.efficiency), "calibration_group": self.calibration_group}
 
 

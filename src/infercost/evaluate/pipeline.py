@@ -150,7 +150,7 @@ def gpu_hour(r: Resolved, basis: CostBasis) -> GpuHourCost | None:
     return rent(points[0].usd_per_gpu_hour) if points else None
 
 
-def _performance(
+def performance(
     r: Resolved, w: Workload, s: Serving, concurrency: float, stalls: float | None = None
 ) -> ReplicaPerformance:
     return replica_performance(
@@ -178,7 +178,7 @@ def choose_concurrency(r: Resolved, w: Workload, s: Serving) -> tuple[int, str]:
     lo, hi = 1, ceiling
     while lo < hi:  # largest concurrency whose per-user speed still meets the target
         mid = (lo + hi + 1) // 2
-        fast = _performance(r, w, s, mid).interactivity_tokens_per_s >= target
+        fast = performance(r, w, s, mid).interactivity_tokens_per_s >= target
         lo, hi = (mid, hi) if fast else (lo, mid - 1)
     return lo, "speed target" if lo < ceiling else basis
 
@@ -199,9 +199,9 @@ def evaluate(
     """
     s = s or Serving()
     concurrency, why = choose_concurrency(r, w, s)
-    perf = _performance(r, w, s, concurrency)
+    perf = performance(r, w, s, concurrency)
     target = s.target_interactivity_tokens_per_s
-    slowest = _performance(r, w, s, 1).interactivity_tokens_per_s if target else None
+    slowest = performance(r, w, s, 1).interactivity_tokens_per_s if target else None
     feasible = check(r, w.input_tokens, w.output_tokens, concurrency, slowest, target)
     if alternatives and not feasible.fits and feasible.binding in ("weights", "request", "kv"):
         feasible = _with_layout(r, w, feasible, s.concurrency, calibration)
@@ -280,7 +280,7 @@ def at_rate(
     s = Serving(include_prefill=include_prefill)
     concurrency = 1.0
     for _ in range(100):
-        base = _performance(r, w, s, max(concurrency, 1.0))
+        base = performance(r, w, s, max(concurrency, 1.0))
         busy = rate_per_s * base.stall_s_per_prefill  # share of time others' prompts take
         if busy >= 1:
             break
@@ -292,7 +292,7 @@ def at_rate(
         if updated > r.max_sequences or not math.isfinite(updated):
             break
         concurrency = updated
-    capacity = _performance(r, w, s, max_concurrency(r, w.input_tokens, w.output_tokens))
+    capacity = performance(r, w, s, max_concurrency(r, w.input_tokens, w.output_tokens))
     raise InputError(
         "rate",
         f"{rate_per_s:g} requests/s overloads one replica of {describe_layout(r.config)}; it "

@@ -24,14 +24,20 @@ import numpy as np
 from infercost.errors import InputError
 from infercost.evaluate.config import Config, Resolved, resolve, stated
 from infercost.evaluate.feasibility import check
-from infercost.evaluate.pipeline import Evaluation, Serving, Workload, at_rate, evaluate
+from infercost.evaluate.pipeline import (
+    Evaluation,
+    Serving,
+    Workload,
+    at_rate,
+    evaluate,
+    performance,
+)
 from infercost.limits import MAX_SEQUENCES
 from infercost.perf.deployment import Deployment, Efficiency
 from infercost.perf.replica import (
     ReplicaPerformance,
     prefill_seconds_per_token,
     replica_curve,
-    replica_performance,
 )
 from infercost.perf.step import decode_step, prefill_step
 from infercost.validation.mapping import Case
@@ -157,15 +163,8 @@ def _evaluation(case: Case, r: Resolved, concurrency: int | None = None) -> Eval
 
 
 def _perf(case: Case, r: Resolved, concurrency: float) -> ReplicaPerformance:
-    return replica_performance(
-        r.deployment,
-        concurrency,
-        case.input_tokens,
-        case.output_tokens,
-        include_prefill=case.include_prefill,
-        cached_fraction=case.cached_fraction,
-        mixed_prefill=r.mixed_prefill,
-        scheduler_steps=r.scheduler_steps,
+    return performance(
+        r, _workload(case), Serving(include_prefill=case.include_prefill), concurrency
     )
 
 
