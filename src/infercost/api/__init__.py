@@ -8,11 +8,19 @@
     validate()                         the model against measured public benchmarks
     catalog_rows(table=...), accelerator(name), model(name), engine(name), import_model(file=...)
 
-Each verb takes its request model, or the same fields as keywords.
+Each verb takes its request model, or the same fields as keywords, checks what the
+request's fields cannot check alone, asks the layers beneath, and returns a typed result
+with `to_dict()`. Every rule a front end would otherwise need lives here: which options
+apply together, what an output path must be before a long run starts, when a measurement
+counts as failed. The command line and the web app only turn input into a request and a
+result into text.
 """
 
 from __future__ import annotations
 
+from infercost.api.catalogs import catalog_rows, import_model
+from infercost.api.estimation import estimate, reproduce
+from infercost.api.measurement import calibrate, measure
 from infercost.api.models import (
     CalibrateRequest,
     CatalogRequest,
@@ -24,16 +32,8 @@ from infercost.api.models import (
     ValidateRequest,
     parse,
 )
-from infercost.api.verbs import (
-    calibrate,
-    catalog_rows,
-    estimate,
-    import_model,
-    measure,
-    reproduce,
-    simulate,
-    validate,
-)
+from infercost.api.simulation import simulate
+from infercost.api.validation import validate
 from infercost.catalog.engines import engine
 from infercost.catalog.hardware import accelerator
 from infercost.catalog.models import model

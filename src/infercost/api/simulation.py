@@ -1,0 +1,175 @@
+"""`simulate`: a fleet from flags, or a scenario's fleet at its peak, request by request."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from infercost.api.models import SimulateRequest, parse
+from infercost.api.options import REQUEST_FIELDS, calibration_choice, output_file
+from infercost.errors import InputError, renamed
+from infercost.evaluate.config import CalibrationChoice, Config, resolve
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    summary: dict[str, Any]
+    records: Any  # infercost.records.Records
+    records_path: Path | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.summary
+
+
+SCENARIO_SETS = {
+    "tp": "parallelism.tp",
+    "precision": "model.weight_precision",
+    "kv_precision": "model.kv_precision",
+    "engine": "serving.engine",
+}
+SCENARIO_REFUSES = {
+    "model": "the scenario names its model; use set model.name=…",
+    "gpu": "the scenario names its hardware; use set hardware.gpu=…",
+    "gpus": "the scenario states its layout; use tp (or set parallelism.tp=…)",
+    "rate": "the scenario sets its own traffic; use set workload.queries_per_second=…",
+    "trace": "the scenario sets its own traffic; replay a trace with a model and a gpu",
+    "input_tokens": "the scenario sets its lengths; use set workload.input_tokens=…",
+    "output_tokens": "the scenario sets its lengths; use set workload.output_tokens=…",
+}
+
+
+def simulate(
+    request: SimulateRequest | dict[str, Any] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    **fields: Any,
+) -> SimulationResult:
+    """A fleet simulated request by request: latency percentiles, goodput, queues, KV."""
+    from dataclasses import replace
+
+    from infercost.records import parse_slos
+    from infercost.sim.engine import Fleet
+    from infercost.sim.engine import simulate as run_simulation
+
+    req = parse(SimulateRequest, request, **fields)
+    records_path = output_file(req.records, "records", (".csv", ".parquet"))
+    slos = parse_slos(req.slo)
+    cal = calibration_choice(req.calibration)
+    fleet_replicas: int | None = None
+    if req.scenario is not None:
+        plan = _scenario_simulation(req, cal)
+        r, reqs, fleet, fleet_replicas = (
+            plan.resolved,
+            plan.requests,
+            plan.fleet,
+            plan.fleet_replicas,
+        )
+        slos = slos or plan.slos
+    else:
+        r, reqs = _flag_simulation(req, cal)
+        fleet = Fleet.of(
+            r, req.replicas or 1, req.router or "round-robin", req.cached_fraction or 0
+        )
+    if req.scheduler_steps is not None:
+        fleet = replace(fleet, scheduler_steps=req.scheduler_steps)
+    if req.prefill_apart is not None:
+        fleet = replace(fleet, mixed_prefill=not req.prefill_apart)
+    if req.max_seqs is not None:
+        fleet = replace(fleet, max_seqs=req.max_seqs)
+    result = run_simulation(
+        r.deployment, reqs.arrival_s, reqs.input_tokens, reqs.output_tokens, fleet, progress
+    )
+    summary = result.summary(slos)
+    summary["offered_rate_rps"] = reqs.rate_per_s
+    summary["deployment"] = r.to_dict()
+    summary["fleet"] = {
+        "replicas_simulated": fleet.replicas,
+        "replicas_in_fleet": fleet_replicas or fleet.replicas,
+        "router": fleet.router,
+        "max_seqs": fleet.max_seqs,
+        "scheduler_steps": fleet.scheduler_steps,
+        "mixed_prefill": fleet.mixed_prefill,
+        "gpus_per_replica": r.gpus,
+    }
+    if records_path is not None:
+        _write_records(result.records, records_path)
+    return SimulationResult(summary, result.records, records_path)
+
+
+def _scenario_simulation(req: SimulateRequest, cal: CalibrationChoice) -> Any:
+    from infercost.perf.calibration import load_calibration
+    from infercost.scenario.loader import load
+    from infercost.scenario.simulation import simulation_of
+
+    for name, why in SCENARIO_REFUSES.items():
+        if getattr(req, name) is not None:
+            raise InputError(name, why)
+    sets = [f"{path}={getattr(req, name)}" for name, path in SCENARIO_SETS.items()]
+    sets = [
+        s for s, name in zip(sets, SCENARIO_SETS, strict=True) if getattr(req, name) is not None
+    ]
+    assert req.scenario is not None
+    scenario = load(req.scenario, [*req.set, *sets])
+    return simulation_of(
+        scenario,
+        load_calibration() if cal == "builtin" else cal,
+        n=req.requests,
+        seed=req.seed,
+        replicas=req.replicas,
+        router=req.router or "least-outstanding",
+        arrival=req.arrival,
+        burstiness=req.burstiness,
+        cached_fraction=req.cached_fraction,
+    )
+
+
+def _flag_simulation(req: SimulateRequest, cal: CalibrationChoice) -> Any:
+    from infercost.workload.requests import make_requests
+
+    if req.set:
+        raise InputError("set", "overrides a scenario's inputs; give a scenario")
+    if req.model is None or req.gpu is None:
+        raise InputError(
+            "model" if req.model is None else "gpu", "give a scenario, or a model and a gpu"
+        )
+    if req.gpus is not None and req.tp is not None and req.gpus != req.tp:
+        raise InputError("gpus", f"must equal tp ({req.tp}); the simulator runs tp only")
+    if req.trace is not None and req.rate is not None:
+        raise InputError("rate", "a trace sets its own schedule; drop the rate")
+    if req.trace is not None and (req.input_tokens or req.output_tokens):
+        raise InputError("input_tokens", "a trace sets its own lengths")
+    config = Config(
+        model=req.model,
+        gpu=req.gpu,
+        tp=req.tp or req.gpus or 1,
+        weight_precision=req.precision or "bf16",
+        kv_precision=req.kv_precision,
+        engine=req.engine,
+        max_sequences=req.max_seqs,
+    )
+    with renamed(REQUEST_FIELDS):
+        r = resolve(config, cal)
+    if r.deployment.parallelism.pp > 1:
+        raise InputError("pp", "the simulator runs one pipeline stage per replica")
+    reqs = make_requests(
+        rate=req.rate,
+        n=req.requests,
+        input_spec=req.input_tokens or "1000",
+        output_spec=req.output_tokens or "200",
+        arrival=req.arrival,
+        burstiness=req.burstiness,
+        seed=req.seed,
+        trace=Path(req.trace) if req.trace else None,
+    )
+    return r, reqs
+
+
+def _write_records(records: Any, path: Path) -> None:
+    try:
+        if path.suffix.lower() == ".csv":
+            records.write_csv(path)
+        else:
+            records.write_parquet(path)
+    except OSError as exc:
+        raise InputError("records", f"cannot write {path}: {exc.strerror or exc}") from None

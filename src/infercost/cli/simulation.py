@@ -1,0 +1,109 @@
+"""`simulate`: a fleet request by request."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from infercost.cli.app import (
+    CalibrationOpt,
+    JsonOpt,
+    NoCalibrationOpt,
+    _calibration,
+    app,
+    emit_json,
+    user_errors,
+)
+
+
+@app.command()
+@user_errors
+def simulate(
+    scenario: Annotated[
+        str | None,
+        typer.Argument(help="A built-in scenario or a scenario file (else give --model, --gpu)."),
+    ] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Model id or alias.")] = None,
+    gpu: Annotated[str | None, typer.Option("--gpu", "-g", help="Accelerator id or alias.")] = None,
+    gpus: Annotated[int | None, typer.Option(help="Accelerators per replica (= tp).")] = None,
+    tp: Annotated[int | None, typer.Option(help="Tensor-parallel degree.")] = None,
+    precision: Annotated[
+        str | None, typer.Option(help="Weights: bf16, fp8, int4, ... (default bf16).")
+    ] = None,
+    kv_precision: Annotated[str | None, typer.Option(help="KV cache precision.")] = None,
+    engine: Annotated[str | None, typer.Option(help="Engine (catalog engines).")] = None,
+    replicas: Annotated[
+        int | None, typer.Option(help="Replicas behind the router (a scenario: its fleet).")
+    ] = None,
+    router: Annotated[
+        str | None, typer.Option(help="round-robin (default) or least-outstanding (scenarios).")
+    ] = None,
+    max_seqs: Annotated[
+        int | None, typer.Option(help="Sequences a replica runs at once (default: the engine's).")
+    ] = None,
+    rate: Annotated[float | None, typer.Option(help="Arrivals per second, whole fleet.")] = None,
+    requests: Annotated[int, typer.Option(help="Requests to simulate.")] = 10_000,
+    arrival: Annotated[str, typer.Option(help="poisson, gamma, diurnal or constant.")] = "poisson",
+    burstiness: Annotated[
+        float, typer.Option(help="Gamma arrivals: coefficient of variation (1 = Poisson).")
+    ] = 2.0,
+    input_tokens: Annotated[
+        str | None,
+        typer.Option(help="Prompt length: N, uniform:A:B, lognormal:MEAN:SIGMA, file:PATH."),
+    ] = None,
+    output_tokens: Annotated[str | None, typer.Option(help="Output length, same forms.")] = None,
+    trace: Annotated[
+        Path | None, typer.Option(help="Replay a CSV/JSONL trace (time, prompt, output).")
+    ] = None,
+    cached_fraction: Annotated[float | None, typer.Option(help="Prefix-cache hit ratio.")] = None,
+    scheduler_steps: Annotated[
+        int | None, typer.Option(help="vLLM multi-step: decode steps planned at once.")
+    ] = None,
+    prefill_apart: Annotated[
+        bool | None,
+        typer.Option(
+            "--prefill-apart/--prefill-mixed",
+            help="Run prefill steps alone (SGLang, vLLM before V1) or mixed with decodes.",
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    slo: Annotated[
+        str | None, typer.Option(help="Targets, e.g. ttft_p99=2s,tpot_p99=100ms.")
+    ] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Scenario override PATH=VALUE.")
+    ] = None,
+    records: Annotated[
+        Path | None, typer.Option(help="Write per-request records (.csv or .parquet).")
+    ] = None,
+    calibration: CalibrationOpt = None,
+    no_calibration: NoCalibrationOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Simulate a fleet request by request: latency percentiles, goodput, queues, KV."""
+    from infercost.api import simulate as verb
+    from infercost.cli.progress import counting
+
+    with counting("simulating", quiet=as_json) as progress:
+        result = verb(
+            scenario=scenario, set=set_ or [], model=model, gpu=gpu, gpus=gpus, tp=tp,
+            precision=precision, kv_precision=kv_precision, engine=engine, replicas=replicas,
+            router=router, max_seqs=max_seqs, rate=rate, requests=requests, arrival=arrival,
+            burstiness=burstiness, input_tokens=input_tokens, output_tokens=output_tokens,
+            trace=None if trace is None else str(trace), cached_fraction=cached_fraction,
+            scheduler_steps=scheduler_steps, prefill_apart=prefill_apart, seed=seed, slo=slo,
+            records=None if records is None else str(records),
+            calibration=_calibration(calibration, no_calibration), progress=progress,
+        )  # fmt: skip
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    from infercost.cli.render import print_simulation
+
+    print_simulation(Console(), result.to_dict())
+
+
+# --- measure and calibrate -----------------------------------------------------------------
