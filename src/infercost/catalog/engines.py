@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from infercost.catalog.lookup import Table, catalog_dir, load_rows, require_provenance
+from infercost.catalog.lookup import Table, build, catalog_dir, require_provenance
 from infercost.errors import InputError
 
 DEFAULT_ENGINE = "other"
@@ -85,7 +85,7 @@ def engines() -> Table[Engine]:
 
 @cache
 def _engines(user: Path | None) -> Table[Engine]:
-    return Table("engine", [engine_from_row(r) for r in load_rows("engines.yaml", user)])
+    return Table("engine", build("engine", "engines.yaml", user, engine_from_row))
 
 
 def engine(name: str | None) -> Engine:

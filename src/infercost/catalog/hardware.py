@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from infercost.catalog.lookup import Table, catalog_dir, load_rows, require_provenance
+from infercost.catalog.lookup import Table, build, catalog_dir, require_provenance
 from infercost.errors import InputError
 from infercost.units import GB, TFLOPS
 
@@ -176,12 +176,12 @@ def servers() -> Table[Server]:
 
 @cache
 def _accelerators(user: Path | None) -> Table[Accelerator]:
-    return Table("gpu", [accelerator_from_row(r) for r in load_rows("gpus.yaml", user)])
+    return Table("gpu", build("gpu", "gpus.yaml", user, accelerator_from_row))
 
 
 @cache
 def _servers(user: Path | None) -> Table[Server]:
-    table = Table("server", [server_from_row(r) for r in load_rows("servers.yaml", user)])
+    table = Table("server", build("server", "servers.yaml", user, server_from_row))
     gpus = accelerators()
     for row in table:
         if row.accelerator not in gpus:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -128,6 +128,26 @@ def load_rows(filename: str, user: Path | None = None) -> list[dict[str, Any]]:
                 )
         rows += extra
     return rows
+
+
+R = TypeVar("R")
+
+
+def build(
+    kind: str, filename: str, user: Path | None, from_row: Callable[[dict[str, Any]], R]
+) -> list[R]:
+    """Every row of a catalog file turned into its dataclass; a row with a field missing or
+    of the wrong type is one `InputError` naming the row, never a traceback."""
+    out = []
+    for row in load_rows(filename, user):
+        try:
+            out.append(from_row(row))
+        except InputError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            what = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+            raise InputError(f"{kind}.{row.get('id', '?')}", f"bad row ({what})") from None
+    return out
 
 
 def _rows(source: Path) -> list[dict[str, Any]]:

@@ -23,7 +23,7 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
-from infercost.catalog.lookup import Table, catalog_dir, load_rows, require_provenance
+from infercost.catalog.lookup import Table, build, catalog_dir, require_provenance
 from infercost.errors import InputError
 
 ATTENTION_KINDS = ("mha", "gqa", "mqa", "mla")
@@ -262,7 +262,7 @@ def models() -> Table[ModelArch]:
 
 @cache
 def _models(user: Path | None) -> Table[ModelArch]:
-    return Table("model", [model_from_row(r) for r in load_rows("models.yaml", user)])
+    return Table("model", build("model", "models.yaml", user, model_from_row))
 
 
 def model(name: str) -> ModelArch:

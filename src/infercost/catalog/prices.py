@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from infercost.catalog.lookup import Table, catalog_dir, load_rows, require_provenance
+from infercost.catalog.lookup import Table, build, catalog_dir, require_provenance
 from infercost.errors import InputError
 
 PROVIDER_KINDS = ("hyperscaler", "neocloud", "marketplace", "tco-model", "assumption")
@@ -114,12 +114,12 @@ def owner_profiles() -> Table[OwnerInputs]:
 
 @cache
 def _price_points(user: Path | None) -> Table[PricePoint]:
-    return Table("price", [price_from_row(r) for r in load_rows("prices.yaml", user)])
+    return Table("price", build("price", "prices.yaml", user, price_from_row))
 
 
 @cache
 def _owner_profiles(user: Path | None) -> Table[OwnerInputs]:
-    return Table("tco profile", [owner_from_row(r) for r in load_rows("tco.yaml", user)])
+    return Table("tco profile", build("tco profile", "tco.yaml", user, owner_from_row))
 
 
 def prices_for(accelerator_id: str) -> list[PricePoint]:
