@@ -16,7 +16,8 @@ MAX_SCHEDULER_STEPS = 64  # vLLM multi-step: decode steps planned at once
 # The simulator keeps replicas × sequences slots of state and one step-table row per token
 # count a step may carry; a million requests take about a second.
 MAX_REQUESTS = 10_000_000
-MAX_REPLICAS = 1024
+MAX_REPLICAS = 1024  # replicas simulated in full
+MAX_FLEET_REPLICAS = 10_000_000  # a scenario's fleet, simulated through a few of them
 MAX_SIM_SEQUENCES = 16_384
 MAX_SLOTS = 1 << 22  # replicas × sequences per replica (~270 MB of state)
 MAX_BUDGET_TOKENS = 65_536

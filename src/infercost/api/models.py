@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from infercost.errors import InputError
 from infercost.limits import (
     MAX_DURATION_S,
+    MAX_FLEET_REPLICAS,
     MAX_LEVELS,
     MAX_MEASURE_REQUESTS,
     MAX_MEASURE_TOKENS,
@@ -23,7 +24,6 @@ from infercost.limits import (
     MAX_PRICE_USD_PER_GPU_HOUR,
     MAX_QUERIES_PER_S,
     MAX_REPLICA_GPUS,
-    MAX_REPLICAS,
     MAX_REQUESTS,
     MAX_SCHEDULER_STEPS,
     MAX_SEED,
@@ -84,7 +84,7 @@ class SimulateRequest(Request):
     precision: str | None = None
     kv_precision: str | None = None
     engine: str | None = None
-    replicas: int | None = Field(None, ge=1, le=MAX_REPLICAS)
+    replicas: int | None = Field(None, ge=1, le=MAX_FLEET_REPLICAS)  # flags: ≤ MAX_REPLICAS
     router: Literal["round-robin", "least-outstanding"] | None = None
     max_seqs: int | None = Field(None, ge=1, le=MAX_SIM_SEQUENCES)
     rate: float | None = Field(None, gt=0, le=MAX_QUERIES_PER_S)
@@ -182,6 +182,10 @@ def parse(kind: type[R], request: R | dict[str, Any] | None = None, **fields: An
         if first["type"] == "extra_forbidden":
             allowed = ", ".join(kind.model_fields)
             message = f"unknown field; allowed: {allowed}"
+        elif first["type"] == "literal_error":
+            allowed = str((first.get("ctx") or {}).get("expected", "")).replace("'", "")
+            allowed = allowed.replace(" or ", ", ")
+            message = f"unknown value {first.get('input')!r}; allowed: {allowed}"
         elif "input" in first and first["type"] not in ("missing",):
             message += f", got {first['input']!r}"
         raise InputError(field, message) from None
