@@ -15,7 +15,7 @@ and records which calibration group supplied the fitted factors.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal
 
 from infercost.catalog.engines import Engine, engine
@@ -23,7 +23,7 @@ from infercost.catalog.hardware import Server, accelerator, server, server_for
 from infercost.catalog.models import model
 from infercost.errors import InputError
 from infercost.limits import MAX_SCHEDULER_STEPS, MAX_SEQUENCES
-from infercost.perf.calibration import FITTED, Calibration, load_calibration
+from infercost.perf.calibration import Calibration, load_calibration
 from infercost.perf.deployment import Deployment, Efficiency, build
 
 EFFICIENCY_FIELDS = tuple(f.name for f in fields(Efficiency))
@@ -90,7 +90,6 @@ class Resolved:
     max_sequences: int
     mixed_prefill: bool
     scheduler_steps: int
-    efficiency_basis: dict[str, str] = field(default_factory=dict)  # per factor
 
     @property
     def gpus(self) -> int:
@@ -123,13 +122,10 @@ def resolve(
     node = server(config.server) if config.server else server_for(gpu)
     eng = engine(config.engine)
     eff = base or Efficiency()
-    basis = dict.fromkeys(FITTED, "default")
     group = "default"
     cal = calibration_of(calibration)
     if cal is not None:
         eff, group = cal.resolve(gpu, eng.id if config.engine else None, eff)
-        if group != "default":
-            basis = dict.fromkeys(FITTED, "calibrated")
     eff = replace(
         eff,
         memory_reserve_fraction=eng.memory_reserve_fraction,
@@ -140,7 +136,6 @@ def resolve(
         given["max_batched_tokens"] = int(given["max_batched_tokens"])
     if given:
         eff = replace(eff, **given)
-        basis.update(dict.fromkeys(given, "stated"))
     _check_counts(config)
     dep = build(
         arch,
@@ -165,7 +160,6 @@ def resolve(
         max_sequences=min(cap, MAX_SEQUENCES),
         mixed_prefill=eng.mixed_prefill if config.mixed_prefill is None else config.mixed_prefill,
         scheduler_steps=config.scheduler_steps,
-        efficiency_basis=basis,
     )
 
 

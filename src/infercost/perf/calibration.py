@@ -97,11 +97,6 @@ class Calibration:
         """Engine families with fitted factors."""
         return sorted({k.split("/")[0] for k in self.groups} - {POOLED})
 
-    def check_engine(self, engine: str | None, field: str = "engine") -> None:
-        if engine is not None and engine not in self.engines():
-            allowed = ", ".join(self.engines()) or "none (this calibration has no engine groups)"
-            raise InputError(field, f"unknown engine family {engine!r}; allowed: {allowed}")
-
     def efficiency(
         self, gpu: Accelerator, engine: str | None = None, base: Efficiency | None = None
     ) -> Efficiency:
@@ -177,14 +172,3 @@ HEADER = """\
 # rows and sources it was fitted on; `provenance` says which data and when. Do not edit by
 # hand: rerun the command.
 """
-
-
-def calibrated_efficiency(
-    gpu: Accelerator,
-    engine: str | None = None,
-    *,
-    path: Path | str | None = None,
-    base: Efficiency | None = None,
-) -> Efficiency:
-    """Efficiency for `gpu` (and `engine`) from the calibration file, or `base` if none fits."""
-    return load_calibration(path).efficiency(gpu, engine, base)

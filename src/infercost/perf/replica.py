@@ -183,24 +183,6 @@ def prefill_seconds_per_token(
     return step.total_s / (prompts * chunk) / par.pp
 
 
-def own_prefill_seconds(
-    dep: Deployment,
-    fresh_tokens: float,
-    cached_tokens: float,
-    decoding: float,
-    context_tokens: float,
-    mixed: bool,
-) -> float:
-    """How long one prompt's prefill keeps its first token waiting.
-
-    An engine that runs prefill apart prefills it in one step on its own. A chunked-prefill
-    engine cuts it into chunks of what the token budget leaves after the `decoding`
-    sequences' tokens, each chunk in one step beside those decodes (a chunk sees on average
-    half of the rest of the prompt as cached context).
-    """
-    return _mixed_prefill(dep, fresh_tokens, cached_tokens, decoding, context_tokens, mixed)[0]
-
-
 def _mixed_prefill(
     dep: Deployment,
     fresh_tokens: float,
@@ -209,7 +191,14 @@ def _mixed_prefill(
     context_tokens: float,
     mixed: bool,
 ) -> tuple[float, float]:
-    """(time its prefill takes, time it adds to the steps of `decoding` running sequences)."""
+    """How long one prompt's prefill keeps its first token waiting, and how much it adds
+    to the steps of the `decoding` running sequences.
+
+    An engine that runs prefill apart prefills it in one step on its own. A chunked-prefill
+    engine cuts it into chunks of what the token budget leaves after the `decoding`
+    sequences' tokens, each chunk in one step beside those decodes (a chunk sees on average
+    half of the rest of the prompt as cached context).
+    """
     if not mixed or decoding <= 0:
         alone = prefill_step(dep, 1, fresh_tokens, cached_tokens).total_s
         return alone, alone
