@@ -42,6 +42,7 @@ KNOWN = (
     "tgi_batch_current_size",
 )
 SETTLE_S = 0.3
+SETTLE_TRIES = 5
 MAX_METRICS_BYTES = 16 << 20
 _LINE = re.compile(r"^([A-Za-z_:][A-Za-z0-9_:]*)(\{[^}]*\})?\s+([-+0-9.eE]+|NaN|[+-]?Inf)")
 
@@ -98,9 +99,17 @@ class Scraper:
         if self._task is not None:
             self._task.cancel()
         # Servers count a request's tokens as its slot is released, a moment after the last
-        # byte of its stream: let the counters settle before the final sample.
-        await asyncio.sleep(SETTLE_S)
-        await self._take()
+        # byte of its stream: sample until two samples after the run agree (a few at most).
+        settled: list[dict[str, float]] = []
+        for _ in range(SETTLE_TRIES):
+            await asyncio.sleep(SETTLE_S)
+            count = len(self.samples)
+            await self._take()
+            if len(self.samples) == count:  # no /metrics: nothing to wait for
+                break
+            settled.append(self.samples[-1][1])
+            if len(settled) >= 2 and settled[-1] == settled[-2]:
+                break
         if self._session is not None:
             await self._session.close()
 
