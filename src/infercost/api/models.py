@@ -81,6 +81,9 @@ class SimulateRequest(Request):
     gpu: str | None = None
     gpus: int | None = Field(None, ge=1, le=MAX_REPLICA_GPUS)
     tp: int | None = Field(None, ge=1, le=MAX_REPLICA_GPUS)
+    pp: int | None = Field(None, ge=1, le=MAX_REPLICA_GPUS)
+    ep: int | None = Field(None, ge=1, le=MAX_REPLICA_GPUS)
+    dp_attention: int | None = Field(None, ge=1, le=MAX_REPLICA_GPUS)
     precision: str | None = None
     kv_precision: str | None = None
     engine: str | None = None

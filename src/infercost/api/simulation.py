@@ -33,6 +33,9 @@ SCENARIO_REFUSES = {
     "model": "the scenario names its model; use set model.name=…",
     "gpu": "the scenario names its hardware; use set hardware.gpu=…",
     "gpus": "the scenario states its layout; use tp (or set parallelism.tp=…)",
+    "pp": "the scenario states its layout; use set parallelism.pp=…",
+    "ep": "the scenario states its layout; use set parallelism.ep=…",
+    "dp_attention": "the scenario states its layout; use set parallelism.dp_attention=…",
     "rate": "the scenario sets its own traffic; use set workload.queries_per_second=…",
     "trace": "the scenario sets its own traffic; replay a trace with a model and a gpu",
     "input_tokens": "the scenario sets its lengths; use set workload.input_tokens=…",
@@ -133,8 +136,12 @@ def _flag_simulation(req: SimulateRequest, cal: CalibrationChoice) -> Any:
         raise InputError(
             "model" if req.model is None else "gpu", "give a scenario, or a model and a gpu"
         )
-    if req.gpus is not None and req.tp is not None and req.gpus != req.tp:
-        raise InputError("gpus", f"must equal tp ({req.tp}); the simulator runs tp only")
+    pp, dp = req.pp or 1, req.dp_attention or 1
+    tp = req.tp or (req.gpus // (pp * dp) if req.gpus else 1)
+    if req.gpus is not None and req.gpus != tp * pp * dp:
+        raise InputError(
+            "gpus", f"must equal tp × pp × dp_attention ({tp} × {pp} × {dp} = {tp * pp * dp})"
+        )
     if req.trace is not None and req.rate is not None:
         raise InputError("rate", "a trace sets its own schedule; drop the rate")
     if req.trace is not None and (req.input_tokens or req.output_tokens):
@@ -142,7 +149,10 @@ def _flag_simulation(req: SimulateRequest, cal: CalibrationChoice) -> Any:
     config = Config(
         model=req.model,
         gpu=req.gpu,
-        tp=req.tp or req.gpus or 1,
+        tp=tp,
+        pp=pp,
+        ep=req.ep or 1,
+        dp_attention=dp,
         weight_precision=req.precision or "bf16",
         kv_precision=req.kv_precision,
         engine=req.engine,
@@ -150,8 +160,6 @@ def _flag_simulation(req: SimulateRequest, cal: CalibrationChoice) -> Any:
     )
     with renamed(REQUEST_FIELDS):
         r = resolve(config, cal)
-    if r.deployment.parallelism.pp > 1:
-        raise InputError("pp", "the simulator runs one pipeline stage per replica")
     reqs = make_requests(
         rate=req.rate,
         n=req.requests,

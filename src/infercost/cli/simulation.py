@@ -28,8 +28,15 @@ def simulate(
     ] = None,
     model: Annotated[str | None, typer.Option("--model", "-m", help="Model id or alias.")] = None,
     gpu: Annotated[str | None, typer.Option("--gpu", "-g", help="Accelerator id or alias.")] = None,
-    gpus: Annotated[int | None, typer.Option(help="Accelerators per replica (= tp).")] = None,
+    gpus: Annotated[
+        int | None, typer.Option(help="Accelerators per replica (= tp × pp × dp-attention).")
+    ] = None,
     tp: Annotated[int | None, typer.Option(help="Tensor-parallel degree.")] = None,
+    pp: Annotated[int | None, typer.Option(help="Pipeline-parallel stages.")] = None,
+    ep: Annotated[int | None, typer.Option(help="Expert-parallel degree (MoE models).")] = None,
+    dp_attention: Annotated[
+        int | None, typer.Option(help="Attention data-parallel copies (MoE models).")
+    ] = None,
     precision: Annotated[
         str | None, typer.Option(help="Weights: bf16, fp8, int4, ... (default bf16).")
     ] = None,
@@ -89,7 +96,8 @@ def simulate(
 
     with counting("simulating", quiet=as_json) as progress:
         result = verb(
-            scenario=scenario, set=set_ or [], model=model, gpu=gpu, gpus=gpus, tp=tp,
+            scenario=scenario, set=set_ or [], model=model, gpu=gpu, gpus=gpus, tp=tp, pp=pp,
+            ep=ep, dp_attention=dp_attention,
             precision=precision, kv_precision=kv_precision, engine=engine, replicas=replicas,
             router=router, max_seqs=max_seqs, rate=rate, requests=requests, arrival=arrival,
             burstiness=burstiness, input_tokens=input_tokens, output_tokens=output_tokens,

@@ -6,6 +6,12 @@ the scheduler's limits) and returns per-request `Records` plus per-replica stati
 busy fraction, time-averaged queue length and KV use, and the distribution of batch sizes.
 The loop itself is in `kernel.py`; step times come from `steps.py`.
 
+A replica of `pp` pipeline stages keeps `pp` micro-batches in flight, each passing through
+every stage in turn: it is simulated as `pp` lanes, each with 1/pp of the replica's
+sequences and KV cache and a step that is one whole pass (all stages), so the replica makes
+`pp` passes' worth of tokens in the time of one. Records name the replica, not the lane.
+A single request is then limited to one lane's share of the cache.
+
 A fleet of thousands of replicas is simulated through a representative subset: with
 round-robin or least-outstanding routing every replica sees the same statistical load, so
 `k` replicas fed `k/N` of the traffic give the fleet's latency distribution (tested against
@@ -120,8 +126,6 @@ def simulate(
     """Run the requests through the fleet (see the module docstring)."""
     fleet = fleet or Fleet()
     fleet.check()
-    if dep.parallelism.pp > 1:
-        raise InputError("pp", "the simulator runs one pipeline stage per replica; use tp, not pp")
     n = len(arrival_s)
     if n == 0 or len(input_tokens) != n or len(output_tokens) != n:
         raise InputError("requests", "need one prompt and output length per arrival, at least one")
@@ -141,17 +145,20 @@ def simulate(
     plan = memory_plan(dep)
     if not plan.fits:
         raise InputError("gpu", f"{dep.model.id} does not fit on {dep.gpus}× {dep.gpu.id}")
-    table = step_table(dep, budget + fleet.max_seqs)
-    kv_cap = int(plan.kv_capacity_tokens)
-    s = kernel.empty_state(n, fleet.replicas, fleet.max_seqs)
-    s["finish"][prefill + output > plan.longest_request_tokens] = kernel.NEVER_FITS
+    pp = dep.parallelism.pp
+    lanes, lane_seqs = fleet.replicas * pp, max(fleet.max_seqs // pp, 1)
+    table = step_table(dep, budget + lane_seqs)
+    kv_cap = int(plan.kv_capacity_tokens) // pp
+    watermark = plan.watermark_tokens // pp
+    s = kernel.empty_state(n, lanes, lane_seqs)
+    s["finish"][prefill + output > max(kv_cap - 1 - watermark, 0)] = kernel.NEVER_FITS
     ints = np.zeros(6, dtype=np.int64)
     ints[kernel.KV_CAP] = kv_cap
-    ints[kernel.MAX_SEQS] = fleet.max_seqs
+    ints[kernel.MAX_SEQS] = lane_seqs
     ints[kernel.BUDGET] = budget
     ints[kernel.GROUP_STEPS] = fleet.scheduler_steps
     ints[kernel.MIXED] = int(fleet.mixed_prefill)
-    ints[kernel.WATERMARK] = plan.watermark_tokens
+    ints[kernel.WATERMARK] = watermark
     floats = table.params()
     shared = (s["ri"], s["rf"], s["dec"], s["pre"], s["batch_time"], s["itl"], s["nxt"], arrival)
     tables = (table.matmul_s, table.weights_s, table.comm_s)
@@ -159,14 +166,14 @@ def simulate(
     for start in range(0, n, step):
         stop = min(start + step, n)
         kernel.route(
-            start, stop, ROUTERS[fleet.router], fleet.replicas, s["rr"], *shared, prefill,
+            start, stop, ROUTERS[fleet.router], lanes, s["rr"], *shared, prefill,
             output, s["remaining_out"], s["first_token"], s["finish"], s["preempted"],
             s["replica"], ints, floats, *tables,
         )  # fmt: skip
         if progress:
             progress(stop, n)
     kernel.drain(
-        fleet.replicas, *shared, prefill, s["remaining_out"], s["first_token"], s["finish"],
+        lanes, *shared, prefill, s["remaining_out"], s["first_token"], s["finish"],
         s["preempted"], ints, floats, *tables,
     )  # fmt: skip
     errors = np.full(n, "", dtype=object)  # one shared empty string: 8 bytes a request
@@ -177,19 +184,24 @@ def simulate(
         finish_s=s["finish"],
         input_tokens=prompt,
         output_tokens=output,
-        replica=s["replica"],
+        replica=s["replica"] // pp,
         preemptions=s["preempted"],
         error=errors,
     )
-    return SimResult(records, _replica_stats(s, records, kv_cap), s["itl"], kv_cap)
+    stats = _replica_stats(s, records, s["replica"], kv_cap)
+    stats["replicas"] = fleet.replicas
+    return SimResult(records, stats, s["itl"], kv_cap * pp)
 
 
-def _replica_stats(s: dict[str, np.ndarray], records: Records, kv_cap: int) -> dict[str, Any]:
-    """Time averages over each replica's span: first arrival to its last completion."""
+def _replica_stats(
+    s: dict[str, np.ndarray], records: Records, lane: NDArray[np.int64], kv_cap: int
+) -> dict[str, Any]:
+    """Time averages over each lane's span (a replica's, when pp = 1): first arrival to its
+    last completion."""
     rf, ri = s["rf"], s["ri"]
     replicas = len(rf)
     last = np.full(replicas, records.arrival_s.min())
-    np.maximum.at(last, records.replica, records.finish_s)
+    np.maximum.at(last, lane, records.finish_s)
     span = np.maximum(last - records.arrival_s.min(), 1e-12)
     busy_s, queue_s, kv_s = rf[:, kernel.BUSY], rf[:, kernel.QUEUE_T], rf[:, kernel.KV_T]
     batch = s["batch_time"].sum(axis=0)
