@@ -20,6 +20,7 @@ SECONDS_PER_HOUR = 3600.0
 SECONDS_PER_DAY = 86_400.0
 DAYS_PER_YEAR = 365.0
 HOURS_PER_YEAR = 8760.0
+HOURS_PER_MONTH = HOURS_PER_YEAR / 12  # 730 h, the month cloud price sheets use
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,12 @@
-"""Prices: rental $/GPU-hour points and the inputs of an owner's total cost of ownership.
+"""Prices: rental $/GPU-hour points, the inputs of an owner's total cost of ownership, and
+what APIs charge per token.
 
 A rental point is one published price for one accelerator on one date from one kind of
 provider (hyperscaler on-demand, neocloud, marketplace, a TCO model, or an analyst's
 assumption). Owner inputs are what turns a server's purchase price into $/GPU-hour: service
-life, cost of capital, power usage effectiveness, electricity and facility prices.
+life, cost of capital, power usage effectiveness, electricity and facility prices. An API
+price is one provider's list price for one open model, per million input, output and
+(where it says) cached input tokens.
 """
 
 from __future__ import annotations
@@ -59,6 +62,57 @@ class OwnerInputs:
     notes: str = ""
 
 
+@dataclass(frozen=True)
+class ApiPrice:
+    id: str
+    model: str  # a model catalog id
+    provider: str
+    usd_per_million_input: float
+    usd_per_million_output: float
+    source: str
+    as_of: str
+    usd_per_million_input_cached: float | None = None
+    provider_model: str = ""  # the provider's own name for the model
+    aliases: tuple[str, ...] = ()
+    notes: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "model": self.model,
+            "provider": self.provider,
+            "provider_model": self.provider_model,
+            "usd_per_million_input": self.usd_per_million_input,
+            "usd_per_million_output": self.usd_per_million_output,
+            "usd_per_million_input_cached": self.usd_per_million_input_cached,
+            "source": self.source,
+            "as_of": self.as_of,
+        }
+
+
+def api_price_from_row(row: dict[str, Any]) -> ApiPrice:
+    require_provenance("api price", row)
+    prices = {}
+    for key in ("usd_per_million_input", "usd_per_million_output", "usd_per_million_input_cached"):
+        value = row.get(key)
+        if value is None and key.endswith("cached"):
+            continue
+        if not isinstance(value, int | float) or isinstance(value, bool) or not value >= 0:
+            raise InputError(f"api price.{row.get('id')}.{key}", "must be a number ≥ 0")
+        prices[key] = float(value)
+    return ApiPrice(
+        id=row["id"],
+        model=str(row["model"]),
+        provider=str(row["provider"]),
+        source=row["source"],
+        as_of=str(row["as_of"]),
+        provider_model=str(row.get("provider_model", "")),
+        aliases=tuple(row.get("aliases", ())),
+        notes=row.get("notes", ""),
+        **prices,
+    )
+
+
 def price_from_row(row: dict[str, Any]) -> PricePoint:
     require_provenance("price", row)
     kind = row.get("provider_kind")
@@ -110,6 +164,16 @@ def price_points() -> Table[PricePoint]:
 def owner_profiles() -> Table[OwnerInputs]:
     """Owner cost profiles: built-in rows and the user's catalog folder."""
     return _owner_profiles(catalog_dir())
+
+
+def api_prices() -> Table[ApiPrice]:
+    """API list prices: built-in rows and the user's catalog folder."""
+    return _api_prices(catalog_dir())
+
+
+@cache
+def _api_prices(user: Path | None) -> Table[ApiPrice]:
+    return Table("api price", build("api price", "api_prices.yaml", user, api_price_from_row))
 
 
 @cache

@@ -247,6 +247,18 @@ def fleet_cost(
     basis: CostBasis,
 ) -> FleetCost:
     """What the sized fleet costs, with power at the owner's draw and PUE (or defaults)."""
+    return fleet_cost_of(r, traffic, fleet.gpus, perf.prefill_time_share, rate, basis)
+
+
+def fleet_cost_of(
+    r: Resolved,
+    traffic: Traffic,
+    gpus: float,
+    prefill_time_share: float,
+    rate: GpuHourCost,
+    basis: CostBasis,
+) -> FleetCost:
+    """What `gpus` accelerators of `r` cost serving `traffic` (see `fleet_cost`)."""
     node = r.server
     watts = node.power_w / node.accelerators_per_server if node else r.deployment.gpu.power_w
     power, pue = POWER_UTILISATION, PUE
@@ -254,12 +266,12 @@ def fleet_cost(
         profile = owner_profiles().get(basis.owner_profile)
         power, pue = profile.power_utilisation, profile.pue
     return FleetCost(
-        gpus=fleet.gpus,
+        gpus=gpus,
         rate=rate,
         queries_per_day=traffic.queries_per_day,
         input_tokens_per_day=traffic.input_tokens_per_day,
         output_tokens_per_day=traffic.output_tokens_per_day,
-        prefill_time_share=perf.prefill_time_share,
+        prefill_time_share=prefill_time_share,
         watts_per_gpu=watts,
         power_utilisation=power,
         pue=pue,

@@ -1,0 +1,365 @@
+"""The planner: the cheapest fleet that meets the latency targets, proved by simulation.
+
+    constraints ──build_space──▶ configurations × batch caps
+    traffic + lengths ──▶ one seeded stream of requests ──▶ the demand's moments
+    screen: every candidate sized analytically with queueing headroom, ranked
+    verify: the top K simulated, each at the fewest replicas that meet every target
+    rank:   verified candidates by the objective at their verified size, then the rest
+    frontier and the API comparison, from the same curves and costs
+
+The whole search is deterministic for a seed. Nothing here prints or writes files.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from infercost.errors import InputError
+from infercost.evaluate.config import CalibrationChoice
+from infercost.limits import MAX_QUERIES_PER_S
+from infercost.plan.compare import ApiComparison, compare_api
+from infercost.plan.frontier import FrontierPoint, frontier
+from infercost.plan.screen import (
+    OBJECTIVES,
+    Demand,
+    Rejected,
+    Screened,
+    Sized,
+    layout_dict,
+    objective_value,
+    screen,
+    sized_at,
+)
+from infercost.plan.space import Constraints, build_space
+from infercost.plan.targets import Targets
+from infercost.plan.verify import MAX_VERIFY_REQUESTS, Verified, requests_for, verify
+from infercost.units import SECONDS_PER_DAY
+from infercost.workload.requests import Requests, make_requests
+
+ARRIVALS = ("poisson", "gamma")
+ROUTERS = ("round-robin", "least-outstanding")
+LISTED = 50  # unverified candidates listed after the verified ones
+
+
+@dataclass(frozen=True)
+class Load:
+    """The traffic to serve: the rate at peak, lengths as specs, the arrival process."""
+
+    rate_per_s: float | None  # at peak; None: a trace's own
+    input_spec: str = "1000"
+    output_spec: str = "200"
+    arrival: str = "poisson"
+    burstiness: float = 1.0  # gamma: coefficient of variation of the gaps
+    trace: str | None = None
+    cached_fraction: float = 0.0
+    peak_to_average: float = 1.0
+
+    def requests(self, n: int, seed: int) -> Requests:
+        """`n` requests of this load (a trace: its first `n`), seeded."""
+        if self.arrival not in ARRIVALS:
+            raise InputError("arrival", f"unknown {self.arrival!r}; allowed: {', '.join(ARRIVALS)}")
+        reqs = make_requests(
+            rate=self.rate_per_s,
+            n=n,
+            input_spec=self.input_spec,
+            output_spec=self.output_spec,
+            arrival=self.arrival,
+            burstiness=self.burstiness,
+            seed=seed,
+            trace=Path(self.trace) if self.trace else None,
+        )
+        if self.trace is None or len(reqs) <= n:
+            return reqs
+        return Requests(
+            reqs.arrival_s[:n], reqs.input_tokens[:n], reqs.output_tokens[:n], reqs.rate_per_s
+        )
+
+    def ca2(self, reqs: Requests) -> float:
+        """The squared coefficient of variation of the gaps: stated, or a trace's own."""
+        if self.trace is None:
+            return self.burstiness**2 if self.arrival == "gamma" else 1.0
+        gaps = np.diff(reqs.arrival_s)
+        mean = float(gaps.mean()) if gaps.size else 0.0
+        return float(gaps.var() / mean**2) if mean > 0 else 1.0
+
+
+@dataclass(frozen=True)
+class Question:
+    """Everything a plan is asked: what may run, for which traffic, to which targets."""
+
+    constraints: Constraints
+    load: Load
+    targets: Targets
+    objective: str = "usd_per_month"
+    verify: int = 10
+    seed: int = 0
+    requests: int | None = None  # simulated per verification trial (default: by the candidate)
+    router: str = "round-robin"
+    calibration: CalibrationChoice = "builtin"
+    compare_api: bool = False
+
+    def check(self) -> None:
+        if self.objective not in OBJECTIVES:
+            allowed = ", ".join(OBJECTIVES)
+            raise InputError("objective", f"unknown {self.objective!r}; allowed: {allowed}")
+        if self.router not in ROUTERS:
+            raise InputError("router", f"unknown {self.router!r}; allowed: {', '.join(ROUTERS)}")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A ranked answer: a configuration at its replica count, verified or only screened."""
+
+    sized: Sized  # at the verified replica count when verified
+    screen_replicas: int
+    verified: Verified | None
+
+    @property
+    def met(self) -> bool | None:
+        """Whether the simulation met every target (None when not simulated)."""
+        return None if self.verified is None else self.verified.replicas is not None
+
+    def to_dict(self, targets: Targets) -> dict[str, Any]:
+        s, cost = self.sized, self.sized.cost
+        simulated = self.verified.summary(targets) if self.verified else None
+        margin = None
+        if self.verified is not None:
+            margin = self.verified.closest.check.margin(targets)
+        return {
+            **layout_dict(s.config),
+            "gpus_per_replica": s.config.gpus,
+            "replicas": s.replicas,
+            "gpus": s.gpus,
+            "servers": math.ceil(s.gpus / s.resolved.gpus_per_server),
+            "screen_replicas": self.screen_replicas,
+            "verified": self.verified is not None,
+            "meets_targets": self.met,
+            "usd_per_gpu_hour": None if s.rate is None else s.rate.usd_per_gpu_hour,
+            "usd_per_month": s.usd_per_month,
+            "usd_per_day": None if cost is None else cost.usd_per_day,
+            "usd_per_query": None if cost is None else cost.usd_per_query,
+            "usd_per_million_output_tokens": None
+            if cost is None
+            else cost.usd_per_million_output_tokens,
+            "usd_per_million_tokens": None if cost is None else cost.usd_per_million_tokens,
+            "usd_per_million_input_tokens_attributed": None
+            if cost is None
+            else cost.usd_per_million_input_tokens_attributed,
+            "usd_per_million_output_tokens_attributed": None
+            if cost is None
+            else cost.usd_per_million_output_tokens_attributed,
+            "energy_wh_per_query": None if cost is None else cost.energy_wh_per_query,
+            "utilisation": s.utilisation,
+            "occupancy": s.occupancy,
+            "max_rate_per_replica": s.rate_per_replica_max,
+            "binding_limit": s.binding,
+            "predicted_s": s.predicted,
+            "predicted_headroom": s.headroom,
+            "simulated": simulated,
+            "simulated_headroom": margin,
+            "calibration_group": s.resolved.calibration_group,
+        }
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    question: Question
+    demand: Demand
+    candidates: tuple[Candidate, ...]  # ranked: verified that meet, then the rest
+    rejected: tuple[Rejected, ...]  # closest first
+    frontier: tuple[FrontierPoint, ...]
+    api: ApiComparison | None
+    screened: int  # configurations × batch caps
+    configs: int
+    skipped: tuple[str, ...]
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def best(self) -> Candidate | None:
+        first = self.candidates[0] if self.candidates else None
+        if first is None or first.met is False:
+            return None
+        return first
+
+    @property
+    def feasible(self) -> bool:
+        return self.best is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        targets = self.question.targets
+        best = self.best
+        return {
+            "feasible": self.feasible,
+            "best": None if best is None else best.to_dict(targets),
+            "candidates": [c.to_dict(targets) for c in self.candidates],
+            "closest": [r.to_dict() for r in self.rejected[:10]] if not self.feasible else [],
+            "frontier": [p.to_dict() for p in self.frontier],
+            "api": None if self.api is None else self.api.to_dict(),
+            "question": question_dict(self.question, self.demand),
+            "search": {
+                "candidates": self.screened,
+                "configurations": self.configs,
+                "sized": sum(1 for _ in self.candidates),
+                "rejected": len(self.rejected),
+                "verified": sum(1 for c in self.candidates if c.verified is not None),
+                "skipped": list(self.skipped),
+                "timings_s": self.timings_s,
+            },
+        }
+
+
+def question_dict(q: Question, d: Demand) -> dict[str, Any]:
+    return {
+        "models": list(q.constraints.models),
+        "rate_per_s": d.rate_per_s,
+        "average_rate_per_s": d.rate_per_s / q.load.peak_to_average,
+        "queries_per_day": d.rate_per_s / q.load.peak_to_average * SECONDS_PER_DAY,
+        "peak_to_average": q.load.peak_to_average,
+        "input_tokens_mean": d.input_mean,
+        "output_tokens_mean": d.output_mean,
+        "arrival": "trace" if q.load.trace else q.load.arrival,
+        "arrival_ca2": d.ca2,
+        "targets": q.targets.to_dict(),
+        "objective": q.objective,
+        "verify": q.verify,
+        "seed": q.seed,
+        "router": q.router,
+        "pricing": q.constraints.pricing.mode,
+    }
+
+
+def plan(question: Question, progress: Callable[[str, int, int], None] | None = None) -> PlanResult:
+    """Answer `question` (see the module docstring)."""
+    q = question
+    q.check()
+    clock = time.perf_counter()
+    space = build_space(q.constraints)
+    requests = q.load.requests(q.requests or MAX_VERIFY_REQUESTS, q.seed)
+    rate = requests.rate_per_s
+    if not 0 < rate <= MAX_QUERIES_PER_S:
+        raise InputError("qps", f"must be in (0, {MAX_QUERIES_PER_S:g}] queries/s, got {rate}")
+    percentiles = tuple({s.percentile for s in q.targets.slos} | {50.0, 90.0, 95.0, 99.0})
+    demand = Demand.of(
+        rate,
+        requests.input_tokens,
+        requests.output_tokens,
+        q.load.ca2(requests),
+        percentiles,
+        q.load.cached_fraction,
+        average_rate_per_s=rate / q.load.peak_to_average,
+    )
+    pricing = q.constraints.pricing
+    screened = screen(space, demand, q.targets, pricing, q.calibration, q.objective, q.router)
+    sized, over = _within_max_gpus(screened, q.constraints.max_gpus)
+    timings = {"screen": time.perf_counter() - clock}
+    clock = time.perf_counter()
+    verified = _verify_top(q, sized, requests, demand, progress)
+    timings["verify"] = time.perf_counter() - clock
+    ranked = _rank(q, verified, sized)
+    best = ranked[0] if ranked and ranked[0].met is not False else None
+    points = frontier(screened, pricing)
+    api = None
+    if q.compare_api:
+        api = compare_api(
+            q.constraints.models,
+            demand,
+            None if best is None else best.sized,
+            None if best is None else best.screen_replicas,
+        )
+    return PlanResult(
+        question=q,
+        demand=demand,
+        candidates=tuple(ranked),
+        rejected=tuple(sorted((*screened.rejected, *over), key=lambda x: x.shortfall)),
+        frontier=points,
+        api=api,
+        screened=screened.candidates,
+        configs=screened.configs,
+        skipped=space.skipped,
+        timings_s=timings,
+    )
+
+
+def _within_max_gpus(s: Screened, max_gpus: int | None) -> tuple[list[Sized], list[Rejected]]:
+    if max_gpus is None:
+        return list(s.sized), []
+    keep = [x for x in s.sized if x.gpus <= max_gpus]
+    over = [
+        Rejected(
+            x.config,
+            (f"needs {x.gpus:,} GPUs, over max_gpus = {max_gpus:,}",),
+            "max_gpus",
+            x.predicted,
+            x.gpus / max_gpus - 1,
+        )
+        for x in s.sized
+        if x.gpus > max_gpus
+    ]
+    return keep, over
+
+
+def _verify_top(
+    q: Question,
+    sized: list[Sized],
+    requests: Requests,
+    demand: Demand,
+    progress: Callable[[str, int, int], None] | None,
+) -> list[Candidate]:
+    """Simulate the top `q.verify` candidates, each at its fewest passing replicas."""
+    out: list[Candidate] = []
+    top = sized[: q.verify]
+    for i, s in enumerate(top):
+        n = min(requests_for(s, q.requests), len(requests))
+        subset = Requests(
+            requests.arrival_s[:n],
+            requests.input_tokens[:n],
+            requests.output_tokens[:n],
+            requests.rate_per_s,
+        )
+        cap = None if q.constraints.max_gpus is None else q.constraints.max_gpus // s.config.gpus
+        v = verify(s, subset, q.targets, q.router, cap, demand.cached_fraction)
+        final = s if v.replicas is None else _resize(s, demand, q, v.replicas)
+        out.append(Candidate(final, s.replicas, v))
+        if progress:
+            progress("verifying", i + 1, len(top))
+    return out
+
+
+def _resize(s: Sized, d: Demand, q: Question, replicas: int) -> Sized:
+    if replicas == s.replicas:
+        return s
+    basis = q.constraints.pricing.basis(s.config.gpu)
+    return sized_at(
+        s.resolved,
+        s.curve,
+        d,
+        q.targets,
+        s.cap,
+        s.ceiling,
+        replicas,
+        s.rate_per_replica_max,
+        basis,
+        q.router,
+    )
+
+
+def _rank(q: Question, verified: list[Candidate], sized: list[Sized]) -> list[Candidate]:
+    """Verified candidates that meet the targets by the objective at their verified size
+    (ties: more simulated headroom), then those the simulation failed, then the rest of
+    the screen in its order."""
+
+    def key(c: Candidate) -> tuple[float, float, int]:
+        margin = c.verified.closest.check.margin(q.targets) if c.verified else 0.0
+        return (objective_value(q.objective, c.sized.gpus, c.sized.cost), -margin, c.sized.gpus)
+
+    met = sorted((c for c in verified if c.met), key=key)
+    failed = [c for c in verified if not c.met]
+    rest = [Candidate(s, s.replicas, None) for s in sized[len(verified) :][:LISTED]]
+    return [*met, *failed, *rest]

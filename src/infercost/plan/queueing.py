@@ -1,0 +1,155 @@
+"""Queueing approximations the planner sizes fleets with.
+
+**Occupancy.** A continuous-batching replica is a load-dependent server: with n sequences in
+flight it completes μ(n) = n / E2E(n) requests a second (the closed-loop throughput the perf
+model gives at concurrency n), up to its batch cap c; above c the extra requests wait in the
+engine's queue and it still completes μ(c). With Poisson arrivals at rate λ the number in
+the system N is a birth–death chain, and under processor sharing its stationary law is
+exact and insensitive to the service-time distribution (Kelly 1979, ch. 3):
+
+    π(n) ∝ Π_{k=1..n} λ / μ(k)          (n ≤ c)
+    π(c + j) = π(c) · r^j  (j ≥ 1: waiting for a slot), r = λ / μ(c)
+
+Near saturation μ(n) flattens and this law grows a long upper tail: the batch sits at its
+cap for long stretches, which a normal approximation of the occupancy misses. Bursty
+arrivals with squared coefficient of variation ca² widen it. We use the diffusion limit of
+the same chain: its log-ratios scale by θ = 2 / (1 + ca²) (drift over variance of a
+birth–death diffusion with variance λ·ca² + μ; Whitt 2002, ch. 5), which keeps the mean
+and widens the variance by (1 + ca²) / 2 — in the infinite-server regime the
+"peakedness" of a G/M/∞ queue (Whitt 1984) — and is exact at ca² = 1.
+
+**Waiting for a slot.** Above the cap the slots are a first-come first-served G/G/c queue,
+no longer processor sharing, so the variability of the service time (a request's whole
+life, cs², mostly from its output length) matters as well: the tail's log-ratio is scaled by
+θ_q = 2 / (ca² + cs²), the Allen–Cunneen factor (Allen 1990; Whitt 1993). An arrival that
+finds every slot taken waits for (N − c + 1) completions at rate μ(c); with the geometric
+tail, the wait given that it waits is exponential with rate μ(c)·(1 − r^θ_q), so its
+p-quantile is
+
+    W_p = ln(P(N ≥ c) / (1 − p)) / (μ(c) · (1 − r^θ_q))     when P(N ≥ c) > 1 − p, else 0
+
+(with θ_q = 1 this is the M/M/c wait; as r → 1 it is the G/G/c heavy-traffic wait).
+
+**Prompts waiting for the prefill stream** form a G/G/1 queue: Kingman's formula (1961)
+for the mean, with an exponential tail.
+
+    F. P. Kelly, Reversibility and Stochastic Networks, Wiley, 1979.
+    W. Whitt, Stochastic-Process Limits, Springer, 2002. W. Whitt, "Heavy-traffic
+    approximations for service systems with blocking", AT&T Bell Labs Tech. J. 63(5), 1984.
+    J. F. C. Kingman, "The single server queue in heavy traffic", Proc. Cambridge Phil.
+    Soc. 57, 1961. A. O. Allen, Probability, Statistics and Queueing Theory, 2nd ed.,
+    Academic Press, 1990. W. Whitt, "Approximations for the GI/G/m queue", Production and
+    Operations Management 2(2), 1993.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+Array = NDArray[np.float64]
+
+
+MIN_VARIABILITY = 0.05  # ca² + cs² below this is read as this: no real queue is clockwork
+
+
+def theta(ca2: float, cs2: float = 1.0) -> float:
+    """The log-ratio scale of the occupancy chain for arrivals with this ca² (and, for the
+    queue above the cap, services with this cs²)."""
+    return 2.0 / max(ca2 + cs2, MIN_VARIABILITY)
+
+
+def split_ca2(ca2: float, replicas: int, router: str) -> float:
+    """The ca² of the arrivals one of `replicas` replicas sees.
+
+    Round-robin hands each replica every R-th arrival: for a renewal stream the gap is a sum
+    of R gaps, ca² / R. A router that picks the least-loaded replica does at least as well;
+    we use the same figure for it (the simulator then checks the fleet).
+    """
+    del router  # both routers: see the docstring
+    return ca2 / max(replicas, 1)
+
+
+@dataclass(frozen=True)
+class Occupancy:
+    """The stationary law of N (sequences in flight plus waiting) for each arrival rate.
+
+    Rows are arrival rates; `pmf[:, n]` for n = 0…c, and the geometric tail above c has
+    ratio `tail_ratio` (mass `pmf[:, c] · r / (1 − r)`).
+    """
+
+    pmf: Array  # [rates, c + 1], normalised with the tail
+    tail_ratio: Array  # [rates]
+    mu_cap: float  # completions a second with every slot taken
+
+    @property
+    def cap(self) -> int:
+        return int(self.pmf.shape[1]) - 1
+
+    @property
+    def p_full(self) -> Array:
+        """P(N ≥ c): an arrival finds every slot taken."""
+        r = self.tail_ratio
+        return np.asarray(self.pmf[:, -1] / (1.0 - r), dtype=np.float64)
+
+    def mean(self) -> Array:
+        n = np.arange(self.cap + 1, dtype=np.float64)
+        r, top = self.tail_ratio, self.pmf[:, -1]
+        tail = top * (self.cap * r / (1.0 - r) + r / (1.0 - r) ** 2)
+        return np.asarray(self.pmf @ n + tail, dtype=np.float64)
+
+    def batch_quantile(self, p: float) -> Array:
+        """The p-quantile of the running batch, min(N, c): the smallest n whose cumulative
+        mass reaches p (c when the queue holds the rest)."""
+        cdf = np.cumsum(self.pmf, axis=1)
+        below = (cdf < p).sum(axis=1)
+        return np.asarray(np.minimum(below, self.cap), dtype=np.float64)
+
+    def slot_wait_quantile(self, p: float) -> Array:
+        """The p-quantile of the wait for a free slot (see the module docstring)."""
+        full = self.p_full
+        rate = self.mu_cap * (1.0 - self.tail_ratio)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            wait = np.log(np.maximum(full, 1e-300) / (1.0 - p)) / rate
+        return np.asarray(np.where(full > 1.0 - p, wait, 0.0), dtype=np.float64)
+
+
+def occupancy(log_mu_sum: Array, rates: Array, ca2: float, cs2: float = 1.0) -> Occupancy:
+    """The occupancy law for arrival `rates` below μ(c); `cs2` is the service time's ca²,
+    which only the queue above the cap feels.
+
+    `log_mu_sum[n]` = Σ_{k=1..n} ln μ(k) for n = 0…c (so `log_mu_sum[0]` = 0).
+    """
+    t = theta(ca2)
+    c = len(log_mu_sum) - 1
+    n = np.arange(c + 1, dtype=np.float64)
+    log_lam = np.log(rates)[:, None]
+    log_p = t * (n[None, :] * log_lam - log_mu_sum[None, :])
+    log_p -= log_p.max(axis=1, keepdims=True)
+    p = np.exp(log_p)
+    mu_cap = float(np.exp(log_mu_sum[c] - log_mu_sum[c - 1])) if c >= 1 else 0.0
+    ratio = np.minimum((rates / mu_cap) ** theta(ca2, cs2), 1.0 - 1e-12)
+    total = p.sum(axis=1) + p[:, -1] * ratio / (1.0 - ratio)
+    return Occupancy(p / total[:, None], ratio, mu_cap)
+
+
+def kingman_wait_quantile(load: Array, service_s: float, ca2: float, cs2: float, p: float) -> Array:
+    """The p-quantile of the wait in a G/G/1 queue at utilisation `load`: it waits with
+    probability `load`, then for an exponential time of Kingman's mean. Infinite at
+    `load` ≥ 1."""
+    rho = np.asarray(load, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = (ca2 + cs2) / 2.0 * service_s / (1.0 - rho)
+        wait = mean * np.log(np.maximum(rho, 1e-300) / (1.0 - p))
+    out = np.where(rho > 1.0 - p, wait, 0.0)
+    return np.asarray(np.where(rho >= 1.0, np.inf, out), dtype=np.float64)
+
+
+def upper_quantile_index(n: int, p: float, z: float = 1.645) -> int:
+    """The order statistic that bounds the p-quantile of `n` samples from above with 95 %
+    confidence (binomial normal approximation): a target met there is met with margin."""
+    k = n * p + z * math.sqrt(n * p * (1.0 - p))
+    return min(max(math.ceil(k) - 1, 0), n - 1)

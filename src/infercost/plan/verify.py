@@ -1,0 +1,182 @@
+"""Verification by simulation: the fewest replicas of a candidate that meet the targets.
+
+The screen's replica count is a starting point. The simulator (`sim.engine`) then runs the
+candidate's fleet under the plan's own arrivals and lengths, request by request:
+
+    start at the screen's R;  while it misses a target: R ← max(R + 1, ⌈1.25 R⌉)
+    then bisect between the largest R known to miss and the smallest known to meet,
+    down to one replica (or 1 % of R for a large fleet)
+
+R never goes below what the replicas' throughput allows (λ ≥ R × μ(c) overloads them), nor
+above `MAX_GROWTH` × the screen's R, or the GPUs the user allows.
+
+Every trial uses the same requests (one seeded stream for the whole plan), so a larger
+fleet only ever sees less load per replica. A fleet of more than `SUBSET` replicas is run
+through `SUBSET` of them with the arrival times stretched by R / SUBSET: the same load per
+replica, with bursts at least as long as the whole fleet's (conservative). The first
+`WARMUP` of the requests, which meet an empty fleet, are left out of the check, and a target
+is met when the upper 95 % confidence bound of its percentile is within it
+(`targets.check_records`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from infercost.limits import MAX_REPLICAS
+from infercost.plan.screen import Sized
+from infercost.plan.targets import Check, Targets, check_records
+from infercost.records import Records
+from infercost.sim.engine import Fleet, SimResult, simulate
+from infercost.workload.requests import Requests
+
+SUBSET = 8  # replicas simulated in full; a larger fleet is run through this many
+WARMUP = 0.1  # share of the requests, the earliest, left out of the check
+GROWTH = 1.25  # a missing fleet grows by at least this factor
+MAX_GROWTH = 4  # and to at most this many times the screen's count (plus one)
+TOLERANCE = 0.01  # bisection stops within this share of R (or one replica)
+REQUESTS_PER_SLOT = 10  # requests per replica per slot it holds: ~10 lifetimes at a full batch
+MIN_REQUESTS = 10_000
+MAX_VERIFY_REQUESTS = 200_000
+
+
+@dataclass(frozen=True)
+class Trial:
+    replicas: int
+    check: Check
+    result: SimResult
+    simulated_replicas: int
+
+
+@dataclass(frozen=True)
+class Verified:
+    """A candidate after simulation: the fewest replicas found to meet every target (None
+    when none up to the bound does), and every trial on the way."""
+
+    sized: Sized
+    replicas: int | None
+    trials: tuple[Trial, ...]
+    requests: int
+
+    @property
+    def passed(self) -> Trial | None:
+        return next((t for t in self.trials if t.replicas == self.replicas), None)
+
+    @property
+    def closest(self) -> Trial:
+        """The passing trial, or the largest fleet tried."""
+        return self.passed or max(self.trials, key=lambda t: t.replicas)
+
+    def summary(self, targets: Targets) -> dict[str, Any]:
+        """The simulation of the verified (or largest tried) fleet, as `simulate` reports it,
+        over the requests the check counted."""
+        trial = self.closest
+        counted = replace(trial.result, records=_checked(trial.result.records))
+        out = counted.summary(list(targets.slos))
+        out["replicas_in_fleet"] = trial.replicas
+        out["replicas_simulated"] = trial.simulated_replicas
+        out["requests_checked"] = len(_checked(trial.result.records))
+        out["met"] = trial.check.met
+        out["misses"] = list(trial.check.misses)
+        out["goodput_fraction"] = trial.check.goodput_fraction
+        out["upper_bound_s"] = trial.check.achieved_s
+        return out
+
+
+def requests_for(sized: Sized, requested: int | None) -> int:
+    """How many requests verify a candidate: enough for each simulated replica to cycle its
+    KV ceiling about ten times (independent of the targets, so that a tighter target is
+    checked on the same requests), or what the user asked for."""
+    if requested is not None:
+        return requested
+    wanted = SUBSET * REQUESTS_PER_SLOT * sized.ceiling
+    return int(min(max(wanted, MIN_REQUESTS), MAX_VERIFY_REQUESTS))
+
+
+def verify(
+    sized: Sized,
+    requests: Requests,
+    targets: Targets,
+    router: str = "round-robin",
+    max_replicas: int | None = None,
+    cached_fraction: float = 0.0,
+    progress: Callable[[], None] | None = None,
+) -> Verified:
+    """The fewest replicas of `sized` whose simulation meets `targets` (module docstring)."""
+    n = len(requests)
+    tried: dict[int, Trial] = {}
+
+    def trial(replicas: int) -> Trial:
+        if replicas not in tried:
+            tried[replicas] = _run(sized, requests, targets, router, replicas, cached_fraction)
+            if progress:
+                progress()
+        return tried[replicas]
+
+    full_rate = sized.curve.completions_per_s(sized.cap)
+    lo = math.floor(requests.rate_per_s / full_rate - 1e-9)  # at most this many overload
+    top = MAX_GROWTH * sized.replicas + 1
+    if max_replicas is not None:
+        top = min(top, max_replicas)
+    replicas = min(max(sized.replicas, lo + 1), top)
+    while not trial(replicas).check.met:
+        lo = replicas
+        if replicas >= top:
+            return Verified(sized, None, _in_order(tried), n)
+        replicas = min(max(replicas + 1, math.ceil(replicas * GROWTH)), top)
+    hi = replicas
+    while hi - lo > max(1, math.floor(TOLERANCE * hi)):
+        mid = (lo + hi) // 2
+        if trial(mid).check.met:
+            hi = mid
+        else:
+            lo = mid
+    return Verified(sized, hi, _in_order(tried), n)
+
+
+def _in_order(tried: dict[int, Trial]) -> tuple[Trial, ...]:
+    return tuple(tried[k] for k in sorted(tried))
+
+
+def _run(
+    sized: Sized,
+    requests: Requests,
+    targets: Targets,
+    router: str,
+    replicas: int,
+    cached_fraction: float,
+) -> Trial:
+    simulated = min(replicas, SUBSET, MAX_REPLICAS)
+    stretch = replicas / simulated
+    fleet = Fleet.of(sized.resolved, simulated, router, cached_fraction)
+    fleet = replace(fleet, max_seqs=sized.cap)
+    result = simulate(
+        sized.resolved.deployment,
+        requests.arrival_s * stretch,
+        requests.input_tokens,
+        requests.output_tokens,
+        fleet,
+    )
+    check = check_records(_checked(result.records), targets)
+    return Trial(replicas, check, result, simulated)
+
+
+def _checked(records: Records) -> Records:
+    """The records after the warm-up (records come sorted by arrival)."""
+    start = int(len(records) * WARMUP)
+    keep = np.arange(start, len(records))
+    return Records(
+        arrival_s=records.arrival_s[keep],
+        first_token_s=records.first_token_s[keep],
+        finish_s=records.finish_s[keep],
+        input_tokens=records.input_tokens[keep],
+        output_tokens=records.output_tokens[keep],
+        replica=records.replica[keep],
+        preemptions=records.preemptions[keep],
+        error=records.error[keep] if len(records.error) == len(records) else records.error,
+    )
