@@ -4,6 +4,7 @@ The verbs, imported lazily so that the command line starts fast (see `infercost.
 
     estimate(model=, gpu=[...])      one replica per accelerator: memory, latency, $/1M tokens
     reproduce(scenario=)             a scenario recomputed: published vs computed
+    plan(model=[...], qps=, slo=)    the cheapest fleet that meets latency targets, simulated
     simulate(...)                    a fleet request by request: latency percentiles, goodput
     measure(url=, model=)            load-test a live OpenAI-compatible server
     calibrate(results=)              efficiency factors fitted to a measurement
@@ -25,6 +26,7 @@ __all__ = [
     "EstimateRequest",
     "ImportModelRequest",
     "MeasureRequest",
+    "PlanRequest",
     "ReproduceRequest",
     "SimulateRequest",
     "ValidateRequest",
@@ -36,6 +38,7 @@ __all__ = [
     "import_model",
     "measure",
     "model",
+    "plan",
     "reproduce",
     "simulate",
     "validate",

@@ -24,6 +24,14 @@ MAX_BUDGET_TOKENS = 65_536
 MAX_TRACE_SPAN_S = 366 * 86_400.0  # a year of replayed requests
 MAX_TRACE_BYTES = 2 << 30  # a trace file read into memory
 
+# Plans: the candidates one search may screen (configurations × batch caps; the whole
+# catalog for one model is ~2–4 k), the top candidates simulated, requests per simulation.
+MAX_PLAN_CANDIDATES = 200_000
+MAX_PLAN_MODELS = 16
+MAX_PLAN_VERIFY = 100
+MAX_PLAN_REQUESTS = 1_000_000
+MAX_FLEET_GPUS = 100_000_000  # a fleet's accelerators (every GPU ever made is ~1e8)
+
 MAX_PRICE_USD_PER_GPU_HOUR = 10_000.0
 MAX_QUERIES_PER_S = 1e9  # ~30 times every web search on Earth
 MAX_SEED = 2**32 - 1

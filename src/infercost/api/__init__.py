@@ -2,6 +2,7 @@
 
     estimate(model=..., gpu=[...])     one replica per accelerator, and the fleet for a traffic
     reproduce(scenario=...)            a scenario recomputed: published against computed
+    plan(model=[...], qps=..., slo=...) the cheapest fleet that meets latency targets
     simulate(...)                      a fleet request by request
     measure(url=..., model=...)        load levels against a live server
     calibrate(results=...)             efficiency factors fitted to a measurement
@@ -27,11 +28,13 @@ from infercost.api.models import (
     EstimateRequest,
     ImportModelRequest,
     MeasureRequest,
+    PlanRequest,
     ReproduceRequest,
     SimulateRequest,
     ValidateRequest,
     parse,
 )
+from infercost.api.planning import plan
 from infercost.api.simulation import simulate
 from infercost.api.validation import validate
 from infercost.catalog.engines import engine
@@ -44,6 +47,7 @@ __all__ = [
     "EstimateRequest",
     "ImportModelRequest",
     "MeasureRequest",
+    "PlanRequest",
     "ReproduceRequest",
     "SimulateRequest",
     "ValidateRequest",
@@ -56,6 +60,7 @@ __all__ = [
     "measure",
     "model",
     "parse",
+    "plan",
     "reproduce",
     "simulate",
     "validate",

@@ -9,18 +9,23 @@ thing, an option that does not apply) are the verbs' own checks, in `verbs.py`.
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from infercost.errors import InputError
 from infercost.limits import (
     MAX_DURATION_S,
+    MAX_FLEET_GPUS,
     MAX_FLEET_REPLICAS,
     MAX_LEVELS,
     MAX_MEASURE_REQUESTS,
     MAX_MEASURE_TOKENS,
     MAX_OVERRIDES,
+    MAX_PLAN_CANDIDATES,
+    MAX_PLAN_MODELS,
+    MAX_PLAN_REQUESTS,
+    MAX_PLAN_VERIFY,
     MAX_PRICE_USD_PER_GPU_HOUR,
     MAX_QUERIES_PER_S,
     MAX_REPLICA_GPUS,
@@ -103,6 +108,53 @@ class SimulateRequest(Request):
     seed: int = Field(0, ge=0, le=MAX_SEED)
     slo: str | None = None
     records: str | None = None
+    calibration: Calibration = "builtin"
+
+
+class PlanRequest(Request):
+    """The cheapest fleet that meets latency targets: from flags, or a scenario's traffic and
+    `plan:` block (then these fields override it)."""
+
+    scenario: str | None = None
+    set: list[str] = Field(default_factory=list, max_length=MAX_OVERRIDES)
+    model: list[str] = Field(default_factory=list, max_length=MAX_PLAN_MODELS)
+    qps: float | None = Field(None, gt=0, le=MAX_QUERIES_PER_S)
+    queries_per_day: float | None = Field(None, gt=0, le=MAX_QUERIES_PER_S * SECONDS_PER_DAY)
+    daily_users: float | None = Field(None, gt=0, le=1e11)
+    queries_per_user: float | None = Field(None, gt=0, le=1e6)
+    peak_to_average: float | None = Field(None, ge=1, le=1000)
+    input_tokens: str | None = None  # N, uniform:A:B, lognormal:MEAN:SIGMA, file:PATH
+    output_tokens: str | None = None
+    trace: str | None = None
+    cached_fraction: float | None = Field(None, ge=0, lt=1)
+    arrival: Literal["poisson", "gamma"] | None = None
+    burstiness: float | None = Field(None, gt=0, le=100)
+    slo: str | None = None
+    goodput: float | None = Field(None, gt=0, lt=1)
+    min_interactivity: float | None = Field(None, gt=0, le=1e6)
+    gpu: list[str] = Field(default_factory=list, max_length=256)
+    server: list[str] = Field(default_factory=list, max_length=256)
+    gpus_per_replica: int | None = Field(None, ge=1, le=MAX_REPLICA_GPUS)
+    max_gpus_per_replica: int | None = Field(None, ge=1, le=MAX_REPLICA_GPUS)
+    max_gpus: int | None = Field(None, ge=1, le=MAX_FLEET_GPUS)
+    precision: list[str] = Field(default_factory=list, max_length=32)
+    kv_precision: list[str] = Field(default_factory=list, max_length=32)
+    engine: str | None = None
+    price: float | None = Field(None, gt=0, le=MAX_PRICE_USD_PER_GPU_HOUR)
+    prices: dict[str, Annotated[float, Field(gt=0, le=MAX_PRICE_USD_PER_GPU_HOUR)]] = Field(
+        default_factory=dict, max_length=256
+    )
+    own: bool | None = None
+    owner_profile: str | None = None
+    objective: Literal["usd_per_month", "gpus", "energy", "usd_per_million_tokens"] | None = None
+    verify: int | None = Field(None, ge=0, le=MAX_PLAN_VERIFY)
+    seed: int | None = Field(None, ge=0, le=MAX_SEED)
+    requests: int | None = Field(None, ge=1_000, le=MAX_PLAN_REQUESTS)
+    router: Literal["round-robin", "least-outstanding"] | None = None
+    max_candidates: int = Field(MAX_PLAN_CANDIDATES, ge=1, le=MAX_PLAN_CANDIDATES)
+    compare_api: bool = False
+    frontier: str | None = None
+    plot: str | None = None
     calibration: Calibration = "builtin"
 
 

@@ -17,6 +17,7 @@ HELP = """What it costs to serve a large language model, and the proof.
 
 \b
   estimate   a replica on one or more accelerators; with traffic, the fleet
+  plan       the cheapest fleet that meets latency targets, proved by simulation
   reproduce  a published estimate recomputed from its assumptions
   simulate   a fleet request by request: latency percentiles, goodput
   measure    load-test a live OpenAI-compatible server, cost per token

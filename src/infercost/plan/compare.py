@@ -101,8 +101,8 @@ def compare_api(
     average = d.average_rate_per_s or d.rate_per_s
     peak_ratio = d.rate_per_s / average
     replica = capacity = fleet = None
-    if best is not None and best.cost is not None:
-        fleet = best.cost.usd_per_hour * HOURS_PER_MONTH
+    if best is not None and best.priced is not None:
+        fleet = best.priced.usd_per_hour * HOURS_PER_MONTH
         replica = fleet / best.replicas
         capacity = best.rate_per_replica_max * (screen_replicas or best.replicas) / best.replicas
     full = best.curve.completions_per_s(best.cap) if best is not None else None

@@ -33,7 +33,6 @@ from infercost.plan.screen import (
     Screened,
     Sized,
     layout_dict,
-    objective_value,
     screen,
     sized_at,
 )
@@ -127,7 +126,7 @@ class Candidate:
         return None if self.verified is None else self.verified.replicas is not None
 
     def to_dict(self, targets: Targets) -> dict[str, Any]:
-        s, cost = self.sized, self.sized.cost
+        s, cost = self.sized, self.sized.priced
         simulated = self.verified.summary(targets) if self.verified else None
         margin = None
         if self.verified is not None:
@@ -155,7 +154,7 @@ class Candidate:
             "usd_per_million_output_tokens_attributed": None
             if cost is None
             else cost.usd_per_million_output_tokens_attributed,
-            "energy_wh_per_query": None if cost is None else cost.energy_wh_per_query,
+            "energy_wh_per_query": s.cost.energy_wh_per_query,
             "utilisation": s.utilisation,
             "occupancy": s.occupancy,
             "max_rate_per_replica": s.rate_per_replica_max,
@@ -357,7 +356,7 @@ def _rank(q: Question, verified: list[Candidate], sized: list[Sized]) -> list[Ca
 
     def key(c: Candidate) -> tuple[float, float, int]:
         margin = c.verified.closest.check.margin(q.targets) if c.verified else 0.0
-        return (objective_value(q.objective, c.sized.gpus, c.sized.cost), -margin, c.sized.gpus)
+        return (c.sized.objective(q.objective), -margin, c.sized.gpus)
 
     met = sorted((c for c in verified if c.met), key=key)
     failed = [c for c in verified if not c.met]

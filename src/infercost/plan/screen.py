@@ -57,6 +57,7 @@ RATE_GRID = np.geomspace(LIGHTEST, BUSIEST, RATE_POINTS)
 BINDS = 0.98  # a target within 2 % of its threshold at λ* is the one that binds
 ROUTER_PASSES = 4  # fixed-point passes of R against the burstiness behind the router
 OBJECTIVES = ("usd_per_month", "gpus", "energy", "usd_per_million_tokens")
+UNPRICED = GpuHourCost(mode="unpriced")  # an accelerator without a price: energy only
 DECODE_LIMITS = {
     "memory": "decode bandwidth",
     "compute": "decode compute",
@@ -168,8 +169,8 @@ class Sized:
     predicted: dict[str, float]  # slo name → predicted percentile (s)
     headroom: float  # min over targets of (threshold − predicted) / threshold
     binding: str
-    rate: GpuHourCost | None
-    cost: FleetCost | None
+    rate: GpuHourCost | None  # None: no price (then only `cost`'s energy is meaningful)
+    cost: FleetCost
     curve: Curve
 
     @property
@@ -177,24 +178,27 @@ class Sized:
         return self.replicas * self.config.gpus
 
     @property
+    def priced(self) -> FleetCost | None:
+        """The fleet's cost when its accelerator has a price (its energy is known anyway)."""
+        return None if self.rate is None else self.cost
+
+    @property
     def usd_per_month(self) -> float | None:
-        return None if self.cost is None else self.cost.usd_per_hour * HOURS_PER_MONTH
+        cost = self.priced
+        return None if cost is None else cost.usd_per_hour * HOURS_PER_MONTH
 
     def objective(self, name: str) -> float:
-        return objective_value(name, self.gpus, self.cost)
-
-
-def objective_value(name: str, gpus: int, cost: FleetCost | None) -> float:
-    """A fleet's figure for the objective `name` (lower is better)."""
-    if name == "gpus":
-        return float(gpus)
-    if cost is None:
-        return math.inf
-    if name == "energy":
-        return cost.energy_wh_per_query
-    if name == "usd_per_million_tokens":
-        return cost.usd_per_million_tokens or math.inf
-    return cost.usd_per_hour
+        """The fleet's figure for the objective `name` (lower is better)."""
+        if name == "gpus":
+            return float(self.gpus)
+        if name == "energy":
+            return self.cost.energy_wh_per_query
+        cost = self.priced
+        if cost is None:
+            return math.inf
+        if name == "usd_per_million_tokens":
+            return cost.usd_per_million_tokens or math.inf
+        return cost.usd_per_hour
 
 
 @dataclass(frozen=True)
@@ -489,10 +493,8 @@ def sized_at(
     occupancy_mean, predicted = predict_at(curve, d, targets, cap, d.rate_per_s / replicas, ca2)
     headroom = min((s.threshold_s - predicted[s.name]) / s.threshold_s for s in targets.slos)
     rate = gpu_hour(r, basis)
-    cost = None
-    if rate is not None:
-        share = float(curve.at("prefill_share", min(max(occupancy_mean, 1.0), cap)))
-        cost = fleet_cost_of(r, d.traffic, replicas * r.gpus, share, rate, basis)
+    share = float(curve.at("prefill_share", min(max(occupancy_mean, 1.0), cap)))
+    cost = fleet_cost_of(r, d.traffic, replicas * r.gpus, share, rate or UNPRICED, basis)
     return Sized(
         config=r.config.with_(max_sequences=cap),
         resolved=r,

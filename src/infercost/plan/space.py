@@ -31,10 +31,10 @@ from infercost.catalog.prices import owner_profiles, prices_for
 from infercost.errors import InputError
 from infercost.evaluate.config import Config
 from infercost.evaluate.pipeline import CostBasis
+from infercost.limits import MAX_PLAN_CANDIDATES
 from infercost.perf.deployment import tensor_parallel_sizes
 from infercost.units import precision, weight_and_compute
 
-MAX_PLAN_CANDIDATES = 200_000  # configurations × batch caps one plan may screen
 DEFAULT_MAX_GPUS_PER_REPLICA = 32
 PIPELINE_STAGES = (2, 4, 8)
 SMALLEST_CAP = 8
@@ -86,6 +86,7 @@ class Constraints:
     precisions: tuple[str, ...] = ()
     kv_precisions: tuple[str, ...] = ()
     engine: str | None = None
+    efficiency: tuple[tuple[str, float], ...] = ()  # stated factors, on every configuration
     pricing: Pricing = Pricing()
     priced_only: bool = True  # dollar objectives skip accelerators without a price
     max_candidates: int = MAX_PLAN_CANDIDATES
@@ -201,6 +202,7 @@ def _configs(
                     weight_precision=weights,
                     kv_precision=kv,
                     engine=c.engine,
+                    efficiency=c.efficiency,
                 )
 
 

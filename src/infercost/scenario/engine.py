@@ -55,10 +55,12 @@ class ScenarioResult:
     def assumptions(self) -> list[dict[str, Any]]:
         out = []
         dumped = self.scenario.inputs.model_dump()
+        plan = self.scenario.plan
+        paths = {**dumped, "plan": plan.model_dump() if plan else {}}
         eff = self.details.get("efficiency", {})
         group = eff.get("calibration_group", "default")
         for path, prov in sorted(self.scenario.provenance.items()):
-            value = _get(dumped, path)
+            value = _get(paths, path)
             if value is None and path.startswith("efficiency."):  # resolved from calibration
                 value = eff.get(path.removeprefix("efficiency."))
             out.append({"path": path, "value": value, **prov.model_dump()})

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from infercost.errors import InputError, UnknownNameError
 from infercost.files import read_yaml
-from infercost.scenario.schema import Inputs, Scenario
+from infercost.scenario.schema import Inputs, PlanIn, Scenario
 
 DATA_DIR = Path(__file__).parent / "data"
 OVERRIDE_SOURCE = "--set on the command line"
@@ -85,6 +85,8 @@ def _merge_base(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
     merged = copy.deepcopy(top)
     for key in ("inputs", "provenance"):
         merged[key] = _deep_merge(base.get(key, {}), top.get(key, {}))
+    if isinstance(base.get("plan"), dict) or isinstance(top.get("plan"), dict):
+        merged["plan"] = _deep_merge(base.get("plan") or {}, top.get("plan") or {})
     cleared = [p for p in leaf_paths(top.get("inputs", {})) if _lookup(top["inputs"], p) is None]
     own = top.get("provenance", {})
     for path in cleared:  # an input the child removes takes its base's provenance with it
@@ -220,7 +222,10 @@ def check_sources(scenario: Scenario) -> None:
 
 def check_provenance(inputs: dict[str, Any], scenario: Scenario) -> None:
     for path in scenario.provenance:
-        if path.split(".")[0] not in Inputs.model_fields:
+        head, _, rest = path.partition(".")
+        if head == "plan" and rest.split(".")[0] in PlanIn.model_fields:
+            continue  # the plan block's question may cite its sources too
+        if head not in Inputs.model_fields:
             raise InputError(f"provenance.{path}", "names no input")
     calibrated = scenario.calibrated_path
     if calibrated:

@@ -152,6 +152,43 @@ class PrefillPoolIn(Strict):
     efficiency: EfficiencyIn = EfficiencyIn()
 
 
+class PlanIn(Strict):
+    """The question `infercost plan SCENARIO` asks of the scenario's model and traffic.
+
+    Each field is a default the command line can override; an empty list allows every
+    option that applies. The traffic, lengths (as means, unless given as length specs
+    here), engine, cost mode and prices come from `inputs`.
+    """
+
+    slo: str | None = None  # default: serving.slo
+    goodput: float | None = Field(None, gt=0, lt=1)
+    min_interactivity: float | None = Field(None, gt=0)
+    gpus: list[str] = Field(default_factory=list)
+    servers: list[str] = Field(default_factory=list)
+    precisions: list[str] = Field(default_factory=list)
+    kv_precisions: list[str] = Field(default_factory=list)
+    gpus_per_replica: int | None = Field(None, ge=1, le=MAX_REPLICA_GPUS)
+    max_gpus_per_replica: int | None = Field(None, ge=1, le=MAX_REPLICA_GPUS)
+    max_gpus: int | None = Field(None, ge=1)
+    prices: dict[str, float] = Field(default_factory=dict)  # accelerator → $/GPU-hour
+    objective: Literal["usd_per_month", "gpus", "energy", "usd_per_million_tokens"] | None = None
+    arrival: Literal["poisson", "gamma"] | None = None
+    burstiness: float | None = Field(None, gt=0, le=100)
+    input_tokens: str | None = None  # a length spec: N, uniform:A:B, lognormal:MEAN:SIGMA
+    output_tokens: str | None = None
+    router: Literal["round-robin", "least-outstanding"] | None = None
+    verify: int | None = Field(None, ge=0)
+    seed: int | None = Field(None, ge=0)
+
+    @field_validator("prices")
+    @classmethod
+    def _positive(cls, value: dict[str, float]) -> dict[str, float]:
+        for gpu, price in value.items():
+            if not price > 0:
+                raise ValueError(f"{gpu}: a price must be > 0 $/GPU-hour")
+        return value
+
+
 class Inputs(Strict):
     model: ModelIn
     hardware: HardwareIn
@@ -214,6 +251,7 @@ class Scenario(Strict):
     published: dict[str, PublishedIn] = Field(default_factory=dict)
     sources: list[SourceIn] = Field(default_factory=list)
     variants: dict[str, VariantIn] = Field(default_factory=dict)
+    plan: PlanIn | None = None
     notes: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")

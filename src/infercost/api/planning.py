@@ -1,0 +1,225 @@
+"""`plan`: the cheapest fleet that meets latency targets, from flags or a scenario.
+
+The request is turned into the planner's question (`plan.planner.Question`) after the
+checks its fields cannot make alone: one traffic volume, lengths or a trace, burstiness only
+for gamma arrivals, a price or ownership, at least one target. A scenario supplies every
+field the request leaves empty (`scenario.planning`). Output files are checked before the
+search starts and written after it.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from infercost.api.models import PlanRequest, parse
+from infercost.api.options import REQUEST_FIELDS, calibration_choice, output_file
+from infercost.errors import InputError, renamed
+from infercost.units import SECONDS_PER_DAY
+
+TRAFFIC = ("qps", "queries_per_day", "daily_users", "queries_per_user", "trace")
+DOLLAR_OBJECTIVES = ("usd_per_month", "usd_per_million_tokens")
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    result: Any  # infercost.plan.planner.PlanResult
+    frontier_path: Path | None = None
+    plot_path: Path | None = None
+
+    @property
+    def feasible(self) -> bool:
+        return bool(self.result.feasible)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = self.result.to_dict()
+        out["files"] = {
+            "frontier": None if self.frontier_path is None else str(self.frontier_path),
+            "plot": None if self.plot_path is None else str(self.plot_path),
+        }
+        return out
+
+
+def plan(
+    request: PlanRequest | dict[str, Any] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+    **fields: Any,
+) -> PlanOutcome:
+    """The cheapest fleet that meets the targets, verified by simulation, with frontiers and
+    (asked) the API comparison. Infeasible targets are a result (`feasible` false, with the
+    closest candidates), not an error."""
+    from infercost.plan.planner import plan as run_plan
+
+    req = parse(PlanRequest, request, **fields)
+    frontier_path = output_file(req.frontier, "frontier", (".csv",))
+    plot_path = output_file(req.plot, "plot", (".html", ".htm"))
+    given = {k: v for k, v in req.model_dump().items() if v is not None and v != [] and v != {}}
+    efficiency: tuple[tuple[str, float], ...] = ()
+    if req.scenario is not None:
+        from infercost.scenario.loader import load
+        from infercost.scenario.planning import question_of
+
+        asked = question_of(load(req.scenario, list(req.set)))
+        defaults = dict(asked.fields)
+        if any(k in given for k in TRAFFIC):  # the user's traffic replaces the scenario's
+            for key in ("qps", "peak_to_average"):
+                defaults.pop(key, None)
+        if "trace" in given:
+            for key in ("input_tokens", "output_tokens"):
+                defaults.pop(key, None)
+        if "price" in given or given.get("own"):
+            defaults.pop("prices", None)
+        given = {**defaults, **given}
+        efficiency = asked.efficiency
+    elif req.set:
+        raise InputError("set", "overrides a scenario's inputs; give a scenario")
+    merged = parse(PlanRequest, {**given, "scenario": None, "set": []})
+    question = _question(merged, efficiency)
+    with renamed(REQUEST_FIELDS):
+        result = run_plan(question, progress)
+    if frontier_path is not None:
+        _write_frontier(result, frontier_path)
+    if plot_path is not None:
+        from infercost.plan.plot import frontier_html
+
+        _write(plot_path, frontier_html(result), "plot")
+    return PlanOutcome(result, frontier_path, plot_path)
+
+
+def _question(req: PlanRequest, efficiency: tuple[tuple[str, float], ...]) -> Any:
+    from infercost.catalog.hardware import accelerator
+    from infercost.plan.planner import Question
+    from infercost.plan.space import DEFAULT_MAX_GPUS_PER_REPLICA, Constraints, Pricing
+    from infercost.plan.targets import parse_targets
+
+    if not req.model:
+        raise InputError("model", "give at least one model (or a scenario)")
+    targets = parse_targets(req.slo, req.goodput, req.min_interactivity)
+    if req.own and req.price is not None:
+        raise InputError("price", "is a rental price; owning (own) costs the catalog server")
+    if req.owner_profile is not None and not req.own:
+        raise InputError("owner_profile", "applies when owning the servers (own)")
+    pricing = Pricing(
+        mode="own" if req.own else "rent",
+        usd_per_gpu_hour=req.price,
+        per_gpu=tuple((accelerator(g).id, p) for g, p in req.prices.items()),
+        owner_profile=req.owner_profile or "hyperscaler-2025",
+    )
+    objective = req.objective or "usd_per_month"
+    constraints = Constraints(
+        models=tuple(dict.fromkeys(req.model)),
+        gpus=tuple(req.gpu),
+        servers=tuple(req.server),
+        gpus_per_replica=req.gpus_per_replica,
+        max_gpus_per_replica=req.max_gpus_per_replica or DEFAULT_MAX_GPUS_PER_REPLICA,
+        max_gpus=req.max_gpus,
+        precisions=tuple(req.precision),
+        kv_precisions=tuple(req.kv_precision),
+        engine=req.engine,
+        efficiency=efficiency,
+        pricing=pricing,
+        priced_only=objective in DOLLAR_OBJECTIVES,
+        max_candidates=req.max_candidates,
+    )
+    return Question(
+        constraints=constraints,
+        load=_load(req),
+        targets=targets,
+        objective=objective,
+        verify=10 if req.verify is None else req.verify,
+        seed=req.seed or 0,
+        requests=req.requests,
+        router=req.router or "round-robin",
+        calibration=calibration_choice(req.calibration),
+        compare_api=req.compare_api,
+    )
+
+
+def _load(req: PlanRequest) -> Any:
+    from infercost.plan.planner import Load
+
+    volumes = [
+        name
+        for name, given in (
+            ("qps", req.qps is not None),
+            ("queries_per_day", req.queries_per_day is not None),
+            ("daily_users", req.daily_users is not None or req.queries_per_user is not None),
+            ("trace", req.trace is not None),
+        )
+        if given
+    ]
+    if len(volumes) != 1:
+        what = "two volumes: " + ", ".join(volumes) if volumes else "no traffic"
+        raise InputError(
+            volumes[1] if len(volumes) > 1 else "qps",
+            f"give exactly one of qps, queries_per_day, daily_users × queries_per_user or a "
+            f"trace ({what})",
+        )
+    if (req.daily_users is None) != (req.queries_per_user is None):
+        missing = "queries_per_user" if req.queries_per_user is None else "daily_users"
+        raise InputError(missing, "daily_users and queries_per_user go together")
+    arrival = req.arrival or "poisson"
+    if req.burstiness is not None and arrival != "gamma":
+        raise InputError("burstiness", "applies to gamma arrivals (arrival gamma)")
+    p2a = req.peak_to_average or 1.0
+    if req.trace is not None:
+        for name in ("input_tokens", "output_tokens", "arrival", "peak_to_average"):
+            if getattr(req, name) is not None:
+                raise InputError(name, "a trace sets its own schedule and lengths; drop it")
+        return Load(None, trace=req.trace, cached_fraction=req.cached_fraction or 0.0)
+    average = req.qps
+    if req.queries_per_day is not None:
+        average = req.queries_per_day / SECONDS_PER_DAY
+    if req.daily_users is not None and req.queries_per_user is not None:
+        average = req.daily_users * req.queries_per_user / SECONDS_PER_DAY
+    assert average is not None
+    return Load(
+        rate_per_s=average * p2a,
+        input_spec=req.input_tokens or "1000",
+        output_spec=req.output_tokens or "200",
+        arrival=arrival,
+        burstiness=req.burstiness or (2.0 if arrival == "gamma" else 1.0),
+        cached_fraction=req.cached_fraction or 0.0,
+        peak_to_average=p2a,
+    )
+
+
+FRONTIER_COLUMNS = (
+    "model",
+    "gpu",
+    "tp",
+    "pp",
+    "ep",
+    "dp_attention",
+    "weight_precision",
+    "kv_precision",
+    "engine",
+    "concurrency",
+    "output_tokens_per_s_per_gpu",
+    "interactivity_tokens_per_s",
+    "ttft_s",
+    "usd_per_gpu_hour",
+    "usd_per_million_output_tokens",
+    "on_cost_frontier",
+)
+
+
+def _write_frontier(result: Any, path: Path) -> None:
+    try:
+        with path.open("w", newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, FRONTIER_COLUMNS, extrasaction="ignore")
+            writer.writeheader()
+            for point in result.frontier:
+                writer.writerow(point.to_dict())
+    except OSError as exc:
+        raise InputError("frontier", f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _write(path: Path, text: str, field: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(field, f"cannot write {path}: {exc.strerror or exc}") from None

@@ -1,0 +1,314 @@
+"""`plan`: the cheapest fleet that meets the latency targets, proved by simulation.
+
+Exit status 0 with an answer, 2 when nothing meets the targets (the closest candidates are
+shown, each with the target it misses and by how much, and what limits it).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from infercost.cli.app import (
+    CalibrationOpt,
+    JsonOpt,
+    NoCalibrationOpt,
+    _calibration,
+    _words,
+    app,
+    emit_json,
+    user_errors,
+)
+from infercost.cli.labels import fmt, table
+from infercost.errors import InputError
+
+SHOWN = 10  # candidates in the ranked table
+
+
+@app.command()
+@user_errors
+def plan(
+    scenario: Annotated[
+        str | None,
+        typer.Argument(help="A scenario whose traffic and plan: block ask the question."),
+    ] = None,
+    model: Annotated[
+        list[str] | None, typer.Option("--model", "-m", help="Model id(s): a,b or repeated.")
+    ] = None,
+    qps: Annotated[float | None, typer.Option(help="Traffic: queries per second.")] = None,
+    queries_per_day: Annotated[float | None, typer.Option(help="Traffic: queries per day.")] = None,
+    daily_users: Annotated[float | None, typer.Option(help="Traffic: daily users...")] = None,
+    queries_per_user: Annotated[
+        float | None, typer.Option(help="...times queries per user per day.")
+    ] = None,
+    peak_to_average: Annotated[
+        float | None, typer.Option(help="Size for the peak: average × this (default 1).")
+    ] = None,
+    input_tokens: Annotated[
+        str | None,
+        typer.Option(help="Prompt length: N, uniform:A:B, lognormal:MEAN:SIGMA, file:PATH."),
+    ] = None,
+    output_tokens: Annotated[str | None, typer.Option(help="Output length, same forms.")] = None,
+    trace: Annotated[
+        Path | None, typer.Option(help="A CSV/JSONL trace: its schedule and lengths.")
+    ] = None,
+    cached_fraction: Annotated[float | None, typer.Option(help="Prefix-cache hit ratio.")] = None,
+    arrival: Annotated[str | None, typer.Option(help="poisson (default) or gamma.")] = None,
+    burstiness: Annotated[
+        float | None, typer.Option(help="Gamma arrivals: CV of the gaps (1 = Poisson).")
+    ] = None,
+    slo: Annotated[
+        str | None,
+        typer.Option(help="Targets: ttft_p99=2s,tpot_p99=50ms,e2e_p90=30s,interactivity_p50=20."),
+    ] = None,
+    goodput: Annotated[
+        float | None, typer.Option(help="Share of requests that must meet every target.")
+    ] = None,
+    min_interactivity: Annotated[
+        float | None, typer.Option(help="Tokens/s per user (median) at least.")
+    ] = None,
+    gpu: Annotated[
+        str | None, typer.Option("--gpu", "-g", help="Allowed accelerators (default: all priced).")
+    ] = None,
+    server: Annotated[str | None, typer.Option(help="Allowed servers (catalog ids).")] = None,
+    gpus_per_replica: Annotated[
+        int | None, typer.Option(help="Accelerators per replica, exactly.")
+    ] = None,
+    max_gpus_per_replica: Annotated[
+        int | None, typer.Option(help="Accelerators per replica, at most (default 32).")
+    ] = None,
+    max_gpus: Annotated[
+        int | None, typer.Option(help="Accelerators in the fleet, at most.")
+    ] = None,
+    precision: Annotated[
+        str | None, typer.Option(help="Allowed weight formats, e.g. bf16,fp8,fp4.")
+    ] = None,
+    kv_precision: Annotated[str | None, typer.Option(help="Allowed KV formats.")] = None,
+    engine: Annotated[str | None, typer.Option(help="Engine (catalog engines).")] = None,
+    price: Annotated[
+        str | None, typer.Option(help="$ per GPU-hour: 2.5 for all, or h100=2.5,b200=4.")
+    ] = None,
+    own: Annotated[
+        bool | None, typer.Option("--own/--rent", help="Own the servers (catalog price).")
+    ] = None,
+    owner_profile: Annotated[
+        str | None, typer.Option(help="Owner cost profile (default hyperscaler-2025).")
+    ] = None,
+    objective: Annotated[
+        str | None,
+        typer.Option(help="usd_per_month (default), gpus, energy or usd_per_million_tokens."),
+    ] = None,
+    verify: Annotated[
+        int | None, typer.Option(help="Candidates the simulator checks (default 10).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (default 0).")] = None,
+    requests: Annotated[
+        int | None, typer.Option(help="Requests per simulation (default: by candidate).")
+    ] = None,
+    router: Annotated[
+        str | None, typer.Option(help="round-robin (default) or least-outstanding.")
+    ] = None,
+    max_candidates: Annotated[
+        int | None, typer.Option(help="Bound on the search (configurations × batch caps).")
+    ] = None,
+    compare_api: Annotated[
+        bool, typer.Option(help="Beside the fleet: the same traffic through each API.")
+    ] = False,
+    frontier: Annotated[
+        Path | None, typer.Option(help="Write the Pareto frontiers (.csv).")
+    ] = None,
+    plot: Annotated[Path | None, typer.Option(help="Plot the frontiers (.html).")] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Scenario override PATH=VALUE.")
+    ] = None,
+    calibration: CalibrationOpt = None,
+    no_calibration: NoCalibrationOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Plan the cheapest fleet that meets latency targets, verified by simulation."""
+    from infercost.api import plan as verb
+    from infercost.cli.progress import counting
+
+    names = [m for text in model or [] for m in _words(text)]
+    flat, per_gpu = _prices(price)
+    with counting("simulating", quiet=as_json) as bar:
+        outcome = verb(
+            scenario=scenario, set=set_ or [], model=names, qps=qps,
+            queries_per_day=queries_per_day, daily_users=daily_users,
+            queries_per_user=queries_per_user, peak_to_average=peak_to_average,
+            input_tokens=input_tokens, output_tokens=output_tokens,
+            trace=None if trace is None else str(trace), cached_fraction=cached_fraction,
+            arrival=arrival, burstiness=burstiness, slo=slo, goodput=goodput,
+            min_interactivity=min_interactivity, gpu=_words(gpu), server=_words(server),
+            gpus_per_replica=gpus_per_replica, max_gpus_per_replica=max_gpus_per_replica,
+            max_gpus=max_gpus, precision=_words(precision), kv_precision=_words(kv_precision),
+            engine=engine, price=flat, prices=per_gpu, own=own, owner_profile=owner_profile,
+            objective=objective, verify=verify, seed=seed, requests=requests, router=router,
+            compare_api=compare_api, frontier=None if frontier is None else str(frontier),
+            plot=None if plot is None else str(plot),
+            calibration=_calibration(calibration, no_calibration),
+            progress=None if bar is None else (lambda _what, done, total: bar(done, total)),
+            **_bound(max_candidates),
+        )  # fmt: skip
+    doc = outcome.to_dict()
+    if as_json:
+        emit_json(doc)
+    else:
+        print_plan(Console(), doc)
+    if not outcome.feasible:
+        raise typer.Exit(2)
+
+
+def _bound(max_candidates: int | None) -> dict[str, Any]:
+    return {} if max_candidates is None else {"max_candidates": max_candidates}
+
+
+def _prices(text: str | None) -> tuple[float | None, dict[str, float]]:
+    """`2.5` (every accelerator) or `h100=2.5,b200=4` (each one named)."""
+    if text is None:
+        return None, {}
+    flat: float | None = None
+    named: dict[str, float] = {}
+    for part in _words(text):
+        name, eq, value = part.rpartition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            raise InputError(
+                "price", f"cannot read {part!r}; write 2.5 or h100=2.5,b200=4"
+            ) from None
+        if eq:
+            named[name.strip()] = number
+        elif flat is None:
+            flat = number
+        else:
+            raise InputError("price", "give one price for every accelerator, not two")
+    return flat, named
+
+
+def print_plan(console: Console, doc: dict[str, Any]) -> None:
+    """The question, the answer, the ranked candidates and (asked) the API comparison."""
+    q, search = doc["question"], doc["search"]
+    targets = ", ".join(f"{_slo(t)} ≤ {fmt('x_s', t['threshold_s'])}" for t in q["targets"]["slo"])
+    goodput = q["targets"]["goodput_fraction"]
+    console.print(
+        f"[bold]{', '.join(q['models'])}[/bold]: {fmt('x', q['rate_per_s'])} queries/s at peak "
+        f"({fmt('x', q['queries_per_day'])} a day), {q['input_tokens_mean']:,.0f} → "
+        f"{q['output_tokens_mean']:,.0f} tokens, {q['arrival']} arrivals; targets {targets}"
+        + (f", {goodput:.1%} of requests meeting all" if goodput else ""),
+        highlight=False,
+    )
+    t = search["timings_s"]
+    console.print(
+        f"Screened {search['candidates']:,} candidates ({search['configurations']:,} "
+        f"configurations) in {t.get('screen', 0):.2f} s; simulated {search['verified']} in "
+        f"{t.get('verify', 0):.2f} s.",
+        highlight=False,
+    )
+    if doc["feasible"]:
+        _print_best(console, doc["best"])
+        console.print(_ranked(doc["candidates"][:SHOWN], q))
+    else:
+        _print_infeasible(console, doc)
+    if doc["api"] is not None:
+        console.print(_api_table(doc["api"]))
+    reasons: dict[str, list[str]] = {}
+    for line in search["skipped"]:
+        gpu, _, why = line.partition(": ")
+        reasons.setdefault(why, []).append(gpu)
+    for why, gpus in reasons.items():
+        console.print(f"[dim]Left out ({why}): {', '.join(gpus)}.[/dim]", highlight=False)
+    for what, path in doc["files"].items():
+        if path:
+            console.print(f"{what}: {path}", highlight=False)
+
+
+def _slo(t: dict[str, Any]) -> str:
+    return f"{t['metric']}_p{t['percentile']:g}"
+
+
+def _name(c: dict[str, Any]) -> str:
+    layout = f"tp{c['tp']}" + (f" pp{c['pp']}" if c["pp"] > 1 else "")
+    if c["ep"] > 1:
+        layout += f" ep{c['ep']}"
+    if c["dp_attention"] > 1:
+        layout += f" dp{c['dp_attention']}"
+    cap = f" cap {c['max_seqs']}" if c.get("max_seqs") else ""
+    return f"{c['gpu']} {layout} {c['weight_precision']}/{c['kv_precision']}{cap}"
+
+
+def _print_best(console: Console, best: dict[str, Any]) -> None:
+    sim = best["simulated"]
+    checked = ""
+    if sim is not None:
+        parts = [f"{k} {fmt('x_s', v)}" for k, v in sim["upper_bound_s"].items()]
+        checked = f"; simulated (upper 95 % bound): {', '.join(parts)}"
+    console.print(
+        f"[bold green]Best:[/bold green] {best['replicas']:,} × {_name(best)} "
+        f"({best['model']}) = {best['gpus']:,} GPUs, {fmt('usd', best['usd_per_month'])} a "
+        f"month, {fmt('usd', best['usd_per_million_output_tokens'])} per 1M output tokens; "
+        f"limited by {best['binding_limit']}{checked}",
+        highlight=False,
+    )
+
+
+def _ranked(candidates: list[dict[str, Any]], q: dict[str, Any]) -> Any:
+    """One candidate a row, its cells stacked so that the table fits 80 columns."""
+    slos = [_slo(t) for t in q["targets"]["slo"]]
+    out = table("Candidates, verified first", "#", "fleet", "$ a month; per 1M in · out",
+                "predicted · simulated", "limit", right=("$ a month; per 1M in · out",),
+                whole=("#",))  # fmt: skip
+    for i, c in enumerate(candidates, start=1):
+        sim = c["simulated"]
+        fleet = f"{c['replicas']:,} × {_name(c)}\n{c['gpus']:,} GPUs, "
+        fleet += f"{fmt('utilisation', c['utilisation'])} busy"
+        money = (
+            f"{fmt('usd', c['usd_per_month'])}\n"
+            f"{fmt('usd', c['usd_per_million_input_tokens_attributed'])} · "
+            f"{fmt('usd', c['usd_per_million_output_tokens_attributed'])}"
+        )
+        lines = []
+        for name in slos:
+            got = "—" if sim is None else fmt("x_s", sim["upper_bound_s"][name])
+            lines.append(f"{name} {fmt('x_s', c['predicted_s'][name])} · {got}")
+        miss = " (misses)" if c["meets_targets"] is False else ""
+        mark = "" if c["verified"] else "*"
+        out.add_row(f"{i}{mark}", fleet, money, "\n".join(lines), c["binding_limit"] + miss)
+    out.caption = "* screened, not simulated. Simulated: the upper 95 % bound of the percentile."
+    return out
+
+
+def _print_infeasible(console: Console, doc: dict[str, Any]) -> None:
+    console.print("[bold red]No configuration meets the targets.[/bold red] The closest:")
+    out = table(None, "configuration", "what it misses", "limit")
+    for c in doc["closest"]:
+        out.add_row(_name(c), "\n".join(c["misses"]), c["binding_limit"])
+    console.print(out)
+
+
+def _api_table(api: dict[str, Any]) -> Any:
+    mine = api["self_host_usd_per_month"]
+    title = "The same traffic through an API"
+    if mine is not None:
+        title += f" (self-hosted: {fmt('usd', mine)} a month)"
+    right = ("$ a month", "× self-hosted", "self-hosting breaks even")
+    out = table(title, "provider", "$/1M in · out", *right, right=right)
+    for o in api["options"]:
+        be = o["breakeven_queries_per_day"]
+        even = "—" if mine is None else "never" if be is None else (
+            f"{fmt('x', be)} queries/day\n({fmt('utilisation', o['breakeven_utilisation'])} busy)"
+        )  # fmt: skip
+        ratio = o["api_over_self_host"]
+        out.add_row(
+            f"{o['provider']}\n{o['model']}",
+            f"{fmt('usd', o['usd_per_million_input'])} · {fmt('usd', o['usd_per_million_output'])}",
+            fmt("usd", o["usd_per_month"]),
+            "—" if ratio is None else f"{ratio:.2f}",
+            even,
+        )
+    if api["unpriced_models"]:
+        out.caption = f"No API price in the catalog for {', '.join(api['unpriced_models'])}."
+    return out
