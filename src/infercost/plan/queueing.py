@@ -11,12 +11,19 @@ exact and insensitive to the service-time distribution (Kelly 1979, ch. 3):
     π(c + j) = π(c) · r^j  (j ≥ 1: waiting for a slot), r = λ / μ(c)
 
 Near saturation μ(n) flattens and this law grows a long upper tail: the batch sits at its
-cap for long stretches, which a normal approximation of the occupancy misses. Bursty
-arrivals with squared coefficient of variation ca² widen it. We use the diffusion limit of
-the same chain: its log-ratios scale by θ = 2 / (1 + ca²) (drift over variance of a
-birth–death diffusion with variance λ·ca² + μ; Whitt 2002, ch. 5), which keeps the mean
-and widens the variance by (1 + ca²) / 2 — in the infinite-server regime the
-"peakedness" of a G/M/∞ queue (Whitt 1984) — and is exact at ca² = 1.
+cap for long stretches, which a normal approximation of the occupancy misses. Arrivals
+other than Poisson change its spread. In an infinite-server queue the number in service has
+variance z·L (its "peakedness" z; Whitt 1984): z = 1 for Poisson arrivals whatever the
+service, z = (1 + ca²) / 2 for exponential services and z = ca² for fixed ones (the count of
+arrivals in a window of one service time). We interpolate by the service's own squared
+coefficient of variation cs² (a sequence's life, set mostly by its output length):
+
+    z = (ca² + cs²) / (1 + cs²)
+
+and scale the chain's log-ratios by θ = 1 / z, the diffusion limit of the same birth–death
+chain (Whitt 2002, ch. 5), which keeps its mean and multiplies its variance by z: exact at
+ca² = 1, and a round-robin router that spreads fixed-length requests evenly gets the
+near-constant occupancy it really has.
 
 **Waiting for a slot.** Above the cap the slots are a first-come first-served G/G/c queue,
 no longer processor sharing, so the variability of the service time (a request's whole
@@ -53,12 +60,16 @@ from numpy.typing import NDArray
 Array = NDArray[np.float64]
 
 
-MIN_VARIABILITY = 0.05  # ca² + cs² below this is read as this: no real queue is clockwork
+MIN_VARIABILITY = 0.01  # ca² + cs² below this is read as this: no real queue is clockwork
 
 
-def theta(ca2: float, cs2: float = 1.0) -> float:
-    """The log-ratio scale of the occupancy chain for arrivals with this ca² (and, for the
-    queue above the cap, services with this cs²)."""
+def theta(ca2: float, cs2: float) -> float:
+    """The log-ratio scale of the occupancy chain below the cap: 1 / z (module docstring)."""
+    return (1.0 + cs2) / max(ca2 + cs2, MIN_VARIABILITY)
+
+
+def theta_queue(ca2: float, cs2: float) -> float:
+    """The log-ratio scale of the queue above the cap: 2 / (ca² + cs²) (Allen–Cunneen)."""
     return 2.0 / max(ca2 + cs2, MIN_VARIABILITY)
 
 
@@ -117,13 +128,13 @@ class Occupancy:
         return np.asarray(np.where(full > 1.0 - p, wait, 0.0), dtype=np.float64)
 
 
-def occupancy(log_mu_sum: Array, rates: Array, ca2: float, cs2: float = 1.0) -> Occupancy:
-    """The occupancy law for arrival `rates` below μ(c); `cs2` is the service time's ca²,
-    which only the queue above the cap feels.
+def occupancy(log_mu_sum: Array, rates: Array, ca2: float, cs2: float) -> Occupancy:
+    """The occupancy law for arrival `rates` below μ(c), for arrivals of squared
+    coefficient of variation `ca2` and a sequence's life of `cs2`.
 
     `log_mu_sum[n]` = Σ_{k=1..n} ln μ(k) for n = 0…c (so `log_mu_sum[0]` = 0).
     """
-    t = theta(ca2)
+    t = theta(ca2, cs2)
     c = len(log_mu_sum) - 1
     n = np.arange(c + 1, dtype=np.float64)
     log_lam = np.log(rates)[:, None]
@@ -131,7 +142,7 @@ def occupancy(log_mu_sum: Array, rates: Array, ca2: float, cs2: float = 1.0) -> 
     log_p -= log_p.max(axis=1, keepdims=True)
     p = np.exp(log_p)
     mu_cap = float(np.exp(log_mu_sum[c] - log_mu_sum[c - 1])) if c >= 1 else 0.0
-    ratio = np.minimum((rates / mu_cap) ** theta(ca2, cs2), 1.0 - 1e-12)
+    ratio = np.minimum((rates / mu_cap) ** theta_queue(ca2, cs2), 1.0 - 1e-12)
     total = p.sum(axis=1) + p[:, -1] * ratio / (1.0 - ratio)
     return Occupancy(p / total[:, None], ratio, mu_cap)
 
