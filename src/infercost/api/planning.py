@@ -26,7 +26,7 @@ DOLLAR_OBJECTIVES = ("usd_per_month", "usd_per_million_tokens")
 
 @dataclass(frozen=True)
 class PlanOutcome:
-    result: Any  # infercost.plan.planner.PlanResult
+    result: Any  # infercost.planning.planner.PlanResult
     frontier_path: Path | None = None
     plot_path: Path | None = None
 
@@ -51,7 +51,7 @@ def plan(
     """The cheapest fleet that meets the targets, verified by simulation, with frontiers and
     (asked) the API comparison. Infeasible targets are a result (`feasible` false, with the
     closest candidates), not an error."""
-    from infercost.plan.planner import plan as run_plan
+    from infercost.planning.planner import plan as run_plan
 
     req = parse(PlanRequest, request, **fields)
     frontier_path = output_file(req.frontier, "frontier", (".csv",))
@@ -83,7 +83,7 @@ def plan(
     if frontier_path is not None:
         _write_frontier(result, frontier_path)
     if plot_path is not None:
-        from infercost.plan.plot import frontier_html
+        from infercost.planning.plot import frontier_html
 
         _write(plot_path, frontier_html(result), "plot")
     return PlanOutcome(result, frontier_path, plot_path)
@@ -91,9 +91,9 @@ def plan(
 
 def _question(req: PlanRequest, efficiency: tuple[tuple[str, float], ...]) -> Any:
     from infercost.catalog.hardware import accelerator
-    from infercost.plan.planner import Question
-    from infercost.plan.space import DEFAULT_MAX_GPUS_PER_REPLICA, Constraints, Pricing
-    from infercost.plan.targets import parse_targets
+    from infercost.planning.planner import Question
+    from infercost.planning.space import DEFAULT_MAX_GPUS_PER_REPLICA, Constraints, Pricing
+    from infercost.planning.targets import parse_targets
 
     if not req.model:
         raise InputError("model", "give at least one model (or a scenario)")
@@ -139,7 +139,7 @@ def _question(req: PlanRequest, efficiency: tuple[tuple[str, float], ...]) -> An
 
 
 def _load(req: PlanRequest) -> Any:
-    from infercost.plan.planner import Load
+    from infercost.planning.planner import Load
 
     volumes = [
         name

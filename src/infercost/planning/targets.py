@@ -21,13 +21,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from infercost.errors import InputError
-from infercost.plan.queueing import upper_quantile_index
+from infercost.planning.queueing import upper_quantile_index
 from infercost.records import Records, Slo
 
 UNITS_S = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6}
 METRICS = ("ttft", "tpot", "e2e", "interactivity")
 PART = re.compile(
-    r"\s*(?P<metric>[a-z_]+)_p(?P<pct>[-+\d.]+)\s*=\s*(?P<value>[-+\d.eE]+)\s*(?P<unit>[a-zµ/]*)\s*"
+    r"\s*(?P<metric>[a-z0-9_]+)_p(?P<pct>[-+\d.]+)\s*=\s*"
+    r"(?P<value>[-+]?(?:nan|inf|[\d.]+(?:e[-+]?\d+)?))\s*(?P<unit>[a-zµ/]*)\s*",
+    re.IGNORECASE,
 )
 
 
@@ -93,7 +95,7 @@ def _part(part: str, field: str) -> Slo:
         raise InputError(
             field, f"cannot read {part.strip()!r}; write e.g. ttft_p99=2s,tpot_p99=50ms"
         )
-    metric, unit = m["metric"], m["unit"]
+    metric, unit = m["metric"].lower(), m["unit"].lower()
     if metric not in METRICS:
         raise InputError(field, f"unknown metric {metric!r}; allowed: {', '.join(METRICS)}")
     pct, value = _number(m["pct"], part, field), _number(m["value"], part, field)

@@ -6,6 +6,8 @@ candidate's fleet under the plan's own arrivals and lengths, request by request:
     start at the screen's R;  while it misses a target: R ← max(R + 1, ⌈1.25 R⌉)
     then bisect between the largest R known to miss and the smallest known to meet,
     down to one replica (or 1 % of R for a large fleet)
+    then try the neighbouring batch caps (and the KV ceiling) one replica below, and bisect
+    down with any that meets the targets there (the screen's choice of cap is analytic too)
 
 R never goes below what the replicas' throughput allows (λ ≥ R × μ(c) overloads them), nor
 above `MAX_GROWTH` × the screen's R, or the GPUs the user allows.
@@ -29,8 +31,8 @@ from typing import Any
 import numpy as np
 
 from infercost.limits import MAX_REPLICAS
-from infercost.plan.screen import Sized
-from infercost.plan.targets import Check, Targets, check_records
+from infercost.planning.screen import Sized
+from infercost.planning.targets import Check, Targets, check_records
 from infercost.records import Records
 from infercost.sim.engine import Fleet, SimResult, simulate
 from infercost.workload.requests import Requests
@@ -47,6 +49,7 @@ MAX_VERIFY_REQUESTS = 200_000
 
 @dataclass(frozen=True)
 class Trial:
+    cap: int
     replicas: int
     check: Check
     result: SimResult
@@ -55,22 +58,26 @@ class Trial:
 
 @dataclass(frozen=True)
 class Verified:
-    """A candidate after simulation: the fewest replicas found to meet every target (None
-    when none up to the bound does), and every trial on the way."""
+    """A candidate after simulation: the batch cap and fewest replicas found to meet every
+    target (`replicas` None when none up to the bound does), and every trial on the way."""
 
     sized: Sized
+    cap: int
     replicas: int | None
     trials: tuple[Trial, ...]
     requests: int
 
     @property
     def passed(self) -> Trial | None:
-        return next((t for t in self.trials if t.replicas == self.replicas), None)
+        return next(
+            (t for t in self.trials if (t.cap, t.replicas) == (self.cap, self.replicas)), None
+        )
 
     @property
     def closest(self) -> Trial:
-        """The passing trial, or the largest fleet tried."""
-        return self.passed or max(self.trials, key=lambda t: t.replicas)
+        """The passing trial, or the largest fleet tried at the screen's cap."""
+        own = [t for t in self.trials if t.cap == self.sized.cap] or list(self.trials)
+        return self.passed or max(own, key=lambda t: t.replicas)
 
     def summary(self, targets: Targets) -> dict[str, Any]:
         """The simulation of the verified (or largest tried) fleet, as `simulate` reports it,
@@ -80,11 +87,15 @@ class Verified:
         out = counted.summary(list(targets.slos))
         out["replicas_in_fleet"] = trial.replicas
         out["replicas_simulated"] = trial.simulated_replicas
-        out["requests_checked"] = len(_checked(trial.result.records))
+        out["max_seqs"] = trial.cap
+        out["requests_checked"] = len(counted.records)
         out["met"] = trial.check.met
         out["misses"] = list(trial.check.misses)
         out["goodput_fraction"] = trial.check.goodput_fraction
         out["upper_bound_s"] = trial.check.achieved_s
+        out["trials"] = [
+            {"max_seqs": t.cap, "replicas": t.replicas, "met": t.check.met} for t in self.trials
+        ]
         return out
 
 
@@ -98,6 +109,50 @@ def requests_for(sized: Sized, requested: int | None) -> int:
     return int(min(max(wanted, MIN_REQUESTS), MAX_VERIFY_REQUESTS))
 
 
+class _Search:
+    """Trials of one candidate, each (cap, replicas) simulated at most once."""
+
+    def __init__(
+        self,
+        sized: Sized,
+        requests: Requests,
+        targets: Targets,
+        router: str,
+        cached_fraction: float,
+        progress: Callable[[], None] | None,
+    ) -> None:
+        self.sized, self.requests, self.targets = sized, requests, targets
+        self.router, self.cached_fraction, self.progress = router, cached_fraction, progress
+        self.tried: dict[tuple[int, int], Trial] = {}
+
+    def met(self, cap: int, replicas: int) -> bool:
+        key = (cap, replicas)
+        if key not in self.tried:
+            self.tried[key] = _run(
+                self.sized, self.requests, self.targets, self.router, cap, replicas,
+                self.cached_fraction,
+            )  # fmt: skip
+            if self.progress:
+                self.progress()
+        return self.tried[key].check.met
+
+    def overloaded(self, cap: int) -> int:
+        """The most replicas of `cap` slots the rate overloads (λ ≥ R × μ(cap))."""
+        full = self.sized.curve.completions_per_s(cap)
+        return math.floor(self.requests.rate_per_s / full - 1e-9)
+
+    def fewest(self, cap: int, lo: int, hi: int) -> int:
+        """Bisect between `lo` (misses, or overloaded) and `hi` (meets)."""
+        lo = max(lo, self.overloaded(cap))
+        while hi - lo > max(1, math.floor(TOLERANCE * hi)):
+            mid = (lo + hi) // 2
+            lo, hi = (lo, mid) if self.met(cap, mid) else (mid, hi)
+        return hi
+
+    def trials(self) -> tuple[Trial, ...]:
+        return tuple(self.tried[k] for k in sorted(self.tried))
+
+
 def verify(
     sized: Sized,
     requests: Requests,
@@ -105,42 +160,38 @@ def verify(
     router: str = "round-robin",
     max_replicas: int | None = None,
     cached_fraction: float = 0.0,
+    caps: tuple[int, ...] = (),
     progress: Callable[[], None] | None = None,
 ) -> Verified:
-    """The fewest replicas of `sized` whose simulation meets `targets` (module docstring)."""
-    n = len(requests)
-    tried: dict[int, Trial] = {}
-
-    def trial(replicas: int) -> Trial:
-        if replicas not in tried:
-            tried[replicas] = _run(sized, requests, targets, router, replicas, cached_fraction)
-            if progress:
-                progress()
-        return tried[replicas]
-
-    full_rate = sized.curve.completions_per_s(sized.cap)
-    lo = math.floor(requests.rate_per_s / full_rate - 1e-9)  # at most this many overload
+    """The fewest replicas of `sized` whose simulation meets `targets` (module docstring);
+    then the neighbouring batch caps among `caps` (and the KV ceiling) are tried one replica
+    below, and taken when they meet the targets with fewer."""
+    search = _Search(sized, requests, targets, router, cached_fraction, progress)
+    cap = sized.cap
     top = MAX_GROWTH * sized.replicas + 1
     if max_replicas is not None:
         top = min(top, max_replicas)
+    lo = search.overloaded(cap)
     replicas = min(max(sized.replicas, lo + 1), top)
-    while not trial(replicas).check.met:
+    while not search.met(cap, replicas):
         lo = replicas
         if replicas >= top:
-            return Verified(sized, None, _in_order(tried), n)
+            return Verified(sized, cap, None, search.trials(), len(requests))
         replicas = min(max(replicas + 1, math.ceil(replicas * GROWTH)), top)
-    hi = replicas
-    while hi - lo > max(1, math.floor(TOLERANCE * hi)):
-        mid = (lo + hi) // 2
-        if trial(mid).check.met:
-            hi = mid
-        else:
-            lo = mid
-    return Verified(sized, hi, _in_order(tried), n)
+    best = search.fewest(cap, lo, replicas)
+    for other in _neighbours(sized, caps):
+        if best > 1 and search.overloaded(other) < best - 1 and search.met(other, best - 1):
+            best, cap = search.fewest(other, 0, best - 1), other
+    return Verified(sized, cap, best, search.trials(), len(requests))
 
 
-def _in_order(tried: dict[int, Trial]) -> tuple[Trial, ...]:
-    return tuple(tried[k] for k in sorted(tried))
+def _neighbours(sized: Sized, caps: tuple[int, ...]) -> list[int]:
+    """The caps next to the screen's, below and above, and the KV ceiling."""
+    allowed = sorted({c for c in caps if c <= sized.ceiling} | {sized.ceiling})
+    below = [c for c in allowed if c < sized.cap]
+    above = [c for c in allowed if c > sized.cap]
+    picks = [*below[-1:], *above[:1], *above[-1:]]
+    return list(dict.fromkeys(picks))
 
 
 def _run(
@@ -148,13 +199,14 @@ def _run(
     requests: Requests,
     targets: Targets,
     router: str,
+    cap: int,
     replicas: int,
     cached_fraction: float,
 ) -> Trial:
     simulated = min(replicas, SUBSET, MAX_REPLICAS)
     stretch = replicas / simulated
     fleet = Fleet.of(sized.resolved, simulated, router, cached_fraction)
-    fleet = replace(fleet, max_seqs=sized.cap)
+    fleet = replace(fleet, max_seqs=cap)
     result = simulate(
         sized.resolved.deployment,
         requests.arrival_s * stretch,
@@ -163,7 +215,7 @@ def _run(
         fleet,
     )
     check = check_records(_checked(result.records), targets)
-    return Trial(replicas, check, result, simulated)
+    return Trial(cap, replicas, check, result, simulated)
 
 
 def _checked(records: Records) -> Records:

@@ -22,11 +22,11 @@ from typing import Any
 import numpy as np
 
 from infercost.errors import InputError
-from infercost.evaluate.config import CalibrationChoice
+from infercost.evaluate.config import CalibrationChoice, Config
 from infercost.limits import MAX_QUERIES_PER_S
-from infercost.plan.compare import ApiComparison, compare_api
-from infercost.plan.frontier import FrontierPoint, frontier
-from infercost.plan.screen import (
+from infercost.planning.compare import ApiComparison, compare_api
+from infercost.planning.frontier import FrontierPoint, frontier
+from infercost.planning.screen import (
     OBJECTIVES,
     Demand,
     Rejected,
@@ -36,9 +36,9 @@ from infercost.plan.screen import (
     screen,
     sized_at,
 )
-from infercost.plan.space import Constraints, build_space
-from infercost.plan.targets import Targets
-from infercost.plan.verify import MAX_VERIFY_REQUESTS, Verified, requests_for, verify
+from infercost.planning.space import Constraints, build_space
+from infercost.planning.targets import Targets
+from infercost.planning.verify import MAX_VERIFY_REQUESTS, Verified, requests_for, verify
 from infercost.units import SECONDS_PER_DAY
 from infercost.workload.requests import Requests, make_requests
 
@@ -259,7 +259,7 @@ def plan(question: Question, progress: Callable[[str, int, int], None] | None = 
     sized, over = _within_max_gpus(screened, q.constraints.max_gpus)
     timings = {"screen": time.perf_counter() - clock}
     clock = time.perf_counter()
-    verified = _verify_top(q, sized, requests, demand, progress)
+    verified = _verify_top(q, sized, requests, demand, space.caps, progress)
     timings["verify"] = time.perf_counter() - clock
     ranked = _rank(q, verified, sized)
     best = ranked[0] if ranked and ranked[0].met is not False else None
@@ -309,6 +309,7 @@ def _verify_top(
     sized: list[Sized],
     requests: Requests,
     demand: Demand,
+    caps: dict[Config, tuple[int, ...]],
     progress: Callable[[str, int, int], None] | None,
 ) -> list[Candidate]:
     """Simulate the top `q.verify` candidates, each at its fewest passing replicas."""
@@ -322,17 +323,18 @@ def _verify_top(
             requests.output_tokens[:n],
             requests.rate_per_s,
         )
-        cap = None if q.constraints.max_gpus is None else q.constraints.max_gpus // s.config.gpus
-        v = verify(s, subset, q.targets, q.router, cap, demand.cached_fraction)
-        final = s if v.replicas is None else _resize(s, demand, q, v.replicas)
+        most = None if q.constraints.max_gpus is None else q.constraints.max_gpus // s.config.gpus
+        allowed = caps[s.config.with_(max_sequences=None)]
+        v = verify(s, subset, q.targets, q.router, most, demand.cached_fraction, allowed)
+        final = s if v.replicas is None else _resize(s, demand, q, v.cap, v.replicas)
         out.append(Candidate(final, s.replicas, v))
         if progress:
             progress("verifying", i + 1, len(top))
     return out
 
 
-def _resize(s: Sized, d: Demand, q: Question, replicas: int) -> Sized:
-    if replicas == s.replicas:
+def _resize(s: Sized, d: Demand, q: Question, cap: int, replicas: int) -> Sized:
+    if (cap, replicas) == (s.cap, s.replicas):
         return s
     basis = q.constraints.pricing.basis(s.config.gpu)
     return sized_at(
@@ -340,7 +342,7 @@ def _resize(s: Sized, d: Demand, q: Question, replicas: int) -> Sized:
         s.curve,
         d,
         q.targets,
-        s.cap,
+        cap,
         s.ceiling,
         replicas,
         s.rate_per_replica_max,

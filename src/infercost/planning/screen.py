@@ -42,9 +42,9 @@ from infercost.evaluate.config import CalibrationChoice, Config, Resolved, resol
 from infercost.evaluate.feasibility import check, max_concurrency
 from infercost.evaluate.pipeline import CostBasis, fleet_cost_of, gpu_hour
 from infercost.perf.replica import replica_curve
-from infercost.plan.queueing import Occupancy, kingman_wait_quantile, occupancy, split_ca2
-from infercost.plan.space import Pricing, Space
-from infercost.plan.targets import Targets
+from infercost.planning.queueing import Occupancy, kingman_wait_quantile, occupancy, split_ca2
+from infercost.planning.space import Pricing, Space
+from infercost.planning.targets import Targets
 from infercost.units import HOURS_PER_MONTH
 from infercost.workload.traffic import Traffic
 

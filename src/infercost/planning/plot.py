@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from infercost.plan.planner import PlanResult
+from infercost.planning.planner import PlanResult
 
 
 def chosen_point(result: PlanResult) -> dict[str, float | None] | None:
