@@ -8,8 +8,8 @@ import infercost
 from infercost.api import EstimateRequest, parse
 from infercost.errors import InputError
 
-VERBS = {"estimate", "reproduce", "simulate", "measure", "calibrate", "validate", "catalog_rows",
-         "import_model", "accelerator", "model", "engine"}  # fmt: skip
+VERBS = {"estimate", "plan", "reproduce", "simulate", "measure", "calibrate", "validate",
+         "catalog_rows", "import_model", "accelerator", "model", "engine"}  # fmt: skip
 
 
 def test_every_verb_is_exported() -> None:

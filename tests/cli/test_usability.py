@@ -10,8 +10,8 @@ import yaml
 from scenario_files import own_scenario, write
 from test_cli import ROOT, assert_user_error, invoke, script
 
-VERBS = ("estimate", "reproduce", "simulate", "measure", "calibrate", "validate", "catalog",
-         "scenarios")  # fmt: skip
+VERBS = ("estimate", "plan", "reproduce", "simulate", "measure", "calibrate", "validate",
+         "catalog", "scenarios")  # fmt: skip
 
 
 def test_version_and_the_verbs_in_the_help() -> None:

@@ -42,6 +42,7 @@ from infercost.evaluate.config import CalibrationChoice, Config, Resolved, resol
 from infercost.evaluate.feasibility import check, max_concurrency
 from infercost.evaluate.pipeline import CostBasis, fleet_cost_of, gpu_hour
 from infercost.perf.replica import replica_curve
+from infercost.perf.step import decode_step
 from infercost.planning.queueing import Occupancy, kingman_wait_quantile, occupancy, split_ca2
 from infercost.planning.space import Pricing, Space
 from infercost.planning.targets import Targets
@@ -140,6 +141,7 @@ class Curve:
     prefill_share: Array
     decode_bound: tuple[str, ...]  # index n − 1
     prefill_s: float  # replica time of one mean prompt's prefill
+    context_tokens: float  # a sequence's mean context over its life
 
     def at(self, name: str, n: Array | float) -> Array:
         values: Array = getattr(self, name)
@@ -336,6 +338,7 @@ def make_curve(r: Resolved, d: Demand, ceiling: int) -> Curve:
         prefill_share=every("prefill_time_share"),
         decode_bound=tuple(bounds),
         prefill_s=perf[0].prefill_s_per_request,
+        context_tokens=d.input_mean + d.output_mean / 2,
     )
 
 
@@ -548,13 +551,18 @@ def _limit_of(curve: Curve, metric: str, parts: _Parts, slots: str) -> str:
 
 
 def _rejected(r: Resolved, curve: Curve, targets: Targets, floor: dict[str, float]) -> Rejected:
+    """Why no replica count helps: each target missed at the lightest load, by how much, and
+    the limit behind the worst miss (a decode step's breakdown for a TPOT floor)."""
     misses: list[str] = []
     worst, binding = -math.inf, "decode bandwidth"
     for slo in targets.slos:
         got = floor[slo.name]
         if got <= slo.threshold_s:
             continue
-        misses.append(f"{slo.name} is at least {_ms(got)} here, over {_ms(slo.threshold_s)}")
+        why = f"{slo.name} is at least {_ms(got)} here, over {_ms(slo.threshold_s)}"
+        if slo.metric == "tpot":
+            why += f" ({_step_parts(r, curve)})"
+        misses.append(why)
         short = got / slo.threshold_s - 1
         if short > worst:
             worst = short
@@ -563,6 +571,18 @@ def _rejected(r: Resolved, curve: Curve, targets: Targets, floor: dict[str, floa
             )
             binding = "prefill compute" if prefill_bound else curve.decode_limit(1)
     return Rejected(r.config, tuple(misses), binding, floor, worst, r, curve)
+
+
+def _step_parts(r: Resolved, curve: Curve) -> str:
+    step = decode_step(r.deployment, 1.0, curve.context_tokens)
+    parts = {
+        "overhead": step.overhead_s,
+        "memory": step.memory_s,
+        "compute": step.compute_s,
+        "communication": step.communication_s,
+    }
+    shown = ", ".join(f"{_ms(v)} {k}" for k, v in sorted(parts.items(), key=lambda kv: -kv[1]))
+    return f"one decode step: {shown}"
 
 
 def _ms(seconds: float) -> str:
