@@ -119,6 +119,7 @@ def commands(draw: Any, paths: list[str]) -> list[str]:
         st.sampled_from(
             [
                 "estimate",
+                "plan",
                 "simulate",
                 "reproduce",
                 "measure",
@@ -154,6 +155,52 @@ def commands(draw: Any, paths: list[str]) -> list[str]:
         }
         gpu = draw(st.sampled_from(["h100", "h100,h200", "a100-80gb", "h1000", "h100,,"]))
         return ["estimate", "-m", draw(st.sampled_from(NAMES)), "-g", gpu, *_options(draw, flags)]
+    if kind == "plan":
+        flags = {
+            "--qps": NUMBERS,
+            "--queries-per-day": NUMBERS,
+            "--daily-users": NUMBERS,
+            "--queries-per-user": NUMBERS,
+            "--peak-to-average": NUMBERS,
+            "--input-tokens": SPECS,
+            "--output-tokens": SPECS,
+            "--trace": paths,
+            "--arrival": ["poisson", "gamma", "diurnal", "weird"],
+            "--burstiness": NUMBERS,
+            "--slo": SLOS,
+            "--goodput": NUMBERS,
+            "--min-interactivity": NUMBERS,
+            "--gpu": ["h100", "h100,b200", "l40s", "h1000", "cpu-avx512-2c", ""],
+            "--server": ["hgx-h100", "hgx-x", ""],
+            "--gpus-per-replica": NUMBERS,
+            "--max-gpus-per-replica": NUMBERS,
+            "--max-gpus": NUMBERS,
+            "--precision": PRECISIONS,
+            "--kv-precision": PRECISIONS,
+            "--engine": ENGINES,
+            "--price": [*NUMBERS, "h100=2", "h100=-1", "x=1", "=", "h100=2,3,4"],
+            "--own": [],
+            "--owner-profile": ["hyperscaler-2025", "nobody"],
+            "--objective": ["gpus", "energy", "usd_per_month", "speed"],
+            "--seed": ["0", "-1", "99999999999"],
+            "--router": ["round-robin", "least-outstanding", "random"],
+            "--max-candidates": NUMBERS,
+            "--frontier": [*paths, "/missing/dir/x.csv", "x.txt"],
+            "--plot": [*paths, "x.png"],
+            "--compare-api": [],
+            "--json": [],
+        }
+        head = draw(
+            st.sampled_from(
+                [
+                    ["-m", "llama-3.1-8b", "--qps", "5", "--slo", "ttft_p99=2s"],
+                    ["-m", "llama-3.1-70b,h100"],
+                    ["chatgpt-2023"],
+                    [],
+                ]
+            )
+        )
+        return ["plan", *head, "--verify", "1", "--requests", "1000", *_options(draw, flags)]
     if kind == "simulate":
         flags = {
             "--rate": NUMBERS,

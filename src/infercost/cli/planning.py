@@ -20,6 +20,7 @@ from infercost.cli.app import (
     _words,
     app,
     emit_json,
+    fail,
     user_errors,
 )
 from infercost.cli.labels import fmt, table
@@ -159,7 +160,20 @@ def plan(
     else:
         print_plan(Console(), doc)
     if not outcome.feasible:
-        raise typer.Exit(2)
+        fail(_why_infeasible(doc))
+
+
+def _why_infeasible(doc: dict[str, Any]) -> str:
+    """One line for stderr: nothing meets the targets, and the closest candidate's miss."""
+    closest = doc["closest"]
+    if not closest:
+        return "--slo: no configuration meets the targets"
+    c = closest[0]
+    option = "--max-gpus" if c["binding_limit"] == "max_gpus" else "--slo"
+    return (
+        f"{option}: no configuration meets the targets; the closest, {_name(c)}, "
+        f"{c['misses'][0]} (limited by {c['binding_limit']})"
+    )
 
 
 def _bound(max_candidates: int | None) -> dict[str, Any]:
