@@ -50,11 +50,12 @@ from infercost.units import HOURS_PER_MONTH
 from infercost.workload.traffic import Traffic
 
 Array = NDArray[np.float64]
-CURVE_POINTS = 14  # concurrencies the perf model is asked at, geometric from 1 to the ceiling
+CURVE_POINTS = 10  # concurrencies the perf model is asked at, geometric from 1 to the ceiling
 RATE_POINTS = 40  # arrival rates each batch cap is read at
 FINE_POINTS = 12  # and inside the step where a target starts to miss
 LIGHTEST, BUSIEST = 0.002, 0.98  # the rates read, as shares of a full batch's completion rate
 RATE_GRID = np.geomspace(LIGHTEST, BUSIEST, RATE_POINTS)
+FINE_STEPS = np.linspace(0.0, 1.0, FINE_POINTS + 2)[1:-1]  # inside one step, in log rate
 BINDS = 0.98  # a target within 2 % of its threshold at λ* is the one that binds
 ROUTER_PASSES = 4  # fixed-point passes of R against the burstiness behind the router
 OBJECTIVES = ("usd_per_month", "gpus", "energy", "usd_per_million_tokens")
@@ -417,7 +418,7 @@ def _max_rate(curve: Curve, d: Demand, targets: Targets, cap: int, ca2: float) -
     if ok.all():
         return float(rates[-1])
     first = int(np.argmin(ok))
-    fine = np.geomspace(rates[first - 1], rates[first], FINE_POINTS + 2)[1:-1]
+    fine = rates[first - 1] * (rates[first] / rates[first - 1]) ** FINE_STEPS
     inside = _within(curve, d, targets, cap, fine, ca2)
     last = int(np.argmin(inside)) - 1 if not inside.all() else FINE_POINTS - 1
     return float(fine[last]) if last >= 0 else float(rates[first - 1])
