@@ -118,3 +118,22 @@ def test_neocloud_capital_costs_more_than_hyperscaler() -> None:
     neocloud = profiles.get("neocloud-2025")
     hyperscaler = profiles.get("hyperscaler-2025")
     assert neocloud.cost_of_capital > hyperscaler.cost_of_capital
+
+
+def test_every_api_price_names_a_catalog_model_and_says_where_it_comes_from() -> None:
+    from infercost.catalog.models import model
+    from infercost.catalog.prices import api_prices
+
+    rows = list(api_prices())
+    assert len(rows) >= 30
+    for row in rows:
+        assert model(row.model).id == row.model
+        assert row.source.startswith("https://")
+        assert AS_OF.match(row.as_of)
+        assert 0 < row.usd_per_million_input <= row.usd_per_million_output * 10
+    wanted = {"llama-3.1-70b", "deepseek-v3", "deepseek-r1", "qwen3-235b-a22b", "gpt-oss-120b"}
+    assert wanted <= {r.model for r in rows}
+    # DeepSeek's own list price for V3 (its Feb 2025 price page): 0.27 in, 1.10 out, 0.07 cached.
+    v3 = api_prices().get("deepseek-v3-deepseek")
+    assert (v3.usd_per_million_input, v3.usd_per_million_output) == (0.27, 1.10)
+    assert v3.usd_per_million_input_cached == 0.07

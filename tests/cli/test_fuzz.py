@@ -297,7 +297,11 @@ def commands(draw: Any, paths: list[str]) -> list[str]:
         }
         return ["calibrate", draw(st.sampled_from(paths)), *_options(draw, flags)]
     if kind == "catalog":
-        table = draw(st.sampled_from(["gpus", "models", "servers", "prices", "engines", "tpus"]))
+        table = draw(
+            st.sampled_from(
+                ["gpus", "models", "servers", "prices", "api-prices", "engines", "tpus"]
+            )
+        )
         return ["catalog", "show", table, *_options(draw, {"--json": []})]
     if kind == "import-model":
         flags = {"--id": NAMES, "--into": paths, "--json": []}

@@ -24,6 +24,7 @@ def catalog_rows(
         "servers": hardware.servers,
         "models": models.models,
         "prices": prices.price_points,
+        "api-prices": prices.api_prices,
         "engines": engines.engines,
     }
     return [row.to_dict() for row in tables[req.table]()]

@@ -206,7 +206,7 @@ class ValidateRequest(Request):
 
 
 class CatalogRequest(Request):
-    table: Literal["gpus", "servers", "models", "prices", "engines"]
+    table: Literal["gpus", "servers", "models", "prices", "api-prices", "engines"]
 
 
 class ImportModelRequest(Request):

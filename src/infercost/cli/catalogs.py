@@ -17,13 +17,15 @@ from infercost.cli.app import (
     user_errors,
 )
 
-CATALOGS = ("gpus", "servers", "models", "prices", "engines")
+CATALOGS = ("gpus", "servers", "models", "prices", "api-prices", "engines")
 
 
 @catalog_app.command("show")
 @user_errors
 def catalog_show(
-    table: Annotated[str, typer.Argument(help="gpus, servers, models, prices or engines.")],
+    table: Annotated[
+        str, typer.Argument(help="gpus, servers, models, prices, api-prices or engines.")
+    ],
     as_json: JsonOpt = False,
 ) -> None:
     """Print a catalog table."""
