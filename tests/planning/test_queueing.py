@@ -19,17 +19,17 @@ def test_one_slot_is_the_mm1_queue() -> None:
     # M/M/1 at ρ = 0.8, μ = 1: P(wait) = ρ = 0.8, and P(W > t) = ρ e^(−μ(1−ρ)t), so the
     # p99 wait solves 0.8 e^(−0.2 t) = 0.01: t = ln(80) / 0.2 = 21.91 s.
     occ = occupancy(_log_mu_sum([1.0]), np.array([0.8]), ca2=1.0, cs2=1.0)
-    assert occ.p_full[0] == pytest.approx(0.8)
-    assert occ.slot_wait_quantile(0.99)[0] == pytest.approx(21.91, abs=0.01)
-    assert occ.mean()[0] == pytest.approx(4.0)  # ρ / (1 − ρ)
+    assert occ.p_full[0, 0] == pytest.approx(0.8)
+    assert occ.slot_wait_quantile(0.99)[0, 0] == pytest.approx(21.91, abs=0.01)
+    assert occ.mean()[0, 0] == pytest.approx(4.0)  # ρ / (1 − ρ)
 
 
 def test_two_slots_give_erlang_c() -> None:
     # M/M/2, λ = 1, μ = 1 a slot (a = 1 Erlang): Erlang C = a² / (2 + a) ... = 1/3.
     occ = occupancy(_log_mu_sum([1.0, 2.0]), np.array([1.0]), ca2=1.0, cs2=1.0)
-    assert occ.p_full[0] == pytest.approx(1 / 3)
+    assert occ.p_full[0, 0] == pytest.approx(1 / 3)
     # L = a + C·ρ/(1 − ρ) with ρ = 1/2: 1 + 1/3 = 4/3.
-    assert occ.mean()[0] == pytest.approx(4 / 3)
+    assert occ.mean()[0, 0] == pytest.approx(4 / 3)
 
 
 def test_many_slots_hold_a_poisson_number_in_service() -> None:
@@ -37,10 +37,10 @@ def test_many_slots_hold_a_poisson_number_in_service() -> None:
     slots = 200
     occ = occupancy(_log_mu_sum([float(k) for k in range(1, slots + 1)]), np.array([20.0]), 1, 1)
     n = np.arange(slots + 1)
-    mean = float(occ.pmf[0] @ n)
+    mean = float(occ.pmf[0, 0] @ n)
     assert mean == pytest.approx(20.0, rel=1e-6)
-    assert float(occ.pmf[0] @ (n - mean) ** 2) == pytest.approx(20.0, rel=1e-4)
-    assert occ.p_full[0] < 1e-50
+    assert float(occ.pmf[0, 0] @ (n - mean) ** 2) == pytest.approx(20.0, rel=1e-4)
+    assert occ.p_full[0, 0] < 1e-50
 
 
 @pytest.mark.parametrize(
@@ -60,14 +60,14 @@ def test_bursty_or_smooth_arrivals_widen_or_narrow_the_occupancy(
         _log_mu_sum([float(k) for k in range(1, slots + 1)]), np.array([100.0]), ca2, cs2
     )
     n = np.arange(slots + 1)
-    mean = float(occ.pmf[0] @ n)
+    mean = float(occ.pmf[0, 0] @ n)
     assert mean == pytest.approx(100.0, rel=0.02)  # the diffusion scaling keeps it, nearly
-    assert float(occ.pmf[0] @ (n - mean) ** 2) / mean == pytest.approx(variance_over_mean, rel=0.05)
+    assert float(occ.pmf[0, 0] @ (n - mean) ** 2) / mean == pytest.approx(variance_over_mean, rel=0.05)
 
 
 def test_the_batch_quantile_stops_at_the_cap() -> None:
     occ = occupancy(_log_mu_sum([1.0, 1.5, 1.8]), np.array([0.2, 1.7]), ca2=1.0, cs2=1.0)
-    batch = occ.batch_quantile(0.99)
+    batch = occ.batch_quantile(0.99)[0]
     assert batch[0] < 3
     assert batch[1] == 3
 
@@ -84,3 +84,14 @@ def test_the_upper_bound_of_a_percentile_sits_above_it() -> None:
     # 1.645 σ = 1.645 √(10,000 · 0.99 · 0.01) = 16.4 samples further: ⌈9,916.4⌉, index 9,916.
     assert upper_quantile_index(10_000, 0.99) == 9_916
     assert upper_quantile_index(10, 0.999) == 9
+
+
+def test_several_caps_at_once_agree_with_each_alone() -> None:
+    mus = [k / (1.0 + 0.01 * k) for k in range(1, 65)]  # a batch that slows as it grows
+    rates = np.array([[1.0, 5.0, 10.0], [2.0, 20.0, 40.0]])
+    both = occupancy(_log_mu_sum(mus), rates, 2.0, 0.3, caps=[16, 64])
+    for k, cap in enumerate((16, 64)):
+        alone = occupancy(_log_mu_sum(mus[:cap]), rates[k], 2.0, 0.3)
+        assert np.allclose(both.pmf[k, :, : cap + 1], alone.pmf[0])
+        assert np.allclose(both.slot_wait_quantile(0.95)[k], alone.slot_wait_quantile(0.95)[0])
+        assert np.allclose(both.mean()[k], alone.mean()[0])

@@ -52,6 +52,7 @@ for the mean, with an exponential tail.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -86,65 +87,71 @@ def split_ca2(ca2: float, replicas: int, router: str) -> float:
 
 @dataclass(frozen=True)
 class Occupancy:
-    """The stationary law of N (sequences in flight plus waiting) for each arrival rate.
+    """The stationary law of N (sequences in flight plus waiting) for several batch caps,
+    each at several arrival rates: arrays are [caps, rates, ...].
 
-    Rows are arrival rates; `pmf[:, n]` for n = 0…c, and the geometric tail above c has
-    ratio `tail_ratio` (mass `pmf[:, c] · r / (1 − r)`).
+    `pmf[k, i, n]` for n = 0…caps[k] (zero above), and above the cap a geometric tail of
+    ratio `tail_ratio[k, i]` (mass `at_cap · r / (1 − r)`).
     """
 
-    pmf: Array  # [rates, c + 1], normalised with the tail
-    tail_ratio: Array  # [rates]
-    mu_cap: float  # completions a second with every slot taken
-
-    @property
-    def cap(self) -> int:
-        return int(self.pmf.shape[1]) - 1
+    pmf: Array  # [caps, rates, top + 1], normalised with the tail
+    at_cap: Array  # [caps, rates]: pmf at n = the cap
+    tail_ratio: Array  # [caps, rates]
+    caps: NDArray[np.int64]  # [caps]
+    mu_cap: Array  # [caps]: completions a second with every slot taken
 
     @property
     def p_full(self) -> Array:
         """P(N ≥ c): an arrival finds every slot taken."""
-        r = self.tail_ratio
-        return np.asarray(self.pmf[:, -1] / (1.0 - r), dtype=np.float64)
+        return np.asarray(self.at_cap / (1.0 - self.tail_ratio), dtype=np.float64)
 
     def mean(self) -> Array:
-        n = np.arange(self.cap + 1, dtype=np.float64)
-        r, top = self.tail_ratio, self.pmf[:, -1]
-        tail = top * (self.cap * r / (1.0 - r) + r / (1.0 - r) ** 2)
+        n = np.arange(self.pmf.shape[2], dtype=np.float64)
+        r, c = self.tail_ratio, self.caps[:, None]
+        tail = self.at_cap * (c * r / (1.0 - r) + r / (1.0 - r) ** 2)
         return np.asarray(self.pmf @ n + tail, dtype=np.float64)
 
     def batch_quantile(self, p: float) -> Array:
         """The p-quantile of the running batch, min(N, c): the smallest n whose cumulative
         mass reaches p (c when the queue holds the rest)."""
-        cdf = np.cumsum(self.pmf, axis=1)
-        below = (cdf < p).sum(axis=1)
-        return np.asarray(np.minimum(below, self.cap), dtype=np.float64)
+        cdf = np.cumsum(self.pmf, axis=2)
+        below = (cdf < p).sum(axis=2)
+        return np.asarray(np.minimum(below, self.caps[:, None]), dtype=np.float64)
 
     def slot_wait_quantile(self, p: float) -> Array:
         """The p-quantile of the wait for a free slot (see the module docstring)."""
         full = self.p_full
-        rate = self.mu_cap * (1.0 - self.tail_ratio)
+        rate = self.mu_cap[:, None] * (1.0 - self.tail_ratio)
         with np.errstate(divide="ignore", invalid="ignore"):
             wait = np.log(np.maximum(full, 1e-300) / (1.0 - p)) / rate
         return np.asarray(np.where(full > 1.0 - p, wait, 0.0), dtype=np.float64)
 
 
-def occupancy(log_mu_sum: Array, rates: Array, ca2: float, cs2: float) -> Occupancy:
-    """The occupancy law for arrival `rates` below μ(c), for arrivals of squared
-    coefficient of variation `ca2` and a sequence's life of `cs2`.
+def occupancy(
+    log_mu_sum: Array,
+    rates: Array,
+    ca2: float,
+    cs2: float,
+    caps: Sequence[int] | None = None,
+) -> Occupancy:
+    """The occupancy law for arrivals of squared coefficient of variation `ca2` and a
+    sequence's life of `cs2`, at `rates[k, i]` (below μ(caps[k])) on `caps[k]` slots; with
+    `caps` None, one cap, len(log_mu_sum) − 1, and `rates` a vector.
 
-    `log_mu_sum[n]` = Σ_{k=1..n} ln μ(k) for n = 0…c (so `log_mu_sum[0]` = 0).
+    `log_mu_sum[n]` = Σ_{k=1..n} ln μ(k) for n = 0…the largest cap (`log_mu_sum[0]` = 0).
     """
-    t = theta(ca2, cs2)
-    c = len(log_mu_sum) - 1
-    n = np.arange(c + 1, dtype=np.float64)
-    log_lam = np.log(rates)[:, None]
-    log_p = t * (n[None, :] * log_lam - log_mu_sum[None, :])
-    log_p -= log_p.max(axis=1, keepdims=True)
-    p = np.exp(log_p)
-    mu_cap = float(np.exp(log_mu_sum[c] - log_mu_sum[c - 1])) if c >= 1 else 0.0
-    ratio = np.minimum((rates / mu_cap) ** theta_queue(ca2, cs2), 1.0 - 1e-12)
-    total = p.sum(axis=1) + p[:, -1] * ratio / (1.0 - ratio)
-    return Occupancy(p / total[:, None], ratio, mu_cap)
+    top = len(log_mu_sum) - 1
+    cap = np.asarray([top] if caps is None else list(caps), dtype=np.int64)
+    lam = np.asarray(rates, dtype=np.float64).reshape(len(cap), -1)
+    n = np.arange(top + 1, dtype=np.float64)
+    log_p = theta(ca2, cs2) * (n * np.log(lam)[:, :, None] - log_mu_sum)
+    log_p = np.where(n <= cap[:, None, None], log_p, -np.inf)
+    p = np.exp(log_p - log_p.max(axis=2, keepdims=True))
+    mu_cap = np.exp(log_mu_sum[cap] - log_mu_sum[cap - 1])
+    ratio = np.minimum((lam / mu_cap[:, None]) ** theta_queue(ca2, cs2), 1.0 - 1e-12)
+    at_cap = np.take_along_axis(p, np.broadcast_to(cap[:, None, None], (*lam.shape, 1)), 2)[..., 0]
+    total = p.sum(axis=2) + at_cap * ratio / (1.0 - ratio)
+    return Occupancy(p / total[..., None], at_cap / total, ratio, cap, mu_cap)
 
 
 def kingman_wait_quantile(load: Array, service_s: float, ca2: float, cs2: float, p: float) -> Array:

@@ -51,8 +51,8 @@ from infercost.workload.traffic import Traffic
 
 Array = NDArray[np.float64]
 CURVE_POINTS = 10  # concurrencies the perf model is asked at, geometric from 1 to the ceiling
-RATE_POINTS = 40  # arrival rates each batch cap is read at
-FINE_POINTS = 12  # and inside the step where a target starts to miss
+RATE_POINTS = 24  # arrival rates each batch cap is read at
+FINE_POINTS = 10  # and inside the step where a target starts to miss
 LIGHTEST, BUSIEST = 0.002, 0.98  # the rates read, as shares of a full batch's completion rate
 RATE_GRID = np.geomspace(LIGHTEST, BUSIEST, RATE_POINTS)
 FINE_STEPS = np.linspace(0.0, 1.0, FINE_POINTS + 2)[1:-1]  # inside one step, in log rate
@@ -384,10 +384,10 @@ def _parts(curve: Curve, d: Demand, occ: Occupancy, rates: Array, p: float, ca2:
 
 
 def _predict(
-    curve: Curve, d: Demand, targets: Targets, cap: int, rates: Array, ca2: float
+    curve: Curve, d: Demand, targets: Targets, caps: list[int], rates: Array, ca2: float
 ) -> dict[str, _Parts]:
-    """Each target's parts at each arrival rate on `cap` slots (one law per percentile)."""
-    occ = occupancy(curve.log_mu_sum[: cap + 1], rates, ca2, d.output_cv2)
+    """Each target's parts at `rates[k, i]` on `caps[k]` slots (one law per percentile)."""
+    occ = occupancy(curve.log_mu_sum[: max(caps) + 1], rates, ca2, d.output_cv2, caps)
     by_p: dict[float, _Parts] = {}
     out: dict[str, _Parts] = {}
     for s in targets.slos:
@@ -402,37 +402,46 @@ def _at_rates(
     curve: Curve, d: Demand, targets: Targets, cap: int, rates: Array, ca2: float
 ) -> dict[str, Array]:
     """Each target's predicted percentile at each arrival rate on `cap` slots."""
-    parts = _predict(curve, d, targets, cap, rates, ca2)
-    return {s.name: parts[s.name].of(s.metric) for s in targets.slos}
+    parts = _predict(curve, d, targets, [cap], rates[None, :], ca2)
+    return {s.name: parts[s.name].of(s.metric)[0] for s in targets.slos}
 
 
-def _max_rate(curve: Curve, d: Demand, targets: Targets, cap: int, ca2: float) -> float | None:
-    """λ*: the largest rate one replica with `cap` slots takes within every target; None
-    when even the lightest load misses. The crossing is found on a coarse geometric grid,
-    then on a finer one inside the bracketing step (a queue's delay rises too steeply near
-    saturation to interpolate)."""
-    rates = curve.completions_per_s(cap) * RATE_GRID
-    ok = _within(curve, d, targets, cap, rates, ca2)
-    if not ok[0]:
-        return None
-    if ok.all():
-        return float(rates[-1])
-    first = int(np.argmin(ok))
-    fine = rates[first - 1] * (rates[first] / rates[first - 1]) ** FINE_STEPS
-    inside = _within(curve, d, targets, cap, fine, ca2)
-    last = int(np.argmin(inside)) - 1 if not inside.all() else FINE_POINTS - 1
-    return float(fine[last]) if last >= 0 else float(rates[first - 1])
+def _max_rates(
+    curve: Curve, d: Demand, targets: Targets, caps: list[int], ca2: float
+) -> list[float | None]:
+    """λ* of each cap: the largest rate one replica with that many slots takes within every
+    target; None when even the lightest load misses. The crossing is found on a coarse
+    geometric grid, then on a finer one inside the bracketing step (a queue's delay rises
+    too steeply near saturation to interpolate). Every cap is read at once."""
+    full = np.asarray([curve.completions_per_s(c) for c in caps])
+    rates = full[:, None] * RATE_GRID
+    ok = _within(curve, d, targets, caps, rates, ca2)
+    first = np.where(ok.all(axis=1), RATE_POINTS, np.argmin(ok, axis=1))
+    low = rates[np.arange(len(caps)), np.maximum(first - 1, 0)]
+    high = rates[np.arange(len(caps)), np.minimum(first, RATE_POINTS - 1)]
+    fine = low[:, None] * (high / low)[:, None] ** FINE_STEPS
+    inside = _within(curve, d, targets, caps, fine, ca2)
+    last = np.where(inside.all(axis=1), FINE_POINTS - 1, np.argmin(inside, axis=1) - 1)
+    out: list[float | None] = []
+    for k in range(len(caps)):
+        if first[k] == 0:
+            out.append(None)
+        elif first[k] == RATE_POINTS:
+            out.append(float(rates[k, -1]))
+        else:
+            out.append(float(fine[k, last[k]]) if last[k] >= 0 else float(low[k]))
+    return out
 
 
 def _within(
-    curve: Curve, d: Demand, targets: Targets, cap: int, rates: Array, ca2: float
+    curve: Curve, d: Demand, targets: Targets, caps: list[int], rates: Array, ca2: float
 ) -> NDArray[np.bool_]:
-    """Whether every target holds at each rate (false from the first rate that misses)."""
-    values = _at_rates(curve, d, targets, cap, rates, ca2)
-    ok = np.ones(len(rates), dtype=bool)
+    """Whether every target holds at each rate of each cap (false from the first miss)."""
+    parts = _predict(curve, d, targets, caps, rates, ca2)
+    ok = np.ones(rates.shape, dtype=bool)
     for s in targets.slos:
-        ok &= values[s.name] <= s.threshold_s
-    return np.asarray(np.cumprod(ok).astype(bool))
+        ok &= parts[s.name].of(s.metric) <= s.threshold_s
+    return np.asarray(np.cumprod(ok, axis=1).astype(bool))
 
 
 def _replicas_needed(rate: float, per_replica: float) -> int:
@@ -446,22 +455,24 @@ def _cheapest_cap(
     R refined to the smallest with R ≥ λ / λ*(R) behind the router (see the module
     docstring); None when no cap meets the targets."""
     best: tuple[int, int, float] | None = None
-    whole = split_ca2(d.ca2, 1, router)
-    for cap in caps:
-        lam = _max_rate(curve, d, targets, cap, whole)
+    for cap, lam in zip(caps, _max_rates(curve, d, targets, caps, d.ca2), strict=True):
         if lam is not None and (best is None or _replicas_needed(d.rate_per_s, lam) < best[0]):
             best = (_replicas_needed(d.rate_per_s, lam), cap, lam)
     if best is None:
         return None
     replicas, cap, lam = best
+
+    def at(r: int) -> float | None:
+        return _max_rates(curve, d, targets, [cap], split_ca2(d.ca2, r, router))[0]
+
     for _ in range(ROUTER_PASSES):
         if replicas == 1:
             break
-        fewer = _max_rate(curve, d, targets, cap, split_ca2(d.ca2, replicas, router))
+        fewer = at(replicas)
         need = replicas if fewer is None else _replicas_needed(d.rate_per_s, fewer)
         if need >= replicas:
             break
-        at_need = _max_rate(curve, d, targets, cap, split_ca2(d.ca2, need, router))
+        at_need = at(need)
         if at_need is None or _replicas_needed(d.rate_per_s, at_need) > need:
             break
         replicas, lam = need, at_need
@@ -477,7 +488,7 @@ def predict_at(
     rates = np.asarray([rate_per_s])
     occ = occupancy(curve.log_mu_sum[: cap + 1], rates, ca2, d.output_cv2)
     values = _at_rates(curve, d, targets, cap, rates, ca2)
-    return float(occ.mean()[0]), {name: float(v[0]) for name, v in values.items()}
+    return float(occ.mean()[0, 0]), {name: float(v[0]) for name, v in values.items()}
 
 
 def sized_at(
@@ -530,19 +541,19 @@ def binding_limit(
     """What stops one replica taking more than λ*: the target that binds there, read
     through its largest part; or, when none binds below a full batch, its slots."""
     slots = "KV memory" if cap == ceiling and ceiling < r.max_sequences else "batch cap"
-    parts = _predict(curve, d, targets, cap, np.asarray([lam]), ca2)
+    parts = _predict(curve, d, targets, [cap], np.asarray([[lam]]), ca2)
     worst, limit = -math.inf, slots
     for s in targets.slos:
-        closeness = float(parts[s.name].of(s.metric)[0]) / s.threshold_s
+        closeness = float(parts[s.name].of(s.metric)[0, 0]) / s.threshold_s
         if closeness > worst:
             worst, limit = closeness, _limit_of(curve, s.metric, parts[s.name], slots)
     return slots if worst < BINDS else limit
 
 
 def _limit_of(curve: Curve, metric: str, parts: _Parts, slots: str) -> str:
-    batch = float(parts.batch[0])
-    ttft, slot_wait = float(parts.ttft[0]), float(parts.slot_wait[0])
-    if metric == "tpot" or (metric == "e2e" and float(parts.e2e[0]) > 2 * ttft):
+    batch = float(parts.batch[0, 0])
+    ttft, slot_wait = float(parts.ttft[0, 0]), float(parts.slot_wait[0, 0])
+    if metric == "tpot" or (metric == "e2e" and float(parts.e2e[0, 0]) > 2 * ttft):
         return curve.decode_limit(batch)
     if slot_wait > ttft / 2:
         return slots
