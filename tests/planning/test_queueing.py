@@ -62,7 +62,9 @@ def test_bursty_or_smooth_arrivals_widen_or_narrow_the_occupancy(
     n = np.arange(slots + 1)
     mean = float(occ.pmf[0, 0] @ n)
     assert mean == pytest.approx(100.0, rel=0.02)  # the diffusion scaling keeps it, nearly
-    assert float(occ.pmf[0, 0] @ (n - mean) ** 2) / mean == pytest.approx(variance_over_mean, rel=0.05)
+    assert float(occ.pmf[0, 0] @ (n - mean) ** 2) / mean == pytest.approx(
+        variance_over_mean, rel=0.05
+    )
 
 
 def test_the_batch_quantile_stops_at_the_cap() -> None:
