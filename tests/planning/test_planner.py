@@ -3,8 +3,10 @@ fresh simulation of its fleet, and the orderings any sane plan obeys."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -184,3 +186,8 @@ def test_the_plan_for_chatgpt_traffic_on_2023_a100_servers() -> None:
     assert 0.3 * 3617 <= doc["servers"] <= 3617
     assert doc["utilisation"] > 0.5
     assert doc["meets_targets"]
+    # The README's comparison quotes this very answer: a figure that moves must be explained.
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    quoted = re.search(r"It answers ([\d,]+) servers", readme)
+    assert quoted is not None
+    assert int(quoted.group(1).replace(",", "")) == doc["servers"]
