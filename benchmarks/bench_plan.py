@@ -20,6 +20,9 @@ answers, TTFT ≤ 1 s and TPOT ≤ 30 ms.
    (replicas = ⌈rate ÷ a replica's rate at the SLA⌉), is then simulated in our simulator on
    the requests our verification uses, round-robin, with its batch size as the cap.
 
+4. How far the screen's replica counts are from the simulation's on several questions:
+   for each verified candidate, the screen's R against the fewest replicas that passed.
+
 Writes FILE.json (every run and both answers) and prints the table for BENCHMARKS.md.
 """
 
@@ -205,6 +208,43 @@ def simulate_peer_answer(answer: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+AGREEMENT = {
+    "70B, Poisson, fixed lengths, p99": {**QUESTION},
+    "70B, gamma CV 3, lognormal lengths": {
+        **QUESTION, "input_tokens": "lognormal:1000:1", "output_tokens": "lognormal:200:1",
+        "arrival": "gamma", "burstiness": 3.0, "slo": "ttft_p99=2s,tpot_p99=50ms",
+    },
+    "8B, 50 q/s, E2E p95": {
+        "model": ["llama-3.1-8b"], "qps": 50.0, "input_tokens": "2000",
+        "output_tokens": "300", "slo": "e2e_p95=8s",
+    },
+    "DeepSeek-V3, 5 q/s, p90": {
+        "model": ["deepseek-v3"], "qps": 5.0, "input_tokens": "3000", "output_tokens": "500",
+        "slo": "ttft_p90=3s,tpot_p90=60ms",
+    },
+    "chatgpt-2023 (A100, 2,000-token answers)": {"scenario": "chatgpt-2023"},
+}  # fmt: skip
+
+
+def agreement() -> dict[str, Any]:
+    import infercost
+
+    out = {}
+    for name, ask in AGREEMENT.items():
+        doc = infercost.plan(**ask).to_dict()
+        pairs = [(c["screen_replicas"], c["replicas"]) for c in doc["candidates"]
+                 if c["verified"] and c["meets_targets"]]  # fmt: skip
+        out[name] = {
+            "pairs": pairs,
+            "equal": sum(a == b for a, b in pairs),
+            "within_one": sum(abs(a - b) <= 1 for a, b in pairs),
+            "screen_over": sum(a > b for a, b in pairs),
+            "screen_under": sum(a < b for a, b in pairs),
+            "median_ratio": statistics.median(a / b for a, b in pairs) if pairs else None,
+        }
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -221,6 +261,7 @@ def main() -> None:
         "screen": screen_speed(args.runs),
         "plan": plan_speed(args.runs),
         "h200": ours_on_h200(max(args.runs // 2, 1)),
+        "agreement": agreement(),
     }
     result["aiconfigurator"] = peer(args.aiconfigurator, args.peer_runs)
     answer = (result["aiconfigurator"] or {}).get("answer")

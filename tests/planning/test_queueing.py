@@ -7,7 +7,12 @@ import math
 import numpy as np
 import pytest
 
-from infercost.planning.queueing import kingman_wait_quantile, occupancy, upper_quantile_index
+from infercost.planning.queueing import (
+    kingman_wait_quantile,
+    occupancy,
+    stall_spread,
+    upper_quantile_index,
+)
 
 
 def _log_mu_sum(rates: list[float]) -> np.ndarray:
@@ -97,3 +102,19 @@ def test_several_caps_at_once_agree_with_each_alone() -> None:
         assert np.allclose(both.pmf[k, :, : cap + 1], alone.pmf[0])
         assert np.allclose(both.slot_wait_quantile(0.95)[k], alone.slot_wait_quantile(0.95)[0])
         assert np.allclose(both.mean()[k], alone.mean()[0])
+
+
+def test_one_request_sees_stalls_spread_only_when_lengths_or_arrivals_vary() -> None:
+    fixed = stall_spread(np.full(5000, 1000), np.full(5000, 201), (0.99,))
+    # Fixed lengths and Poisson arrivals: the count of prompts in a 200-token window is
+    # Poisson, so with k = 64 expected the p99 is about 64 + 2.33·8 = 83: a ratio near 1.3.
+    assert fixed.ratio(0.99, np.array([64.0]), 1.0)[0] == pytest.approx(1.3, abs=0.06)
+    long_tail = stall_spread(
+        np.random.default_rng(1).lognormal(6.4, 1.0, 5000).astype(np.int64),
+        np.full(5000, 201),
+        (0.99,),
+    )
+    k = np.array([4.0, 64.0, 10_000.0])
+    assert np.all(long_tail.ratio(0.99, k, 1.0) > fixed.ratio(0.99, k, 1.0))
+    assert np.all(long_tail.ratio(0.99, k, 9.0) > long_tail.ratio(0.99, k, 1.0))
+    assert fixed.ratio(0.99, np.array([10_000.0]), 1.0)[0] < 1.05  # many prompts average out

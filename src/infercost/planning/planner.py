@@ -35,6 +35,7 @@ from infercost.planning.screen import (
     layout_dict,
     screen,
     sized_at,
+    target_quantiles,
 )
 from infercost.planning.space import Constraints, build_space
 from infercost.planning.targets import Targets
@@ -253,6 +254,7 @@ def plan(question: Question, progress: Callable[[str, int, int], None] | None = 
         percentiles,
         q.load.cached_fraction,
         average_rate_per_s=rate / q.load.peak_to_average,
+        quantiles=target_quantiles(q.targets),
     )
     pricing = q.constraints.pricing
     screened = screen(space, demand, q.targets, pricing, q.calibration, q.objective, q.router)

@@ -40,6 +40,15 @@ p-quantile is
 **Prompts waiting for the prefill stream** form a G/G/1 queue: Kingman's formula (1961)
 for the mean, with an exponential tail.
 
+**Stalls one request sees.** While a request decodes its O − 1 tokens, the prompts that
+arrive in that window stall its steps: on average k of them (k = n − 1 in a batch of n), each
+by a time proportional to its length. Its own stall per token is a compound sum, K prompts
+of random lengths over O − 1 gaps, with K Poisson of mean k·(O − 1)/(Ō − 1). Its spread
+across requests, the ratio of its p-quantile to its mean, is read from a seeded Monte Carlo
+over the plan's own lengths (`stall_spread`): it is 1 when every prompt and output has one
+length and no arrivals are random, and large for long-tailed prompts, where one very long
+prompt in a short window dominates.
+
     F. P. Kelly, Reversibility and Stochastic Networks, Wiley, 1979.
     W. Whitt, Stochastic-Process Limits, Springer, 2002. W. Whitt, "Heavy-traffic
     approximations for service systems with blocking", AT&T Bell Labs Tech. J. 63(5), 1984.
@@ -152,6 +161,63 @@ def occupancy(
     at_cap = np.take_along_axis(p, np.broadcast_to(cap[:, None, None], (*lam.shape, 1)), 2)[..., 0]
     total = p.sum(axis=2) + at_cap * ratio / (1.0 - ratio)
     return Occupancy(p / total[..., None], at_cap / total, ratio, cap, mu_cap)
+
+
+SPREAD_COUNTS = np.geomspace(0.5, 64.0, 12)  # k: other prompts in a mean decoding window
+SPREAD_CA2 = np.asarray([1.0, 2.0, 4.0, 8.0, 16.0, 32.0])  # burstiness of the arrivals
+SPREAD_SAMPLES = 2000  # requests drawn per (ca², k)
+
+
+@dataclass(frozen=True)
+class StallSpread:
+    """The p-quantile of one request's stall per token over its mean, on a grid of the
+    arrivals' ca² (rows) and k (columns)."""
+
+    ratios: dict[float, Array]  # p → [len(SPREAD_CA2), len(SPREAD_COUNTS)]
+
+    def ratio(self, p: float, k: Array, ca2: float) -> Array:
+        """The ratio at `k` other prompts and arrivals of `ca2` (interpolated in log k and
+        log ca²; beyond the k grid it shrinks as 1 / √k, a sum's spread)."""
+        grid = self.ratios.get(p)
+        if grid is None:
+            return np.ones_like(k, dtype=np.float64)
+        where = np.log(np.clip(ca2, SPREAD_CA2[0], SPREAD_CA2[-1]) / SPREAD_CA2[0]) / np.log(2)
+        low = min(int(where), len(SPREAD_CA2) - 2)  # the ca² grid doubles at each row
+        row = grid[low] + (where - low) * (grid[low + 1] - grid[low])
+        top = SPREAD_COUNTS[-1]
+        kk = np.maximum(k, SPREAD_COUNTS[0])
+        inside = np.interp(np.log(kk), np.log(SPREAD_COUNTS), row)
+        beyond = 1.0 + (row[-1] - 1.0) * np.sqrt(top / np.maximum(kk, top))
+        return np.asarray(np.where(kk > top, beyond, inside), dtype=np.float64)
+
+
+def stall_spread(
+    inputs: NDArray[np.int64], outputs: NDArray[np.int64], ps: Sequence[float], seed: int = 0
+) -> StallSpread:
+    """The spread of the stalls one request sees (see the module docstring), from samples
+    of the prompt and output lengths; `ps` are quantiles in (0, 1). Bursty arrivals make
+    the count of prompts in a window overdispersed: a gamma-mixed Poisson of variance
+    ca² · mean (what a renewal process's counts tend to over long windows)."""
+    rng = np.random.default_rng(seed)
+    sizes = inputs.astype(np.float64)
+    gaps_all = outputs.astype(np.float64)[outputs > 1] - 1.0
+    if sizes.mean() <= 0 or gaps_all.size == 0:
+        return StallSpread({})
+    sizes /= sizes.mean()
+    gaps = rng.choice(gaps_all, SPREAD_SAMPLES)
+    scale = gaps / gaps_all.mean()
+    ratios = {p: np.ones((len(SPREAD_CA2), len(SPREAD_COUNTS))) for p in ps}
+    for i, ca2 in enumerate(SPREAD_CA2):
+        for j, k in enumerate(SPREAD_COUNTS):
+            mix = rng.gamma(k / (ca2 - 1), (ca2 - 1) / k, SPREAD_SAMPLES) if ca2 > 1 else 1.0
+            counts = rng.poisson(k * scale * mix)
+            draws = rng.choice(sizes, int(counts.sum()) + 1)
+            totals = np.concatenate([[0.0], np.cumsum(draws)])
+            ends = np.cumsum(counts)
+            per_token = (totals[ends] - totals[ends - counts]) / scale / k  # mean 1
+            for p, value in zip(ps, np.quantile(per_token, list(ps)), strict=True):
+                ratios[p][i, j] = float(value)
+    return StallSpread(ratios)
 
 
 def kingman_wait_quantile(load: Array, service_s: float, ca2: float, cs2: float, p: float) -> Array:

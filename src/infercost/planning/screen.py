@@ -43,14 +43,21 @@ from infercost.evaluate.feasibility import check, max_concurrency
 from infercost.evaluate.pipeline import CostBasis, fleet_cost_of, gpu_hour
 from infercost.perf.replica import replica_curve
 from infercost.perf.step import decode_step
-from infercost.planning.queueing import Occupancy, kingman_wait_quantile, occupancy, split_ca2
+from infercost.planning.queueing import (
+    Occupancy,
+    StallSpread,
+    kingman_wait_quantile,
+    occupancy,
+    split_ca2,
+    stall_spread,
+)
 from infercost.planning.space import Pricing, Space
 from infercost.planning.targets import Targets
 from infercost.units import HOURS_PER_MONTH
 from infercost.workload.traffic import Traffic
 
 Array = NDArray[np.float64]
-CURVE_POINTS = 10  # concurrencies the perf model is asked at, geometric from 1 to the ceiling
+CURVE_POINTS = 8  # concurrencies the perf model is asked at, geometric from 1 to the ceiling
 RATE_POINTS = 24  # arrival rates each batch cap is read at
 FINE_POINTS = 10  # and inside the step where a target starts to miss
 LIGHTEST, BUSIEST = 0.002, 0.98  # the rates read, as shares of a full batch's completion rate
@@ -82,6 +89,7 @@ class Demand:
     average_rate_per_s: float | None = None  # what the cost is spread over (None: the rate)
     input_quantiles: dict[float, float] = field(default_factory=dict)
     output_quantiles: dict[float, float] = field(default_factory=dict)
+    spread: StallSpread = field(default_factory=lambda: StallSpread({}))
 
     def input_at(self, p: float) -> float:
         return self.input_quantiles.get(p, self.input_mean)
@@ -108,7 +116,10 @@ class Demand:
         percentiles: tuple[float, ...],
         cached_fraction: float = 0.0,
         average_rate_per_s: float | None = None,
+        quantiles: tuple[float, ...] = (),
     ) -> Demand:
+        """The demand's moments from samples of its lengths; `quantiles` (in (0, 1)) are
+        those the targets are read at, for the spread of the stalls a request sees."""
         ins, outs = input_tokens.astype(np.float64), output_tokens.astype(np.float64)
         return cls(
             rate_per_s=rate_per_s,
@@ -121,6 +132,7 @@ class Demand:
             average_rate_per_s=average_rate_per_s,
             input_quantiles={p: float(np.quantile(ins, p / 100)) for p in percentiles},
             output_quantiles={p: float(np.quantile(outs, p / 100)) for p in percentiles},
+            spread=stall_spread(input_tokens, output_tokens, quantiles),
         )
 
 
@@ -134,6 +146,7 @@ class Curve:
     """One configuration's closed-loop performance at every concurrency 1…ceiling."""
 
     tpot_s: Array  # index n − 1
+    decode_s: Array  # one decode step alone, index n − 1
     wait_s: Array
     own_prefill_s: Array
     e2e_s: Array
@@ -326,11 +339,13 @@ def make_curve(r: Resolved, d: Demand, ceiling: int) -> Curve:
         return np.asarray(np.interp(n, grid, values), dtype=np.float64)
 
     e2e = every("e2e_s")
+    steps = np.asarray([p.decode.total_s for p in perf], dtype=np.float64)
     below = np.searchsorted(grid, n, side="right") - 1  # the grid point at or under each n
     at_grid = [p.decode.bound for p in perf]
     bounds = [at_grid[i] for i in below.tolist()]
     return Curve(
         tpot_s=every("tpot_s"),
+        decode_s=np.asarray(np.interp(n, grid, steps), dtype=np.float64),
         wait_s=every("wait_s"),
         own_prefill_s=every("own_prefill_s"),
         e2e_s=e2e,
@@ -345,6 +360,11 @@ def make_curve(r: Resolved, d: Demand, ceiling: int) -> Curve:
 
 def _lightest(curve: Curve, cap: int) -> float:
     return LIGHTEST * curve.completions_per_s(cap)
+
+
+def target_quantiles(targets: Targets) -> tuple[float, ...]:
+    """The quantiles, in (0, 1), the targets are read at."""
+    return tuple(sorted({_percentile(targets, s.percentile) for s in targets.slos}))
 
 
 def _percentile(targets: Targets, percentile: float) -> float:
@@ -373,7 +393,10 @@ class _Parts:
 def _parts(curve: Curve, d: Demand, occ: Occupancy, rates: Array, p: float, ca2: float) -> _Parts:
     batch = np.maximum(occ.batch_quantile(p), 1.0)
     index = batch.astype(np.int64) - 1
-    tpot = curve.tpot_s[index]
+    mean = np.clip(np.rint(occ.mean()), 1, occ.caps[:, None]).astype(np.int64) - 1
+    stall = curve.tpot_s[mean] - curve.decode_s[mean]
+    spread = curve.decode_s[mean] + stall * d.spread.ratio(p, mean.astype(np.float64), ca2)
+    tpot = np.maximum(curve.tpot_s[index], spread)  # a busy moment, or an unlucky request
     in_p = d.input_at(p * 100) / d.input_mean if d.input_mean else 1.0
     slot_wait = occ.slot_wait_quantile(p)
     prefill = curve.prefill_s
@@ -451,11 +474,14 @@ def _replicas_needed(rate: float, per_replica: float) -> int:
 def _cheapest_cap(
     curve: Curve, d: Demand, targets: Targets, caps: list[int], router: str
 ) -> tuple[int, int, float] | None:
-    """(R, cap, λ*): the cap needing fewest replicas at the burstiness of one replica, then
-    R refined to the smallest with R ≥ λ / λ*(R) behind the router (see the module
-    docstring); None when no cap meets the targets."""
+    """(R, cap, λ*): the cap needing fewest replicas, read at the burstiness behind the
+    router of the fewest replicas the rate allows (a lower bound on R, so at least as
+    bursty as the answer), then R refined to the smallest with R ≥ λ / λ*(R) (see the
+    module docstring); None when no cap meets the targets."""
+    fewest = max(math.ceil(d.rate_per_s / curve.completions_per_s(max(caps)) - 1e-9), 1)
     best: tuple[int, int, float] | None = None
-    for cap, lam in zip(caps, _max_rates(curve, d, targets, caps, d.ca2), strict=True):
+    first = _max_rates(curve, d, targets, caps, split_ca2(d.ca2, fewest, router))
+    for cap, lam in zip(caps, first, strict=True):
         if lam is not None and (best is None or _replicas_needed(d.rate_per_s, lam) < best[0]):
             best = (_replicas_needed(d.rate_per_s, lam), cap, lam)
     if best is None:
@@ -466,7 +492,7 @@ def _cheapest_cap(
         return _max_rates(curve, d, targets, [cap], split_ca2(d.ca2, r, router))[0]
 
     for _ in range(ROUTER_PASSES):
-        if replicas == 1:
+        if replicas <= fewest:
             break
         fewer = at(replicas)
         need = replicas if fewer is None else _replicas_needed(d.rate_per_s, fewer)
