@@ -262,8 +262,9 @@ def _print_best(console: Console, best: dict[str, Any]) -> None:
         checked = f"; simulated (upper 95 % bound): {', '.join(parts)}"
     console.print(
         f"[bold green]Best:[/bold green] {best['replicas']:,} × {_name(best)} "
-        f"({best['model']}) = {best['gpus']:,} GPUs, {fmt('usd', best['usd_per_month'])} a "
-        f"month, {fmt('usd', best['usd_per_million_output_tokens'])} per 1M output tokens; "
+        f"({best['model']}) = {best['gpus']:,} GPUs at {fmt('usd', best['usd_per_gpu_hour'])} "
+        f"per GPU-hour: {fmt('usd', best['usd_per_month'])} a month, "
+        f"{fmt('usd', best['usd_per_million_output_tokens'])} per 1M output tokens; "
         f"limited by {best['binding_limit']}{checked}",
         highlight=False,
     )
