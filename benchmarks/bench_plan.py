@@ -70,8 +70,9 @@ def timed(func: Any, runs: int) -> tuple[list[float], Any]:
 
 
 def screen_speed(runs: int) -> dict[str, Any]:
+    from infercost.planning.curve import Demand
     from infercost.planning.planner import Load
-    from infercost.planning.screen import Demand, screen
+    from infercost.planning.screen import screen
     from infercost.planning.space import Constraints, Pricing, build_space
     from infercost.planning.targets import parse_targets
 

@@ -13,8 +13,8 @@ import pytest
 
 import infercost
 from infercost.evaluate.config import resolve
+from infercost.planning.curve import Demand, make_curve
 from infercost.planning.planner import Load, PlanResult, Question, plan
-from infercost.planning.screen import Demand, make_curve
 from infercost.planning.space import Constraints, Pricing, build_space
 from infercost.planning.targets import check_records, parse_targets
 from infercost.planning.verify import WARMUP

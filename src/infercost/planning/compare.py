@@ -28,7 +28,8 @@ from typing import Any
 from infercost.catalog.models import model
 from infercost.catalog.prices import ApiPrice, api_prices
 from infercost.cost.fleet import MILLION
-from infercost.planning.screen import Demand, Sized
+from infercost.planning.curve import Demand
+from infercost.planning.screen import Sized
 from infercost.units import HOURS_PER_MONTH, SECONDS_PER_DAY, SECONDS_PER_HOUR
 
 SECONDS_PER_MONTH = HOURS_PER_MONTH * SECONDS_PER_HOUR

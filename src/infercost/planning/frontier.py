@@ -25,7 +25,8 @@ import numpy as np
 from infercost.cost.fleet import MILLION, usd_per_unit
 from infercost.evaluate.config import Config, Resolved
 from infercost.evaluate.pipeline import gpu_hour
-from infercost.planning.screen import Curve, Screened, layout_dict
+from infercost.planning.curve import Curve
+from infercost.planning.screen import Screened, layout_dict
 from infercost.planning.space import Pricing
 
 POINTS_PER_CONFIG = 16  # concurrencies read from each curve, geometric from 1 to the ceiling

@@ -25,17 +25,17 @@ from infercost.errors import InputError
 from infercost.evaluate.config import CalibrationChoice, Config
 from infercost.limits import MAX_QUERIES_PER_S
 from infercost.planning.compare import ApiComparison, compare_api
+from infercost.planning.curve import Demand
 from infercost.planning.frontier import FrontierPoint, frontier
+from infercost.planning.predict import target_quantiles
 from infercost.planning.screen import (
     OBJECTIVES,
-    Demand,
     Rejected,
     Screened,
     Sized,
     layout_dict,
     screen,
     sized_at,
-    target_quantiles,
 )
 from infercost.planning.space import Constraints, build_space
 from infercost.planning.targets import Targets
@@ -242,20 +242,7 @@ def plan(question: Question, progress: Callable[[str, int, int], None] | None = 
     clock = time.perf_counter()
     space = build_space(q.constraints)
     requests = q.load.requests(q.requests or MAX_VERIFY_REQUESTS, q.seed)
-    rate = requests.rate_per_s
-    if not 0 < rate <= MAX_QUERIES_PER_S:
-        raise InputError("qps", f"must be in (0, {MAX_QUERIES_PER_S:g}] queries/s, got {rate}")
-    percentiles = tuple({s.percentile for s in q.targets.slos} | {50.0, 90.0, 95.0, 99.0})
-    demand = Demand.of(
-        rate,
-        requests.input_tokens,
-        requests.output_tokens,
-        q.load.ca2(requests),
-        percentiles,
-        q.load.cached_fraction,
-        average_rate_per_s=rate / q.load.peak_to_average,
-        quantiles=target_quantiles(q.targets),
-    )
+    demand = _demand(q, requests)
     pricing = q.constraints.pricing
     screened = screen(space, demand, q.targets, pricing, q.calibration, q.objective, q.router)
     sized, over = _within_max_gpus(screened, q.constraints.max_gpus)
@@ -264,27 +251,40 @@ def plan(question: Question, progress: Callable[[str, int, int], None] | None = 
     verified = _verify_top(q, sized, requests, demand, space.caps, progress)
     timings["verify"] = time.perf_counter() - clock
     ranked = _rank(q, verified, sized)
-    best = ranked[0] if ranked and ranked[0].met is not False else None
-    points = frontier(screened, pricing)
+    best = ranked[0].sized if ranked and ranked[0].met is not False else None
     api = None
     if q.compare_api:
-        api = compare_api(
-            q.constraints.models,
-            demand,
-            None if best is None else best.sized,
-            None if best is None else best.screen_replicas,
-        )
+        replicas = None if best is None else ranked[0].screen_replicas
+        api = compare_api(q.constraints.models, demand, best, replicas)
     return PlanResult(
         question=q,
         demand=demand,
         candidates=tuple(ranked),
         rejected=tuple(sorted((*screened.rejected, *over), key=lambda x: x.shortfall)),
-        frontier=points,
+        frontier=frontier(screened, pricing),
         api=api,
         screened=screened.candidates,
         configs=screened.configs,
         skipped=space.skipped,
         timings_s=timings,
+    )
+
+
+def _demand(q: Question, requests: Requests) -> Demand:
+    """The demand's moments from the plan's own requests (the peak rate, checked)."""
+    rate = requests.rate_per_s
+    if not 0 < rate <= MAX_QUERIES_PER_S:
+        raise InputError("qps", f"must be in (0, {MAX_QUERIES_PER_S:g}] queries/s, got {rate}")
+    percentiles = tuple({s.percentile for s in q.targets.slos} | {50.0, 90.0, 95.0, 99.0})
+    return Demand.of(
+        rate,
+        requests.input_tokens,
+        requests.output_tokens,
+        q.load.ca2(requests),
+        percentiles,
+        q.load.cached_fraction,
+        average_rate_per_s=rate / q.load.peak_to_average,
+        quantiles=target_quantiles(q.targets),
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from infercost.planning.frontier import FrontierPoint
 from infercost.planning.planner import PlanResult
 
 
@@ -36,7 +37,7 @@ def chosen_point(result: PlanResult) -> dict[str, float | None] | None:
 
 
 def frontier_html(result: PlanResult) -> str:
-    import plotly.graph_objects as go
+    """The two frontier plots side by side, the planned fleet starred (module docstring)."""
     from plotly.subplots import make_subplots
 
     fig = make_subplots(
@@ -45,75 +46,8 @@ def frontier_html(result: PlanResult) -> str:
         subplot_titles=("Throughput per GPU", "Cost per 1M output tokens"),
         horizontal_spacing=0.1,
     )
-    lines: dict[tuple[str, str], list[Any]] = {}
-    for p in result.frontier:
-        lines.setdefault((p.config.model, p.config.gpu), []).append(p)
-    for (model, gpu), points in sorted(lines.items()):
-        points.sort(key=lambda p: p.interactivity_tokens_per_s)
-        name = f"{gpu}" if len(result.question.constraints.models) == 1 else f"{model} on {gpu}"
-        hover = [
-            f"{p.config.gpu} tp{p.config.tp} pp{p.config.pp} ep{p.config.ep} "
-            f"dp{p.config.dp_attention} {p.config.weight_precision}/"
-            f"{p.config.kv_precision} N={p.concurrency}"
-            for p in points
-        ]
-        x = [p.interactivity_tokens_per_s for p in points]
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=[p.output_tokens_per_s_per_gpu for p in points],
-                mode="lines+markers",
-                name=name,
-                legendgroup=name,
-                text=hover,
-            ),
-            row=1,
-            col=1,
-        )
-        if any(p.usd_per_million_output_tokens is not None for p in points):
-            fig.add_trace(
-                go.Scatter(
-                    x=x,
-                    y=[p.usd_per_million_output_tokens for p in points],
-                    mode="lines+markers",
-                    name=name,
-                    legendgroup=name,
-                    text=hover,
-                    showlegend=False,
-                ),
-                row=1,
-                col=2,
-            )
-    chosen = chosen_point(result)
-    if chosen is not None:
-        star = {"symbol": "star", "size": 16, "color": "black"}
-        x = [chosen["interactivity_tokens_per_s"]]
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=[chosen["output_tokens_per_s_per_gpu"]],
-                mode="markers",
-                marker=star,
-                name="planned fleet",
-                legendgroup="chosen",
-            ),
-            row=1,
-            col=1,
-        )
-        if chosen["usd_per_million_output_tokens"] is not None:
-            fig.add_trace(
-                go.Scatter(
-                    x=x,
-                    y=[chosen["usd_per_million_output_tokens"]],
-                    mode="markers",
-                    marker=star,
-                    name="planned fleet",
-                    legendgroup="chosen",
-                    showlegend=False,
-                ),
-                row=1,
-                col=2,
-            )
+    for trace, col in [*_frontier_traces(result), *_chosen_traces(result)]:
+        fig.add_trace(trace, row=1, col=col)
     for col in (1, 2):
         fig.update_xaxes(title_text="tokens/s per user", type="log", row=1, col=col)
     fig.update_yaxes(title_text="output tokens/s per GPU", type="log", row=1, col=1)
@@ -122,3 +56,59 @@ def frontier_html(result: PlanResult) -> str:
     fig.update_layout(title=f"Pareto frontiers: {models}", template="plotly_white")
     html: str = fig.to_html(include_plotlyjs=True, full_html=True)
     return html
+
+
+def _frontier_traces(result: PlanResult) -> list[tuple[Any, int]]:
+    """One line per model × accelerator on each plot."""
+    import plotly.graph_objects as go
+
+    lines: dict[tuple[str, str], list[FrontierPoint]] = {}
+    for p in result.frontier:
+        lines.setdefault((p.config.model, p.config.gpu), []).append(p)
+    several = len(result.question.constraints.models) > 1
+    out: list[tuple[Any, int]] = []
+    for (model, gpu), points in sorted(lines.items()):
+        points.sort(key=lambda p: p.interactivity_tokens_per_s)
+        name = f"{model} on {gpu}" if several else gpu
+        common = {
+            "x": [p.interactivity_tokens_per_s for p in points],
+            "mode": "lines+markers",
+            "name": name,
+            "legendgroup": name,
+            "text": [_label(p) for p in points],
+        }
+        out.append((go.Scatter(y=[p.output_tokens_per_s_per_gpu for p in points], **common), 1))
+        costs = [p.usd_per_million_output_tokens for p in points]
+        if any(c is not None for c in costs):
+            out.append((go.Scatter(y=costs, showlegend=False, **common), 2))
+    return out
+
+
+def _label(p: FrontierPoint) -> str:
+    c = p.config
+    return (
+        f"{c.gpu} tp{c.tp} pp{c.pp} ep{c.ep} dp{c.dp_attention} "
+        f"{c.weight_precision}/{c.kv_precision} N={p.concurrency}"
+    )
+
+
+def _chosen_traces(result: PlanResult) -> list[tuple[Any, int]]:
+    """The planned fleet's operating point, a star on each plot."""
+    import plotly.graph_objects as go
+
+    chosen = chosen_point(result)
+    if chosen is None:
+        return []
+    common = {
+        "x": [chosen["interactivity_tokens_per_s"]],
+        "mode": "markers",
+        "marker": {"symbol": "star", "size": 16, "color": "black"},
+        "name": "planned fleet",
+        "legendgroup": "chosen",
+    }
+    out = [(go.Scatter(y=[chosen["output_tokens_per_s_per_gpu"]], **common), 1)]
+    if chosen["usd_per_million_output_tokens"] is not None:
+        out.append(
+            (go.Scatter(y=[chosen["usd_per_million_output_tokens"]], showlegend=False, **common), 2)
+        )
+    return out

@@ -1,24 +1,11 @@
 """The analytic screen: every candidate sized with queueing headroom, from the perf model.
 
-For one configuration the perf model gives, at each concurrency n up to the KV ceiling, a
-closed-loop replica's TPOT, its own prefill, the wait for a running step, E2E and the
-completion rate μ(n) = n / E2E(n) (`perf.replica.replica_curve`, one call). A replica with
-batch cap c fed λ requests a second then holds N sequences (running and waiting), whose law
-`queueing.occupancy` gives from μ and the arrivals' burstiness. At the p-quantile b_p of the
-running batch, with the lengths' p-quantiles I_p and O_p:
-
-    TPOT_p = TPOT(b_p)
-    TTFT_p = the wait for a running step at b_p + own prefill at b_p × I_p / I
-             + the p-wait for the prefill stream (G/G/1, Kingman)
-             + the p-wait for a free slot (the occupancy's tail above c)
-    E2E_p  = TTFT_p + (O_p − 1) × TPOT_p
-
-(a goodput fraction g over k targets asks each at percentile 1 − (1 − g) / k at least).
-The largest λ at which every target holds is what one replica may take, λ*; the fleet is
-the smallest R with R ≥ λ_fleet / λ*(R), where λ*(R) is read at the burstiness one of R
-replicas sees behind the router (`queueing.split_ca2`). This is the queueing headroom that
-`ceil(rate / capacity)` leaves out: R is set by the percentile at the arrival process's
-burstiness, not by the mean.
+For each configuration its curve (`curve.make_curve`) and the predicted percentiles
+(`predict`) give, for each batch cap, the largest rate λ* at which every target holds: what
+one replica may take. The fleet is the smallest R with R ≥ λ_fleet / λ*(R), where λ*(R) is
+read at the burstiness one of R replicas sees behind the router (`queueing.split_ca2`).
+This is the queueing headroom that `ceil(rate / capacity)` leaves out: R is set by the
+percentile at the arrival process's burstiness, not by the mean.
 
 A configuration fails outright when a target misses even at the lightest load (one
 sequence's decode step, one prompt's prefill); the limit that binds is named from the
@@ -29,7 +16,7 @@ the one needing fewest replicas kept (the smallest such cap: the fastest).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -41,23 +28,17 @@ from infercost.errors import InputError
 from infercost.evaluate.config import CalibrationChoice, Config, Resolved, resolve
 from infercost.evaluate.feasibility import check, max_concurrency
 from infercost.evaluate.pipeline import CostBasis, fleet_cost_of, gpu_hour
-from infercost.perf.replica import replica_curve
 from infercost.perf.step import decode_step
+from infercost.planning.curve import Curve, Demand, make_curve
+from infercost.planning.predict import Parts, at_rates, predict, predict_at
 from infercost.planning.queueing import (
-    Occupancy,
-    StallSpread,
-    kingman_wait_quantile,
-    occupancy,
     split_ca2,
-    stall_spread,
 )
 from infercost.planning.space import Pricing, Space
 from infercost.planning.targets import Targets
 from infercost.units import HOURS_PER_MONTH
-from infercost.workload.traffic import Traffic
 
 Array = NDArray[np.float64]
-CURVE_POINTS = 8  # concurrencies the perf model is asked at, geometric from 1 to the ceiling
 RATE_POINTS = 24  # arrival rates each batch cap is read at
 FINE_POINTS = 10  # and inside the step where a target starts to miss
 LIGHTEST, BUSIEST = 0.002, 0.98  # the rates read, as shares of a full batch's completion rate
@@ -67,107 +48,6 @@ BINDS = 0.98  # a target within 2 % of its threshold at λ* is the one that bind
 ROUTER_PASSES = 4  # fixed-point passes of R against the burstiness behind the router
 OBJECTIVES = ("usd_per_month", "gpus", "energy", "usd_per_million_tokens")
 UNPRICED = GpuHourCost(mode="unpriced")  # an accelerator without a price: energy only
-DECODE_LIMITS = {
-    "memory": "decode bandwidth",
-    "compute": "decode compute",
-    "communication": "interconnect",
-    "overhead": "step overhead",
-}
-
-
-@dataclass(frozen=True)
-class Demand:
-    """The traffic a plan serves: its rate, burstiness and the lengths' moments."""
-
-    rate_per_s: float
-    input_mean: float
-    output_mean: float
-    ca2: float  # squared coefficient of variation of the interarrival times
-    input_cv2: float
-    output_cv2: float
-    cached_fraction: float = 0.0
-    average_rate_per_s: float | None = None  # what the cost is spread over (None: the rate)
-    input_quantiles: dict[float, float] = field(default_factory=dict)
-    output_quantiles: dict[float, float] = field(default_factory=dict)
-    spread: StallSpread = field(default_factory=lambda: StallSpread({}))
-
-    def input_at(self, p: float) -> float:
-        return self.input_quantiles.get(p, self.input_mean)
-
-    def output_at(self, p: float) -> float:
-        return self.output_quantiles.get(p, self.output_mean)
-
-    @property
-    def traffic(self) -> Traffic:
-        return Traffic(
-            self.average_rate_per_s or self.rate_per_s,
-            self.input_mean,
-            self.output_mean,
-            cached_input_fraction=self.cached_fraction,
-        )
-
-    @classmethod
-    def of(
-        cls,
-        rate_per_s: float,
-        input_tokens: NDArray[np.int64],
-        output_tokens: NDArray[np.int64],
-        ca2: float,
-        percentiles: tuple[float, ...],
-        cached_fraction: float = 0.0,
-        average_rate_per_s: float | None = None,
-        quantiles: tuple[float, ...] = (),
-    ) -> Demand:
-        """The demand's moments from samples of its lengths; `quantiles` (in (0, 1)) are
-        those the targets are read at, for the spread of the stalls a request sees."""
-        ins, outs = input_tokens.astype(np.float64), output_tokens.astype(np.float64)
-        return cls(
-            rate_per_s=rate_per_s,
-            input_mean=float(ins.mean()),
-            output_mean=float(outs.mean()),
-            ca2=ca2,
-            input_cv2=_cv2(ins),
-            output_cv2=_cv2(outs),
-            cached_fraction=cached_fraction,
-            average_rate_per_s=average_rate_per_s,
-            input_quantiles={p: float(np.quantile(ins, p / 100)) for p in percentiles},
-            output_quantiles={p: float(np.quantile(outs, p / 100)) for p in percentiles},
-            spread=stall_spread(input_tokens, output_tokens, quantiles),
-        )
-
-
-def _cv2(x: Array) -> float:
-    mean = float(x.mean())
-    return float(x.var() / mean**2) if mean > 0 else 0.0
-
-
-@dataclass(frozen=True)
-class Curve:
-    """One configuration's closed-loop performance at every concurrency 1…ceiling."""
-
-    tpot_s: Array  # index n − 1
-    decode_s: Array  # one decode step alone, index n − 1
-    wait_s: Array
-    own_prefill_s: Array
-    e2e_s: Array
-    log_mu_sum: Array  # index n: Σ_{k ≤ n} ln μ(k), from 0
-    output_tokens_per_s: Array
-    prefill_share: Array
-    decode_bound: tuple[str, ...]  # index n − 1
-    prefill_s: float  # replica time of one mean prompt's prefill
-    context_tokens: float  # a sequence's mean context over its life
-
-    def at(self, name: str, n: Array | float) -> Array:
-        values: Array = getattr(self, name)
-        index = np.clip(np.asarray(n, dtype=np.int64) - 1, 0, len(values) - 1)
-        return np.asarray(values[index], dtype=np.float64)
-
-    def completions_per_s(self, n: int) -> float:
-        return n / float(self.e2e_s[n - 1])
-
-    def decode_limit(self, n: float) -> str:
-        bound = self.decode_bound[min(max(int(n), 1), len(self.decode_bound)) - 1]
-        return DECODE_LIMITS.get(bound, f"decode {bound}")
 
 
 @dataclass(frozen=True)
@@ -309,7 +189,7 @@ def size_config(
     if ceiling < 1:
         return Rejected(r.config, (fits.reason,), "KV memory", {}, math.inf)
     curve = make_curve(r, d, ceiling)
-    floor = _at_rates(curve, d, targets, ceiling, np.asarray([_lightest(curve, ceiling)]), d.ca2)
+    floor = at_rates(curve, d, targets, ceiling, np.asarray([_lightest(curve, ceiling)]), d.ca2)
     if not all(floor[s.name][0] <= s.threshold_s for s in targets.slos):
         return _rejected(r, curve, targets, {k: float(v[0]) for k, v in floor.items()})
     slot_caps = sorted({c for c in caps if c <= ceiling} | {ceiling})
@@ -320,113 +200,8 @@ def size_config(
     return sized_at(r, curve, d, targets, cap, ceiling, replicas, lam, basis, router)
 
 
-def make_curve(r: Resolved, d: Demand, ceiling: int) -> Curve:
-    """The perf model at CURVE_POINTS concurrencies, read at every n = 1…ceiling."""
-    grid = np.unique(np.geomspace(1, ceiling, CURVE_POINTS).round())
-    perf = replica_curve(
-        r.deployment,
-        [float(n) for n in grid],
-        d.input_mean,
-        d.output_mean,
-        cached_fraction=d.cached_fraction,
-        mixed_prefill=r.mixed_prefill,
-        scheduler_steps=r.scheduler_steps,
-    )
-    n = np.arange(1, ceiling + 1, dtype=np.float64)
-
-    def every(name: str) -> Array:
-        values = np.asarray([getattr(p, name) for p in perf], dtype=np.float64)
-        return np.asarray(np.interp(n, grid, values), dtype=np.float64)
-
-    e2e = every("e2e_s")
-    steps = np.asarray([p.decode.total_s for p in perf], dtype=np.float64)
-    below = np.searchsorted(grid, n, side="right") - 1  # the grid point at or under each n
-    at_grid = [p.decode.bound for p in perf]
-    bounds = [at_grid[i] for i in below.tolist()]
-    return Curve(
-        tpot_s=every("tpot_s"),
-        decode_s=np.asarray(np.interp(n, grid, steps), dtype=np.float64),
-        wait_s=every("wait_s"),
-        own_prefill_s=every("own_prefill_s"),
-        e2e_s=e2e,
-        log_mu_sum=np.concatenate([[0.0], np.cumsum(np.log(n / e2e))]),
-        output_tokens_per_s=every("output_tokens_per_s"),
-        prefill_share=every("prefill_time_share"),
-        decode_bound=tuple(bounds),
-        prefill_s=perf[0].prefill_s_per_request,
-        context_tokens=d.input_mean + d.output_mean / 2,
-    )
-
-
 def _lightest(curve: Curve, cap: int) -> float:
     return LIGHTEST * curve.completions_per_s(cap)
-
-
-def target_quantiles(targets: Targets) -> tuple[float, ...]:
-    """The quantiles, in (0, 1), the targets are read at."""
-    return tuple(sorted({_percentile(targets, s.percentile) for s in targets.slos}))
-
-
-def _percentile(targets: Targets, percentile: float) -> float:
-    """The percentile a target is read at: raised so that a goodput fraction g over k
-    targets holds when each does (1 − (1 − g) / k)."""
-    g = targets.goodput_fraction
-    if g is None:
-        return percentile / 100
-    return max(percentile / 100, 1.0 - (1.0 - g) / len(targets.slos))
-
-
-@dataclass(frozen=True)
-class _Parts:
-    """One percentile's predictions at each rate, and TTFT's parts (to name the limit)."""
-
-    batch: Array
-    tpot: Array
-    ttft: Array
-    e2e: Array
-    slot_wait: Array
-
-    def of(self, metric: str) -> Array:
-        return self.tpot if metric == "tpot" else self.ttft if metric == "ttft" else self.e2e
-
-
-def _parts(curve: Curve, d: Demand, occ: Occupancy, rates: Array, p: float, ca2: float) -> _Parts:
-    batch = np.maximum(occ.batch_quantile(p), 1.0)
-    index = batch.astype(np.int64) - 1
-    mean = np.clip(np.rint(occ.mean()), 1, occ.caps[:, None]).astype(np.int64) - 1
-    stall = curve.tpot_s[mean] - curve.decode_s[mean]
-    spread = curve.decode_s[mean] + stall * d.spread.ratio(p, mean.astype(np.float64), ca2)
-    tpot = np.maximum(curve.tpot_s[index], spread)  # a busy moment, or an unlucky request
-    in_p = d.input_at(p * 100) / d.input_mean if d.input_mean else 1.0
-    slot_wait = occ.slot_wait_quantile(p)
-    prefill = curve.prefill_s
-    prefill_wait = kingman_wait_quantile(rates * prefill, prefill, ca2, d.input_cv2, p)
-    ttft = curve.wait_s[index] + curve.own_prefill_s[index] * in_p + prefill_wait + slot_wait
-    e2e = ttft + (d.output_at(p * 100) - 1.0) * tpot
-    return _Parts(batch, tpot, ttft, e2e, slot_wait)
-
-
-def _predict(
-    curve: Curve, d: Demand, targets: Targets, caps: list[int], rates: Array, ca2: float
-) -> dict[str, _Parts]:
-    """Each target's parts at `rates[k, i]` on `caps[k]` slots (one law per percentile)."""
-    occ = occupancy(curve.log_mu_sum[: max(caps) + 1], rates, ca2, d.output_cv2, caps)
-    by_p: dict[float, _Parts] = {}
-    out: dict[str, _Parts] = {}
-    for s in targets.slos:
-        p = _percentile(targets, s.percentile)
-        if p not in by_p:
-            by_p[p] = _parts(curve, d, occ, rates, p, ca2)
-        out[s.name] = by_p[p]
-    return out
-
-
-def _at_rates(
-    curve: Curve, d: Demand, targets: Targets, cap: int, rates: Array, ca2: float
-) -> dict[str, Array]:
-    """Each target's predicted percentile at each arrival rate on `cap` slots."""
-    parts = _predict(curve, d, targets, [cap], rates[None, :], ca2)
-    return {s.name: parts[s.name].of(s.metric)[0] for s in targets.slos}
 
 
 def _max_rates(
@@ -460,7 +235,7 @@ def _within(
     curve: Curve, d: Demand, targets: Targets, caps: list[int], rates: Array, ca2: float
 ) -> NDArray[np.bool_]:
     """Whether every target holds at each rate of each cap (false from the first miss)."""
-    parts = _predict(curve, d, targets, caps, rates, ca2)
+    parts = predict(curve, d, targets, caps, rates, ca2)
     ok = np.ones(rates.shape, dtype=bool)
     for s in targets.slos:
         ok &= parts[s.name].of(s.metric) <= s.threshold_s
@@ -503,18 +278,6 @@ def _cheapest_cap(
             break
         replicas, lam = need, at_need
     return replicas, cap, lam
-
-
-def predict_at(
-    curve: Curve, d: Demand, targets: Targets, cap: int, rate_per_s: float, ca2: float
-) -> tuple[float, dict[str, float]]:
-    """(mean occupancy, each target's predicted percentile) of one replica fed `rate_per_s`."""
-    if rate_per_s >= curve.completions_per_s(cap):
-        return math.inf, {s.name: math.inf for s in targets.slos}
-    rates = np.asarray([rate_per_s])
-    occ = occupancy(curve.log_mu_sum[: cap + 1], rates, ca2, d.output_cv2)
-    values = _at_rates(curve, d, targets, cap, rates, ca2)
-    return float(occ.mean()[0, 0]), {name: float(v[0]) for name, v in values.items()}
 
 
 def sized_at(
@@ -567,7 +330,7 @@ def binding_limit(
     """What stops one replica taking more than λ*: the target that binds there, read
     through its largest part; or, when none binds below a full batch, its slots."""
     slots = "KV memory" if cap == ceiling and ceiling < r.max_sequences else "batch cap"
-    parts = _predict(curve, d, targets, [cap], np.asarray([[lam]]), ca2)
+    parts = predict(curve, d, targets, [cap], np.asarray([[lam]]), ca2)
     worst, limit = -math.inf, slots
     for s in targets.slos:
         closeness = float(parts[s.name].of(s.metric)[0, 0]) / s.threshold_s
@@ -576,7 +339,7 @@ def binding_limit(
     return slots if worst < BINDS else limit
 
 
-def _limit_of(curve: Curve, metric: str, parts: _Parts, slots: str) -> str:
+def _limit_of(curve: Curve, metric: str, parts: Parts, slots: str) -> str:
     batch = float(parts.batch[0, 0])
     ttft, slot_wait = float(parts.ttft[0, 0]), float(parts.slot_wait[0, 0])
     if metric == "tpot" or (metric == "e2e" and float(parts.e2e[0, 0]) > 2 * ttft):
