@@ -254,6 +254,10 @@ def _name(c: dict[str, Any]) -> str:
     return f"{c['gpu']} {layout} {c['weight_precision']}/{c['kv_precision']}{cap}"
 
 
+def _gpus(n: int) -> str:
+    return f"{n:,} GPU" + ("" if n == 1 else "s")
+
+
 def _print_best(console: Console, best: dict[str, Any]) -> None:
     sim = best["simulated"]
     checked = ""
@@ -262,7 +266,7 @@ def _print_best(console: Console, best: dict[str, Any]) -> None:
         checked = f"; simulated (upper 95 % bound): {', '.join(parts)}"
     console.print(
         f"[bold green]Best:[/bold green] {best['replicas']:,} × {_name(best)} "
-        f"({best['model']}) = {best['gpus']:,} GPUs at {fmt('usd', best['usd_per_gpu_hour'])} "
+        f"({best['model']}) = {_gpus(best['gpus'])} at {fmt('usd', best['usd_per_gpu_hour'])} "
         f"per GPU-hour: {fmt('usd', best['usd_per_month'])} a month, "
         f"{fmt('usd', best['usd_per_million_output_tokens'])} per 1M output tokens; "
         f"limited by {best['binding_limit']}{checked}",
@@ -278,7 +282,7 @@ def _ranked(candidates: list[dict[str, Any]], q: dict[str, Any]) -> Any:
                 whole=("#",))  # fmt: skip
     for i, c in enumerate(candidates, start=1):
         sim = c["simulated"]
-        fleet = f"{c['replicas']:,} × {_name(c)}\n{c['gpus']:,} GPUs, "
+        fleet = f"{c['replicas']:,} × {_name(c)}\n{_gpus(c['gpus'])}, "
         fleet += f"{fmt('utilisation', c['utilisation'])} busy"
         money = (
             f"{fmt('usd', c['usd_per_month'])}\n"

@@ -10,7 +10,7 @@ percentile at the arrival process's burstiness, not by the mean.
 A configuration fails outright when a target misses even at the lightest load (one
 sequence's decode step, one prompt's prefill); the limit that binds is named from the
 step's breakdown. The batch caps of one configuration share its curve: each is sized and
-the one needing fewest replicas kept (the smallest such cap: the fastest).
+the one needing fewest replicas kept (of those, the one that could take the most).
 """
 
 from __future__ import annotations
@@ -31,9 +31,7 @@ from infercost.evaluate.pipeline import CostBasis, fleet_cost_of, gpu_hour
 from infercost.perf.step import decode_step
 from infercost.planning.curve import Curve, Demand, make_curve
 from infercost.planning.predict import Parts, at_rates, predict, predict_at
-from infercost.planning.queueing import (
-    split_ca2,
-)
+from infercost.planning.queueing import split_ca2
 from infercost.planning.space import Pricing, Space
 from infercost.planning.targets import Targets
 from infercost.units import HOURS_PER_MONTH
@@ -194,8 +192,8 @@ def size_config(
         return _rejected(r, curve, targets, {k: float(v[0]) for k, v in floor.items()})
     slot_caps = sorted({c for c in caps if c <= ceiling} | {ceiling})
     best = _cheapest_cap(curve, d, targets, slot_caps, router)
-    if best is None:  # the lightest load meets every target, so the widest cap does
-        raise AssertionError("no batch cap sized a configuration that meets its floor")
+    if best is None:  # the floor passed only at its edge: no rate is safely within
+        return _rejected(r, curve, targets, {k: float(v[0]) for k, v in floor.items()})
     replicas, cap, lam = best
     return sized_at(r, curve, d, targets, cap, ceiling, replicas, lam, basis, router)
 
@@ -257,8 +255,11 @@ def _cheapest_cap(
     best: tuple[int, int, float] | None = None
     first = _max_rates(curve, d, targets, caps, split_ca2(d.ca2, fewest, router))
     for cap, lam in zip(caps, first, strict=True):
-        if lam is not None and (best is None or _replicas_needed(d.rate_per_s, lam) < best[0]):
-            best = (_replicas_needed(d.rate_per_s, lam), cap, lam)
+        if lam is None:
+            continue
+        need = _replicas_needed(d.rate_per_s, lam)
+        if best is None or (need, -lam) < (best[0], -best[2]):  # ties: the most headroom
+            best = (need, cap, lam)
     if best is None:
         return None
     replicas, cap, lam = best
@@ -371,6 +372,9 @@ def _rejected(r: Resolved, curve: Curve, targets: Targets, floor: dict[str, floa
                 slo.metric == "e2e" and float(curve.own_prefill_s[0]) > got / 2
             )
             binding = "prefill compute" if prefill_bound else curve.decode_limit(1)
+    if not misses:  # within every target only at the lightest load, and not beyond it
+        misses.append("meets the targets only at the lightest load, with no margin")
+        worst = 0.0
     return Rejected(r.config, tuple(misses), binding, floor, worst, r, curve)
 
 
