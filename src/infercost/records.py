@@ -152,11 +152,14 @@ def summarise(records: Records, slos: list[Slo] | None = None) -> dict[str, Any]
         values = records.metric(slo.metric)
         # A request with no TPOT (one output token) cannot break a TPOT target.
         good &= ~(values > slo.threshold_s)
-        achieved = float(np.nanpercentile(values[ok], slo.percentile)) if ok.any() else None
+        present = values[ok][~np.isnan(values[ok])]
+        achieved = float(np.percentile(present, slo.percentile)) if present.size else None
         slo_report[slo.name] = {
             "threshold_s": slo.threshold_s,
             "achieved_s": achieved,
-            "met": achieved is not None and achieved <= slo.threshold_s,
+            # Met when no request broke it: also when none has the metric, but not when
+            # every request failed (then none was served at all).
+            "met": bool(ok.any()) and (achieved is None or achieved <= slo.threshold_s),
         }
     output = float(records.output_tokens[ok].sum())
     per_s = 1.0 / duration if duration > 0 else 0.0

@@ -125,7 +125,17 @@ def test_infeasible_targets_exit_2_with_the_closest_candidates() -> None:
         (("--slo", "tpot_p99=fast"), ("--slo", "cannot read")),
         (("--gpu", "h1000"), ("--gpu", "h100")),
         (("--gpu", "l40s"), ("--gpu", "cannot be priced")),
-        (("--gpu", "h100", "--gpus-per-replica", "3"), ("--gpu", "no configuration is left")),
+        (("--gpu", "h100", "--gpus-per-replica", "3"), ("--gpus-per-replica", "exactly 3")),
+        (("--gpus-per-replica", "8", "--max-gpus-per-replica", "4"), ("--max-gpus-per-replica",)),
+        (("--kv-precision", "fp7"), ("--kv-precision", "fp8")),
+        (("--price", "h1000=3"), ("--price", "h100")),
+        (("--price", "h100=nan"), ("--price", "finite")),
+        (("--price", "h100=2,h100-sxm=3"), ("--price", "twice")),
+        (("--own", "--owner-profile", "nobody"), ("--owner-profile",)),
+        (("--qps", "1e9", "--peak-to-average", "1000"), ("--peak-to-average",)),
+        (("--output-tokens", ""), ("--output-tokens", "empty")),
+        (("--gpu", ""), ("--gpu", "empty")),
+        (("-m", "[/]"), ("--model",)),
         (("--max-candidates", "100"), ("--max-candidates", "over the bound")),
         (("--verify", "1000"), ("--verify",)),
         (("--burstiness", "3"), ("--burstiness", "gamma")),
@@ -179,3 +189,38 @@ def test_the_text_answer_fits_80_columns() -> None:
     assert result.exit_code == 0, result.output
     assert "Best:" in result.stdout
     assert max(len(line) for line in result.stdout.splitlines()) <= 80
+
+
+def test_user_text_in_an_error_is_printed_as_typed() -> None:
+    err = assert_user_error(
+        invoke("plan", "-m", "[red]x:thumbs_up:", "--qps", "1", "--slo", "ttft_p99=1s"),
+        "--model",
+    )
+    assert "'[red]x:thumbs_up:'" in err
+
+
+def test_a_trace_too_short_for_a_percentile_is_refused(tmp_path: Path) -> None:
+    trace = tmp_path / "t.csv"
+    trace.write_text("timestamp,input_tokens,output_tokens\n0,10,10\n1,10,10\n")
+    assert_user_error(
+        invoke("plan", "-m", "llama-3.1-8b", "--trace", str(trace), "--slo", "ttft_p99=1s"),
+        "--trace",
+        "at least 1,000",
+    )
+
+
+def test_a_scenario_speed_target_and_set_reach_the_plan() -> None:
+    result = invoke("plan", "deepseek-2025", "--set", "plan.verify=0", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["question"]["verify"] == 0
+    slo = doc["question"]["targets"]["slo"]
+    assert [(t["metric"], t["percentile"]) for t in slo] == [("tpot", 50.0)]
+    assert slo[0]["threshold_s"] == pytest.approx(1 / 21)  # 21 tokens/s per user
+
+
+def test_requests_past_the_context_window_are_noted() -> None:
+    result = invoke("plan", "chatgpt-2023", "--verify", "0", "--json")
+    assert result.exit_code == 0, result.output
+    warnings = json.loads(result.stdout)["warnings"]
+    assert any("context window is 2,048 tokens" in w for w in warnings)

@@ -191,3 +191,31 @@ def test_the_plan_for_chatgpt_traffic_on_2023_a100_servers() -> None:
     quoted = re.search(r"It answers ([\d,]+) servers", readme)
     assert quoted is not None
     assert int(quoted.group(1).replace(",", "")) == doc["servers"]
+
+
+def test_no_unverified_candidate_is_predicted_cheaper_than_the_answer() -> None:
+    # Few simulations asked: the planner still simulates on down the screen's ranking while
+    # the screen puts a candidate below the cheapest verified answer.
+    q = replace(small(rate=60.0, slo="ttft_p99=300ms,tpot_p99=25ms"), verify=1)
+    result = plan(q)
+    best = result.best
+    assert best is not None
+    unverified = [c for c in result.candidates if c.verified is None]
+    assert all(
+        c.sized.objective(q.objective) >= best.sized.objective(q.objective) for c in unverified
+    )
+
+
+def test_a_fleet_far_larger_than_the_screen_predicted_is_still_found() -> None:
+    # Long-tailed prompts (σ = 2) against a tight TTFT: the screen under-sizes by far more
+    # than the first growth steps; the simulation keeps growing while it helps.
+    q = replace(
+        small(rate=5.0, slo="ttft_p99=2s,tpot_p99=50ms"),
+        load=Load(5.0, "lognormal:1000:2", "lognormal:200:2"),
+        verify=1,
+    )
+    result = plan(q)
+    best = result.best
+    assert best is not None
+    assert best.verified is not None
+    assert best.sized.replicas > 4 * best.screen_replicas + 1

@@ -65,10 +65,11 @@ def test_filters_and_price_overrides() -> None:
         (Constraints(models=()), "model", "at least one"),
         (
             Constraints(models=("llama-3.1-8b",), gpus=("h100",), gpus_per_replica=3),
-            "gpu",
-            "no configuration is left",
+            "gpus_per_replica",
+            "exactly 3 GPUs",
         ),
         (Constraints(models=("llama-3.1-8b",), precisions=("fp7",)), "precision", "fp8"),
+        (Constraints(models=("llama-3.1-8b",), kv_precisions=("fp7",)), "kv_precision", "fp8"),
         (
             Constraints(models=("llama-3.1-70b", "deepseek-v3"), max_candidates=1000),
             "max_candidates",
@@ -96,3 +97,8 @@ def test_owning_needs_a_catalog_server() -> None:
         "a100-40gb", "a100-80gb", "h100-sxm", "h800", "h200", "b200"
     }  # fmt: skip
     assert any("no catalog server" in s for s in space.skipped)
+
+
+def test_no_replica_is_wider_than_the_fleet_may_be() -> None:
+    space = build_space(Constraints(models=("llama-3.1-405b",), gpus=("h100",), max_gpus=4))
+    assert max(c.gpus for c in space.configs) == 4

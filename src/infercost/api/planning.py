@@ -18,6 +18,7 @@ from typing import Any
 from infercost.api.models import PlanRequest, parse
 from infercost.api.options import REQUEST_FIELDS, calibration_choice, output_file
 from infercost.errors import InputError, renamed
+from infercost.limits import MAX_QUERIES_PER_S
 from infercost.units import SECONDS_PER_DAY
 
 TRAFFIC = ("qps", "queries_per_day", "daily_users", "queries_per_user", "trace")
@@ -90,24 +91,19 @@ def plan(
 
 
 def _question(req: PlanRequest, efficiency: tuple[tuple[str, float], ...]) -> Any:
-    from infercost.catalog.hardware import accelerator
     from infercost.planning.planner import Question
-    from infercost.planning.space import DEFAULT_MAX_GPUS_PER_REPLICA, Constraints, Pricing
+    from infercost.planning.space import DEFAULT_MAX_GPUS_PER_REPLICA, Constraints
     from infercost.planning.targets import parse_targets
 
     if not req.model:
         raise InputError("model", "give at least one model (or a scenario)")
     targets = parse_targets(req.slo, req.goodput, req.min_interactivity)
-    if req.own and req.price is not None:
-        raise InputError("price", "is a rental price; owning (own) costs the catalog server")
-    if req.owner_profile is not None and not req.own:
-        raise InputError("owner_profile", "applies when owning the servers (own)")
-    pricing = Pricing(
-        mode="own" if req.own else "rent",
-        usd_per_gpu_hour=req.price,
-        per_gpu=tuple((accelerator(g).id, p) for g, p in req.prices.items()),
-        owner_profile=req.owner_profile or "hyperscaler-2025",
-    )
+    widest, exact = req.max_gpus_per_replica, req.gpus_per_replica
+    if widest is not None and exact is not None and exact > widest:
+        raise InputError(
+            "max_gpus_per_replica", f"is {widest}, below gpus_per_replica ({exact}); drop one"
+        )
+    pricing = _pricing(req)
     objective = req.objective or "usd_per_month"
     constraints = Constraints(
         models=tuple(dict.fromkeys(req.model)),
@@ -135,6 +131,36 @@ def _question(req: PlanRequest, efficiency: tuple[tuple[str, float], ...]) -> An
         router=req.router or "round-robin",
         calibration=calibration_choice(req.calibration),
         compare_api=req.compare_api,
+    )
+
+
+def _pricing(req: PlanRequest) -> Any:
+    """Rent (a price for all, prices per accelerator, else the catalog's) or own."""
+    from infercost.catalog.hardware import accelerator
+    from infercost.catalog.prices import owner_profiles
+    from infercost.errors import UnknownNameError
+    from infercost.planning.space import Pricing
+
+    if req.own and (req.price is not None or req.prices):
+        raise InputError("price", "is a rental price; owning (own) costs the catalog server")
+    if req.owner_profile is not None and not req.own:
+        raise InputError("owner_profile", "applies when owning the servers (own)")
+    with renamed({"tco profile": "owner_profile"}):
+        profile = owner_profiles().get(req.owner_profile or "hyperscaler-2025").id
+    per_gpu: dict[str, float] = {}
+    for name, price in req.prices.items():
+        try:
+            gpu = accelerator(name).id
+        except UnknownNameError as exc:
+            raise InputError("price", exc.message) from None
+        if gpu in per_gpu and per_gpu[gpu] != price:
+            raise InputError("price", f"{gpu} is given twice, at {per_gpu[gpu]:g} and {price:g}")
+        per_gpu[gpu] = price
+    return Pricing(
+        mode="own" if req.own else "rent",
+        usd_per_gpu_hour=req.price,
+        per_gpu=tuple(per_gpu.items()),
+        owner_profile=profile,
     )
 
 
@@ -176,6 +202,11 @@ def _load(req: PlanRequest) -> Any:
     if req.daily_users is not None and req.queries_per_user is not None:
         average = req.daily_users * req.queries_per_user / SECONDS_PER_DAY
     assert average is not None
+    if average * p2a > MAX_QUERIES_PER_S:
+        raise InputError(
+            "peak_to_average",
+            f"puts the peak at {average * p2a:.3g} queries/s, over {MAX_QUERIES_PER_S:g}",
+        )
     return Load(
         rate_per_s=average * p2a,
         input_spec=req.input_tokens or "1000",

@@ -11,6 +11,7 @@ from typing import Annotated, Any, TypeVar, get_type_hints
 
 import typer
 from rich.console import Console
+from rich.text import Text
 from typer.core import TyperGroup
 
 HELP = """What it costs to serve a large language model, and the proof.
@@ -51,7 +52,8 @@ def _usage_error(exc: Any) -> int:
     opts = getattr(getattr(exc, "param", None), "opts", None)
     where = f"{max(opts, key=len)}: " if opts else ""
     text = " ".join(str(exc.format_message()).split())
-    Console(stderr=True).print(f"[red]error:[/red] {where}{text}", highlight=False, soft_wrap=True)
+    line = Text.assemble(("error:", "red"), f" {where}{text}")
+    Console(stderr=True, emoji=False).print(line, highlight=False, soft_wrap=True)
     return int(getattr(exc, "exit_code", 2) or 2)
 
 
@@ -95,7 +97,9 @@ def user_errors(func: F) -> F:
 
 
 def fail(message: str, code: int = 2) -> None:
-    Console(stderr=True).print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    """One line on stderr, the message printed as it is (no markup, no emoji codes)."""
+    line = Text.assemble(("error:", "red"), " ", message)
+    Console(stderr=True, emoji=False).print(line, highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

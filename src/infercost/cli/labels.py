@@ -134,6 +134,8 @@ def fmt(key: str, value: Any) -> str:
     if any(f in name for f in FRACTIONS):
         return f"{value * 100:.1f} %"
     if name.endswith("_s") and not name.endswith(("_per_s", "tok_s")):
+        if 0 < abs(value) < 1e-4:
+            return f"{value * 1e6:.3g} µs"
         return f"{value * 1000:.1f} ms" if value < 1 else f"{value:.2f} s"
     return _count(value)
 

@@ -6,11 +6,13 @@ shown, each with the target it misses and by how much, and what limits it).
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from infercost.cli.app import (
     CalibrationOpt,
@@ -50,7 +52,7 @@ def plan(
     ] = None,
     input_tokens: Annotated[
         str | None,
-        typer.Option(help="Prompt length: N, uniform:A:B, lognormal:MEAN:SIGMA, file:PATH."),
+        typer.Option(help="Prompt length: N, uniform:MIN:MAX, lognormal:MEAN:SIGMA, file:PATH."),
     ] = None,
     output_tokens: Annotated[str | None, typer.Option(help="Output length, same forms.")] = None,
     trace: Annotated[
@@ -133,6 +135,12 @@ def plan(
     from infercost.api import plan as verb
     from infercost.cli.progress import counting
 
+    _not_empty(
+        model=None if model is None else ",".join(model), input_tokens=input_tokens,
+        output_tokens=output_tokens, gpu=gpu, server=server, precision=precision,
+        kv_precision=kv_precision, engine=engine, price=price, owner_profile=owner_profile,
+        objective=objective, router=router, arrival=arrival, slo=slo,
+    )  # fmt: skip
     names = [m for text in model or [] for m in _words(text)]
     flat, per_gpu = _prices(price)
     with counting("simulating", quiet=as_json) as bar:
@@ -176,6 +184,13 @@ def _why_infeasible(doc: dict[str, Any]) -> str:
     )
 
 
+def _not_empty(**given: str | None) -> None:
+    """An option given as an empty text is a mistake, not a default."""
+    for name, value in given.items():
+        if value is not None and not value.replace(",", "").strip():
+            raise InputError(name, "is empty; leave the option out for its default")
+
+
 def _bound(max_candidates: int | None) -> dict[str, Any]:
     return {} if max_candidates is None else {"max_candidates": max_candidates}
 
@@ -194,6 +209,10 @@ def _prices(text: str | None) -> tuple[float | None, dict[str, float]]:
             raise InputError(
                 "price", f"cannot read {part!r}; write 2.5 or h100=2.5,b200=4"
             ) from None
+        if not (math.isfinite(number) and number > 0):
+            raise InputError("price", f"{part!r}: a price must be a finite number > 0 $/GPU-hour")
+        if eq and name.strip() in named and named[name.strip()] != number:
+            raise InputError("price", f"{name.strip()} is given twice")
         if eq:
             named[name.strip()] = number
         elif flat is None:
@@ -229,6 +248,8 @@ def print_plan(console: Console, doc: dict[str, Any]) -> None:
         _print_infeasible(console, doc)
     if doc["api"] is not None:
         console.print(_api_table(doc["api"]))
+    for warning in doc["warnings"]:
+        console.print(f"[yellow]Note:[/yellow] {escape(warning)}", highlight=False)
     reasons: dict[str, list[str]] = {}
     for line in search["skipped"]:
         gpu, _, why = line.partition(": ")
@@ -293,10 +314,15 @@ def _ranked(candidates: list[dict[str, Any]], q: dict[str, Any]) -> Any:
         for name in slos:
             got = "—" if sim is None else fmt("x_s", sim["upper_bound_s"][name])
             lines.append(f"{name} {fmt('x_s', c['predicted_s'][name])} · {got}")
+        margin = c["simulated_headroom"] if sim is not None else c["predicted_headroom"]
+        lines.append(f"headroom {fmt('margin', margin)}")
         miss = " (misses)" if c["meets_targets"] is False else ""
         mark = "" if c["verified"] else "*"
         out.add_row(f"{i}{mark}", fleet, money, "\n".join(lines), c["binding_limit"] + miss)
-    out.caption = "* screened, not simulated. Simulated: the upper 95 % bound of the percentile."
+    out.caption = (
+        "* screened, not simulated. Simulated: the upper 95 % bound of the percentile; "
+        "headroom: the tightest target's slack, simulated when it was"
+    )
     return out
 
 

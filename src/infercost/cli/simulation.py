@@ -59,7 +59,7 @@ def simulate(
     ] = 2.0,
     input_tokens: Annotated[
         str | None,
-        typer.Option(help="Prompt length: N, uniform:A:B, lognormal:MEAN:SIGMA, file:PATH."),
+        typer.Option(help="Prompt length: N, uniform:MIN:MAX, lognormal:MEAN:SIGMA, file:PATH."),
     ] = None,
     output_tokens: Annotated[str | None, typer.Option(help="Output length, same forms.")] = None,
     trace: Annotated[

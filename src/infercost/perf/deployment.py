@@ -230,6 +230,13 @@ def build(
             "server", f"{server.id} holds {server.accelerator}, not {gpu.id}; drop it or match them"
         )
     node = server or server_for(gpu)
+    linked = node is not None or gpu.interconnect_bandwidth_bytes_per_s > 0
+    if par.gpus > 1 and not linked:
+        raise InputError(
+            "tp",
+            f"{gpu.id} has no interconnect in the catalog: a replica is one device "
+            f"(tp × pp × dp_attention = 1, not {par.gpus})",
+        )
     return Deployment(
         model=arch,
         gpu=gpu,

@@ -3,7 +3,8 @@
     constraints ──build_space──▶ configurations × batch caps
     traffic + lengths ──▶ one seeded stream of requests ──▶ the demand's moments
     screen: every candidate sized analytically with queueing headroom, ranked
-    verify: the top K simulated, each at the fewest replicas that meet every target
+    verify: the top K simulated, each at the fewest replicas that meet every target, and
+            the next ones while the screen puts them below the cheapest verified answer
     rank:   verified candidates by the objective at their verified size, then the rest
     frontier and the API comparison, from the same curves and costs
 
@@ -21,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from infercost.catalog.models import model
 from infercost.errors import InputError
 from infercost.evaluate.config import CalibrationChoice, Config
 from infercost.limits import MAX_QUERIES_PER_S
@@ -46,6 +48,7 @@ from infercost.workload.requests import Requests, make_requests
 ARRIVALS = ("poisson", "gamma")
 ROUTERS = ("round-robin", "least-outstanding")
 LISTED = 50  # unverified candidates listed after the verified ones
+MIN_TRACE_REQUESTS = 1000  # a trace shorter than this cannot show a p99
 
 
 @dataclass(frozen=True)
@@ -180,6 +183,7 @@ class PlanResult:
     configs: int
     skipped: tuple[str, ...]
     timings_s: dict[str, float] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
     @property
     def best(self) -> Candidate | None:
@@ -192,6 +196,23 @@ class PlanResult:
     def feasible(self) -> bool:
         return self.best is not None
 
+    def closest(self, shown: int = 10) -> list[dict[str, Any]]:
+        """The nearest misses: candidates the simulation could not make meet the targets
+        (the screen passed them), then those the screen rejected, closest first."""
+        simulated = []
+        for c in self.candidates:
+            if c.verified is None or c.met is not False:
+                continue
+            trial = c.verified.closest
+            misses = [
+                f"simulated with {trial.replicas:,} replicas: {m}" for m in trial.check.misses
+            ]
+            simulated.append(
+                {**layout_dict(c.sized.config), "feasible": False, "misses": misses,
+                 "binding_limit": c.sized.binding, "floor_s": {}}
+            )  # fmt: skip
+        return [*simulated, *(r.to_dict() for r in self.rejected)][:shown]
+
     def to_dict(self) -> dict[str, Any]:
         targets = self.question.targets
         best = self.best
@@ -199,10 +220,11 @@ class PlanResult:
             "feasible": self.feasible,
             "best": None if best is None else best.to_dict(targets),
             "candidates": [c.to_dict(targets) for c in self.candidates],
-            "closest": [r.to_dict() for r in self.rejected[:10]] if not self.feasible else [],
+            "closest": self.closest() if not self.feasible else [],
             "frontier": [p.to_dict() for p in self.frontier],
             "api": None if self.api is None else self.api.to_dict(),
             "question": question_dict(self.question, self.demand),
+            "warnings": list(self.warnings),
             "search": {
                 "candidates": self.screened,
                 "configurations": self.configs,
@@ -267,14 +289,41 @@ def plan(question: Question, progress: Callable[[str, int, int], None] | None = 
         configs=screened.configs,
         skipped=space.skipped,
         timings_s=timings,
+        warnings=_past_context(q.constraints.models, demand),
     )
+
+
+def _past_context(models: tuple[str, ...], d: Demand) -> tuple[str, ...]:
+    """Requests longer than a model's context window: served as asked (the estimate says
+    what they would cost), but the model as catalogued could not take them."""
+    out = []
+    for name in models:
+        arch = model(name)
+        window = arch.max_context_tokens
+        longest = d.input_at(99.0) + d.output_at(99.0)
+        if longest > window:
+            mean = d.input_mean + d.output_mean
+            out.append(
+                f"{arch.id}'s context window is {window:,} tokens; the p99 prompt and answer "
+                f"together are {longest:,.0f} (the mean request {mean:,.0f})"
+            )
+    return tuple(out)
 
 
 def _demand(q: Question, requests: Requests) -> Demand:
     """The demand's moments from the plan's own requests (the peak rate, checked)."""
     rate = requests.rate_per_s
+    field = "trace" if q.load.trace else "qps"
+    if q.load.trace and len(requests) < MIN_TRACE_REQUESTS:
+        raise InputError(
+            field,
+            f"has {len(requests):,} requests; a plan reads percentiles from at least "
+            f"{MIN_TRACE_REQUESTS:,}",
+        )
     if not 0 < rate <= MAX_QUERIES_PER_S:
-        raise InputError("qps", f"must be in (0, {MAX_QUERIES_PER_S:g}] queries/s, got {rate}")
+        raise InputError(
+            field, f"runs at {rate:.3g} queries/s; allowed: (0, {MAX_QUERIES_PER_S:g}]"
+        )
     percentiles = tuple({s.percentile for s in q.targets.slos} | {50.0, 90.0, 95.0, 99.0})
     return Demand.of(
         rate,
@@ -314,25 +363,41 @@ def _verify_top(
     caps: dict[Config, tuple[int, ...]],
     progress: Callable[[str, int, int], None] | None,
 ) -> list[Candidate]:
-    """Simulate the top `q.verify` candidates, each at its fewest passing replicas."""
+    """Simulate the top `q.verify` candidates, each at its fewest passing replicas; then
+    the next ones in the screen's order for as long as the screen puts them below the
+    cheapest verified answer (a candidate the simulation grew may no longer be the
+    cheapest), up to twice `q.verify` in all."""
     out: list[Candidate] = []
-    top = sized[: q.verify]
-    for i, s in enumerate(top):
-        n = min(requests_for(s, q.requests), len(requests))
-        subset = Requests(
-            requests.arrival_s[:n],
-            requests.input_tokens[:n],
-            requests.output_tokens[:n],
-            requests.rate_per_s,
-        )
-        most = None if q.constraints.max_gpus is None else q.constraints.max_gpus // s.config.gpus
-        allowed = caps[s.config.with_(max_sequences=None)]
-        v = verify(s, subset, q.targets, q.router, most, demand.cached_fraction, allowed)
-        final = s if v.replicas is None else _resize(s, demand, q, v.cap, v.replicas)
-        out.append(Candidate(final, s.replicas, v))
+    for i, s in enumerate(sized[: 2 * q.verify]):
+        if i >= q.verify and s.objective(q.objective) >= _cheapest(out, q.objective):
+            break
+        out.append(_verified(q, s, requests, demand, caps))
         if progress:
-            progress("verifying", i + 1, len(top))
+            progress("verifying", i + 1, max(q.verify, i + 1))
     return out
+
+
+def _cheapest(verified: list[Candidate], objective: str) -> float:
+    return min((c.sized.objective(objective) for c in verified if c.met), default=math.inf)
+
+
+def _verified(
+    q: Question,
+    s: Sized,
+    requests: Requests,
+    demand: Demand,
+    caps: dict[Config, tuple[int, ...]],
+) -> Candidate:
+    n = min(requests_for(s, q.requests), len(requests))
+    subset = Requests(
+        requests.arrival_s[:n], requests.input_tokens[:n], requests.output_tokens[:n],
+        requests.rate_per_s,
+    )  # fmt: skip
+    most = None if q.constraints.max_gpus is None else q.constraints.max_gpus // s.config.gpus
+    allowed = caps[s.config.with_(max_sequences=None)]
+    v = verify(s, subset, q.targets, q.router, most, demand.cached_fraction, allowed)
+    final = s if v.replicas is None else _resize(s, demand, q, v.cap, v.replicas)
+    return Candidate(final, s.replicas, v)
 
 
 def _resize(s: Sized, d: Demand, q: Question, cap: int, replicas: int) -> Sized:

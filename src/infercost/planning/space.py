@@ -21,7 +21,7 @@ serves all of them). The search is bounded (`MAX_PLAN_CANDIDATES`) before any wo
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from infercost.catalog.engines import engine
@@ -31,6 +31,7 @@ from infercost.catalog.prices import owner_profiles, prices_for
 from infercost.errors import InputError
 from infercost.evaluate.config import Config
 from infercost.evaluate.pipeline import CostBasis
+from infercost.limits import MAX_FLEET_GPUS as MAX_GPUS
 from infercost.limits import MAX_PLAN_CANDIDATES
 from infercost.perf.deployment import tensor_parallel_sizes
 from infercost.units import precision, weight_and_compute
@@ -108,8 +109,10 @@ def build_space(c: Constraints) -> Space:
     archs = [model(m) for m in c.models]
     if not archs:
         raise InputError("model", "give at least one model")
-    for p in (*c.precisions, *c.kv_precisions):
+    for p in c.precisions:
         weight_and_compute(p, "precision")
+    for p in c.kv_precisions:
+        precision(p, "kv_precision")
     eng = engine(c.engine)
     gpus, skipped = _accelerators(c)
     configs: list[Config] = []
@@ -129,12 +132,39 @@ def build_space(c: Constraints) -> Space:
                 "smaller max_gpus_per_replica",
             )
     if not configs:
-        raise InputError(
-            "gpu",
-            "no configuration is left to search after the filters"
-            + (f" ({'; '.join(skipped)})" if skipped else ""),
-        )
+        raise _nothing_left(c, archs, gpus, skipped)
     return Space(tuple(configs), caps, tuple(skipped))
+
+
+def _nothing_left(
+    c: Constraints,
+    archs: list[ModelArch],
+    gpus: list[tuple[Accelerator, str | None, int]],
+    skipped: list[str],
+) -> InputError:
+    """The error for a search the constraints leave empty, naming the one that emptied it
+    (the search is tried again without it)."""
+    unpriced = f" ({len(skipped)} accelerators have no price: give --price)" if skipped else ""
+
+    def any_left(relaxed: Constraints) -> bool:
+        return any(
+            True
+            for arch in archs
+            for g, node, size in gpus
+            for _ in _configs(arch, g, node, size, relaxed)
+        )
+
+    if c.max_gpus is not None and any_left(replace(c, max_gpus=None)):
+        return InputError(
+            "max_gpus", f"no layout of the model fits in {c.max_gpus:,} GPUs{unpriced}"
+        )
+    if c.gpus_per_replica is not None and any_left(replace(c, gpus_per_replica=None)):
+        return InputError(
+            "gpus_per_replica",
+            f"no layout of the model has exactly {c.gpus_per_replica} GPUs on the allowed "
+            f"accelerators (tensor parallel must divide its heads){unpriced}",
+        )
+    return InputError("gpu", f"no configuration is left to search after the filters{unpriced}")
 
 
 def _accelerators(c: Constraints) -> tuple[list[tuple[Accelerator, str | None, int]], list[str]]:
@@ -184,7 +214,9 @@ def _priced(
 def _configs(
     arch: ModelArch, gpu: Accelerator, node: str | None, node_size: int, c: Constraints
 ) -> Iterator[Config]:
-    widest_gpus = c.gpus_per_replica or c.max_gpus_per_replica
+    widest_gpus = min(c.gpus_per_replica or c.max_gpus_per_replica, c.max_gpus or MAX_GPUS)
+    if node is None and not gpu.interconnect_bandwidth_bytes_per_s:
+        widest_gpus = 1  # no link between devices: a replica is one device
     for tp, pp, dp, ep in _layouts(arch, node_size, widest_gpus):
         gpus = tp * pp * dp
         if c.gpus_per_replica is not None and gpus != c.gpus_per_replica:

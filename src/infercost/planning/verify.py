@@ -3,14 +3,17 @@
 The screen's replica count is a starting point. The simulator (`sim.engine`) then runs the
 candidate's fleet under the plan's own arrivals and lengths, request by request:
 
-    start at the screen's R;  while it misses a target: R ← max(R + 1, ⌈1.25 R⌉)
+    start at the screen's R;  while it misses a target: R ← max(R + 1, ⌈g R⌉), g the worst
+    target's achieved ÷ threshold, between 1.25 and 2
     then bisect between the largest R known to miss and the smallest known to meet,
     down to one replica (or 1 % of R for a large fleet)
     then try the neighbouring batch caps (and the KV ceiling) one replica below, and bisect
     down with any that meets the targets there (the screen's choice of cap is analytic too)
 
 R never goes below what the replicas' throughput allows (λ ≥ R × μ(c) overloads them), nor
-above `MAX_GROWTH` × the screen's R, or the GPUs the user allows.
+above `MAX_GROWTH` × the screen's R, or the GPUs the user allows; it stops growing (the
+candidate fails) when two larger fleets improve the worst miss by less than 5 %: the target
+is then out of any fleet's reach.
 
 Every trial uses the same requests (one seeded stream for the whole plan), so a larger
 fleet only ever sees less load per replica. A fleet of more than `SUBSET` replicas is run
@@ -40,7 +43,9 @@ from infercost.workload.requests import Requests
 SUBSET = 8  # replicas simulated in full; a larger fleet is run through this many
 WARMUP = 0.1  # share of the requests, the earliest, left out of the check
 GROWTH = 1.25  # a missing fleet grows by at least this factor
-MAX_GROWTH = 4  # and to at most this many times the screen's count (plus one)
+MAX_STEP = 2.0  # and at most this one (by how far its worst target is missed, in between)
+MAX_GROWTH = 64  # to at most this many times the screen's count (plus one)
+STALL = 0.05  # it stops growing when two steps improve the worst miss by less than this
 TOLERANCE = 0.01  # bisection stops within this share of R (or one replica)
 REQUESTS_PER_SLOT = 10  # requests per replica per slot it holds: ~10 lifetimes at a full batch
 MIN_REQUESTS = 10_000
@@ -173,16 +178,34 @@ def verify(
         top = min(top, max_replicas)
     lo = search.overloaded(cap)
     replicas = min(max(sized.replicas, lo + 1), top)
+    misses: list[float] = []
     while not search.met(cap, replicas):
         lo = replicas
-        if replicas >= top:
+        misses.append(_worst_miss(search.tried[cap, replicas].check, targets))
+        if replicas >= top or _stalled(misses):
             return Verified(sized, cap, None, search.trials(), len(requests))
-        replicas = min(max(replicas + 1, math.ceil(replicas * GROWTH)), top)
+        factor = min(max(misses[-1], GROWTH), MAX_STEP)
+        replicas = min(max(replicas + 1, math.ceil(replicas * factor)), top)
     best = search.fewest(cap, lo, replicas)
     for other in _neighbours(sized, caps):
         if best > 1 and search.overloaded(other) < best - 1 and search.met(other, best - 1):
             best, cap = search.fewest(other, 0, best - 1), other
     return Verified(sized, cap, best, search.trials(), len(requests))
+
+
+def _worst_miss(check: Check, targets: Targets) -> float:
+    """How far the worst target is from being met: achieved ÷ threshold (or the goodput
+    wanted ÷ the goodput reached)."""
+    worst = max(check.achieved_s[s.name] / s.threshold_s for s in targets.slos)
+    if targets.goodput_fraction is not None:
+        worst = max(worst, targets.goodput_fraction / max(check.goodput_fraction, 1e-9))
+    return worst if math.isfinite(worst) else MAX_STEP
+
+
+def _stalled(misses: list[float]) -> bool:
+    """More replicas stopped helping: the worst miss fell by under 5 % over the last two
+    larger fleets (a target below what one lightly loaded replica does)."""
+    return len(misses) >= 3 and misses[-1] > (1 - STALL) * misses[-3]
 
 
 def _neighbours(sized: Sized, caps: tuple[int, ...]) -> list[int]:

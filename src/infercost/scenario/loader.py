@@ -1,7 +1,8 @@
 """Read a scenario: a built-in name or a file, `base:` inheritance, `--set` overrides.
 
-Overrides are dotted paths under `inputs` (`workload.queries_per_user_per_day=30`); values
-are parsed as YAML scalars. Each override is checked against the schema: an unknown path
+Overrides are dotted paths under `inputs` (`workload.queries_per_user_per_day=30`), or
+`plan.FIELD` for the question of the scenario's `plan:` block; values are parsed as YAML
+scalars. Each override is checked against the schema: an unknown path
 names the keys allowed where it went wrong, and a wrong type names the field. Every input a
 file sets must say where it comes from in `provenance`; an input nobody set takes
 infercost's default and is reported as such.
@@ -259,7 +260,24 @@ def load(name_or_path: str, overrides: list[str] | None = None) -> Scenario:
         raise InputError(name_or_path, "inputs and provenance must be mappings")
     for text in overrides or []:
         path, value = parse_override(text)
+        if path.startswith("plan."):
+            _set_plan(raw, path, value)
+            continue
         set_path(inputs, path, value)
         key = path.removeprefix("inputs.")
         provenance[key] = {"basis": "override", "source": OVERRIDE_SOURCE}
     return validate(raw, name_or_path)
+
+
+def _set_plan(raw: dict[str, Any], path: str, value: Any) -> None:
+    """`plan.FIELD=VALUE`: one field of the scenario's `plan:` block (the question `infercost
+    plan` asks), checked against the block's schema."""
+    field = path.removeprefix("plan.")
+    if field not in PlanIn.model_fields:
+        allowed = ", ".join(sorted(PlanIn.model_fields))
+        raise InputError(f"--set {path}", f"unknown field {field!r} under plan; allowed: {allowed}")
+    block = raw.get("plan")
+    if not isinstance(block, dict):
+        block = raw["plan"] = {}
+    block[field] = value
+    raw["provenance"][path] = {"basis": "override", "source": OVERRIDE_SOURCE}

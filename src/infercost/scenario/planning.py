@@ -3,7 +3,8 @@
 
 The traffic is the scenario's average rate with its peak-to-average ratio; the plan sizes
 for the peak by its targets, so the scenario's `target_utilisation` (a sizing rule of its
-own) does not apply. A rented scenario's price is its accelerator's; the block's `prices`
+own) and its stated concurrency do not apply; its per-user speed target becomes a minimum
+interactivity. A rented scenario's price is its accelerator's; the block's `prices`
 add others, and the rest take catalog prices. Efficiency factors the scenario states apply
 to every configuration searched.
 """
@@ -36,6 +37,7 @@ def question_of(scenario: Scenario) -> ScenarioQuestion:
         "output_tokens": _spec(w.output_tokens),
         "cached_fraction": w.cached_input_fraction,
         "slo": inputs.serving.slo,
+        "min_interactivity": inputs.serving.target_interactivity_tokens_per_s,
         "engine": inputs.serving.engine,
     }
     cost = inputs.cost
