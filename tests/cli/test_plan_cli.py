@@ -224,3 +224,10 @@ def test_requests_past_the_context_window_are_noted() -> None:
     assert result.exit_code == 0, result.output
     warnings = json.loads(result.stdout)["warnings"]
     assert any("context window is 2,048 tokens" in w for w in warnings)
+
+
+def test_a_tiny_rate_needs_one_replica() -> None:
+    result = invoke("plan", "-m", "llama-3.1-8b", "--qps", "1e-6", "--slo", "ttft_p99=2s",
+                    "--gpu", "h100", "--verify", "1", "--requests", "2000", "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["best"]["replicas"] == 1

@@ -144,7 +144,7 @@ class _Search:
     def overloaded(self, cap: int) -> int:
         """The most replicas of `cap` slots the rate overloads (λ ≥ R × μ(cap))."""
         full = self.sized.curve.completions_per_s(cap)
-        return math.floor(self.requests.rate_per_s / full - 1e-9)
+        return max(math.floor(self.requests.rate_per_s / full - 1e-9), 0)
 
     def fewest(self, cap: int, lo: int, hi: int) -> int:
         """Bisect between `lo` (misses, or overloaded) and `hi` (meets)."""
