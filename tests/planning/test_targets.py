@@ -31,7 +31,7 @@ def test_targets_read_units_percentiles_and_interactivity() -> None:
         ("ttft_p0=2s", "(0, 100)"),
         ("latency_p99=2s", "unknown metric"),
         ("ttft_p99=2", "needs a unit"),
-        ("ttft_p99=2s,ttft_p99=3s", "twice"),
+        ("ttft_p99=2s,ttft_p99=3s", "set ttft_p99 twice"),
         ("ttft_p99=nan s", "finite"),
         ("fast", "cannot read"),
         ("", "at least one target"),

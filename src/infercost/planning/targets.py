@@ -71,15 +71,16 @@ def parse_targets(
 ) -> Targets:
     """Targets from `ttft_p99=2s,...` (see the module docstring), checked."""
     slos: dict[tuple[str, float], Slo] = {}
-    parts = [p for p in (text or "").split(",") if p.strip()]
+    written: dict[tuple[str, float], str] = {}
+    parts = [(p.strip(), field) for p in (text or "").split(",") if p.strip()]
     if min_interactivity is not None:
-        parts.append(f"interactivity_p50={min_interactivity!r}")
-    for part in parts:
-        slo = _part(part, field)
+        parts.append((f"interactivity_p50={min_interactivity!r}", "min_interactivity"))
+    for part, origin in parts:
+        slo = _part(part, origin)
         key = (slo.metric, slo.percentile)
         if key in slos and slos[key].threshold_s != slo.threshold_s:
-            raise InputError(field, f"{slo.name} is given twice with different values")
-        slos[key] = slo
+            raise InputError(origin, f"{written[key]} and {part} set {slo.name} twice, differently")
+        slos[key], written[key] = slo, part
     if not slos:
         raise InputError(field, "give at least one target, e.g. ttft_p99=2s,tpot_p99=50ms")
     if goodput_fraction is not None and not (
