@@ -150,6 +150,16 @@ NoCalibrationOpt = Annotated[
     bool, typer.Option("--no-calibration", help="Use the raw perf default efficiencies.")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+# Request lengths and traffic as `simulate` and `plan` both take them.
+InputLengthOpt = Annotated[
+    str | None,
+    typer.Option(help="Prompt length: N, uniform:MIN:MAX, lognormal:MEAN:SIGMA, file:PATH."),
+]
+OutputLengthOpt = Annotated[str | None, typer.Option(help="Output length, same forms.")]
+TraceOpt = Annotated[
+    Path | None, typer.Option(help="Replay a CSV/JSONL trace: its schedule and lengths.")
+]
+CachedFractionOpt = Annotated[float | None, typer.Option(help="Prefix-cache hit ratio.")]
 
 
 def _calibration(path: Path | None, off: bool) -> str | None:

@@ -15,9 +15,13 @@ from rich.console import Console
 from rich.markup import escape
 
 from infercost.cli.app import (
+    CachedFractionOpt,
     CalibrationOpt,
+    InputLengthOpt,
     JsonOpt,
     NoCalibrationOpt,
+    OutputLengthOpt,
+    TraceOpt,
     _calibration,
     _words,
     app,
@@ -50,15 +54,10 @@ def plan(
     peak_to_average: Annotated[
         float | None, typer.Option(help="Size for the peak: average × this (default 1).")
     ] = None,
-    input_tokens: Annotated[
-        str | None,
-        typer.Option(help="Prompt length: N, uniform:MIN:MAX, lognormal:MEAN:SIGMA, file:PATH."),
-    ] = None,
-    output_tokens: Annotated[str | None, typer.Option(help="Output length, same forms.")] = None,
-    trace: Annotated[
-        Path | None, typer.Option(help="A CSV/JSONL trace: its schedule and lengths.")
-    ] = None,
-    cached_fraction: Annotated[float | None, typer.Option(help="Prefix-cache hit ratio.")] = None,
+    input_tokens: InputLengthOpt = None,
+    output_tokens: OutputLengthOpt = None,
+    trace: TraceOpt = None,
+    cached_fraction: CachedFractionOpt = None,
     arrival: Annotated[str | None, typer.Option(help="poisson (default) or gamma.")] = None,
     burstiness: Annotated[
         float | None, typer.Option(help="Gamma arrivals: CV of the gaps (1 = Poisson).")

@@ -9,9 +9,13 @@ import typer
 from rich.console import Console
 
 from infercost.cli.app import (
+    CachedFractionOpt,
     CalibrationOpt,
+    InputLengthOpt,
     JsonOpt,
     NoCalibrationOpt,
+    OutputLengthOpt,
+    TraceOpt,
     _calibration,
     app,
     emit_json,
@@ -57,15 +61,10 @@ def simulate(
     burstiness: Annotated[
         float, typer.Option(help="Gamma arrivals: coefficient of variation (1 = Poisson).")
     ] = 2.0,
-    input_tokens: Annotated[
-        str | None,
-        typer.Option(help="Prompt length: N, uniform:MIN:MAX, lognormal:MEAN:SIGMA, file:PATH."),
-    ] = None,
-    output_tokens: Annotated[str | None, typer.Option(help="Output length, same forms.")] = None,
-    trace: Annotated[
-        Path | None, typer.Option(help="Replay a CSV/JSONL trace (time, prompt, output).")
-    ] = None,
-    cached_fraction: Annotated[float | None, typer.Option(help="Prefix-cache hit ratio.")] = None,
+    input_tokens: InputLengthOpt = None,
+    output_tokens: OutputLengthOpt = None,
+    trace: TraceOpt = None,
+    cached_fraction: CachedFractionOpt = None,
     scheduler_steps: Annotated[
         int | None, typer.Option(help="vLLM multi-step: decode steps planned at once.")
     ] = None,
