@@ -5,7 +5,9 @@ one every `itl_s`) with usage and [DONE]; "http500" answers 500; "stall" never a
 "broken" sends a malformed event; "drop" closes the connection mid-stream; "nousage" streams
 without a usage event; "huge" sends a 600 KB event before its tokens; "html" answers 200
 with a web page; "garbage" streams bytes that are not UTF-8. `/metrics` serves
-`metrics` (bytes) when given. Loopback only.
+`metrics` (bytes) when given. With `tokenize`, `/tokenize` answers in llama.cpp's shape,
+a token a word, and usage counts prompt tokens the same way. Every request body received is
+kept in `bodies`. Loopback only.
 """
 
 from __future__ import annotations
@@ -18,12 +20,24 @@ from contextlib import asynccontextmanager
 from aiohttp import web
 
 
-def app(ttft_s: float = 0.05, itl_s: float = 0.01, metrics: bytes | None = None) -> web.Application:
+def app(
+    ttft_s: float = 0.05,
+    itl_s: float = 0.01,
+    metrics: bytes | None = None,
+    tokenize: bool = False,
+    bodies: list[dict[str, object]] | None = None,
+) -> web.Application:
     async def metrics_page(request: web.Request) -> web.Response:
         return web.Response(body=metrics, content_type="text/plain")
 
+    async def tokenize_page(request: web.Request) -> web.Response:
+        body = await request.json()
+        return web.json_response({"tokens": list(range(len(str(body["content"]).split())))})
+
     async def completions(request: web.Request) -> web.StreamResponse:
         body = await request.json()
+        if bodies is not None:
+            bodies.append(body)
         mode = str(body.get("prompt") or body.get("messages", [{}])[-1].get("content", ""))
         tokens = int(body.get("max_tokens", 8))
         if mode == "http500":
@@ -54,7 +68,10 @@ def app(ttft_s: float = 0.05, itl_s: float = 0.01, metrics: bytes | None = None)
             event = {"choices": [{"text": f"t{i} "}]}
             await resp.write(f"data: {json.dumps(event)}\n\n".encode())
         if mode != "nousage":
-            usage = {"prompt_tokens": 7, "completion_tokens": tokens}
+            prompt_tokens = len(mode.split()) if tokenize else 7
+            usage = {"prompt_tokens": prompt_tokens, "completion_tokens": tokens}
+            done = {"choices": [{"text": "", "finish_reason": "length"}]}
+            await resp.write(f"data: {json.dumps(done)}\n\n".encode())
             await resp.write(f"data: {json.dumps({'choices': [], 'usage': usage})}\n\n".encode())
         await resp.write(b"data: [DONE]\n\n")
         return resp
@@ -63,15 +80,21 @@ def app(ttft_s: float = 0.05, itl_s: float = 0.01, metrics: bytes | None = None)
     application.router.add_post("/v1/completions", completions)
     if metrics is not None:
         application.router.add_get("/metrics", metrics_page)
+    if tokenize:
+        application.router.add_post("/tokenize", tokenize_page)
     return application
 
 
 @asynccontextmanager
 async def serving(
-    ttft_s: float = 0.05, itl_s: float = 0.01, metrics: bytes | None = None
+    ttft_s: float = 0.05,
+    itl_s: float = 0.01,
+    metrics: bytes | None = None,
+    tokenize: bool = False,
+    bodies: list[dict[str, object]] | None = None,
 ) -> AsyncIterator[str]:
     """Run the fake server on 127.0.0.1 for the block; yields its base URL."""
-    runner = web.AppRunner(app(ttft_s, itl_s, metrics), shutdown_timeout=0.1)
+    runner = web.AppRunner(app(ttft_s, itl_s, metrics, tokenize, bodies), shutdown_timeout=0.1)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
@@ -88,7 +111,11 @@ class ThreadedServer:
     """The fake server on its own event loop in a thread, for synchronous callers (the CLI)."""
 
     def __init__(
-        self, ttft_s: float = 0.02, itl_s: float = 0.005, metrics: bytes | None = None
+        self,
+        ttft_s: float = 0.02,
+        itl_s: float = 0.005,
+        metrics: bytes | None = None,
+        tokenize: bool = False,
     ) -> None:
         import threading
 
@@ -96,14 +123,15 @@ class ThreadedServer:
         self._stop: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.url = ""
-        args = (ttft_s, itl_s, metrics)
+        self.bodies: list[dict[str, object]] = []
+        args = (ttft_s, itl_s, metrics, tokenize)
         self._thread = threading.Thread(target=self._run, args=args, daemon=True)
 
-    def _run(self, ttft_s: float, itl_s: float, metrics: bytes | None) -> None:
+    def _run(self, ttft_s: float, itl_s: float, metrics: bytes | None, tokenize: bool) -> None:
         async def main() -> None:
             self._loop = asyncio.get_running_loop()
             self._stop = asyncio.Event()
-            async with serving(ttft_s, itl_s, metrics) as url:
+            async with serving(ttft_s, itl_s, metrics, tokenize, self.bodies) as url:
                 self.url = url
                 self._ready.set()
                 await self._stop.wait()

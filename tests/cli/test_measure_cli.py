@@ -169,7 +169,7 @@ def test_output_folder_is_checked_before_the_run(url: str, tmp_path: Path) -> No
     [
         ("--price", "nan", "finite"),
         ("--price", "-1", "greater than 0"),
-        ("--input-tokens", "-5", "greater than or equal to 1"),
+        ("--input-tokens", "-5", "must be in [1"),
         ("--catalog-model", "llama-9", "--catalog-model"),
         ("--engine", "foo", "unknown engine"),
         ("--precision", "fp7", "unknown precision"),

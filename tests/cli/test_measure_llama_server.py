@@ -97,3 +97,51 @@ def test_measure_predict_calibrate_estimate_loop(server: str, tmp_path: Path) ->
     assert estimate.exit_code == 0, estimate.output
     (row,) = json.loads(estimate.stdout)["estimates"]
     assert row["efficiency"]["calibration_group"] == "llama.cpp/cpu"
+
+
+def test_prompts_are_unique_exact_and_answers_run_to_the_length_asked(
+    server: str, tmp_path: Path
+) -> None:
+    # No --extra: measure finds the engine and the tokenizer itself.
+    result = invoke(
+        "measure", "--url", server, "--model", "smollm2", "--concurrency", "1",
+        "--requests", "6", "--input-tokens", "300", "--output-tokens", "24",
+        "--out", str(tmp_path), "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (level,) = json.loads(result.stdout)["levels"]
+    work = level["workload"]
+    assert work["engine"] == "llama.cpp"
+    assert work["length_sources"] == ["server"]
+    assert work["prompts_at_requested_length"] == work["prompts_checked"] == 6
+    assert work["short_outputs"] == 0
+    assert (work["cached_prompt_tokens"] or 0) <= 6  # nothing reused from another prompt
+    assert level["server_metrics"]["delta"]["llamacpp:prompt_tokens_total"] >= 6 * 300 - 6
+    records = [json.loads(x) for x in (tmp_path / "concurrency-1.jsonl").read_text().splitlines()]
+    ttft = sorted(r["first_token_s"] - r["send_s"] for r in records)
+    assert ttft[0] > 0.5 * ttft[len(ttft) // 2]  # no prompt served from the cache
+    assert all(r["finish_reason"] == "length" for r in records)
+
+
+def test_a_shared_prefix_is_served_from_the_cache(server: str) -> None:
+    result = invoke(
+        "measure", "--url", server, "--model", "smollm2", "--concurrency", "1",
+        "--requests", "5", "--input-tokens", "300", "--output-tokens", "4",
+        "--shared-prefix-tokens", "250", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (level,) = json.loads(result.stdout)["levels"]
+    assert level["workload"]["cache_hit_rate"] > 0.5  # all but the first reuse 250 of 300
+
+
+def test_hundreds_of_short_requests_at_mixed_concurrency_see_no_errors(server: str) -> None:
+    result = invoke(
+        "measure", "--url", server, "--model", "smollm2", "--concurrency", "1,3,8",
+        "--requests", "100", "--input-tokens", "8", "--output-tokens", "3", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert (doc["requests"], doc["errors"]) == (300, 0)
+    for level in doc["levels"]:
+        delta = level["server_metrics"]["delta"]
+        assert delta["llamacpp:tokens_predicted_total"] == level["output_tokens"] == 300

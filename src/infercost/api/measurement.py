@@ -3,6 +3,7 @@ measured): every check on the request is done before the first request is sent."
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,9 @@ from typing import Any
 from infercost.api.models import CalibrateRequest, MeasureRequest, parse
 from infercost.api.options import check_catalog_names, output_file
 from infercost.errors import InputError, renamed
+from infercost.limits import MAX_MEASURE_TOKENS
+
+PROMPT_OFFSETS = 10**9  # a run's prompts start at a random one of these (no reuse across runs)
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,8 @@ def measure(
     **fields: Any,
 ) -> MeasureResult:
     """Load levels against a live server, every request kept on disk as it finishes."""
+    from infercost.catalog.engines import engine as engine_catalog
+    from infercost.measurement.engines import detect
     from infercost.measurement.run import Level, Plan, load_prompts, sweep
     from infercost.measurement.run import measure as run_measure
     from infercost.records import parse_slos
@@ -98,14 +104,53 @@ def measure(
     setup = _setup(req)
     out = _measure_folder(req.out)
     prompts = load_prompts(Path(req.prompts)) if req.prompts else ()
+    specs = _length_specs(req, prompts)
+    engine = req.engine and engine_catalog(req.engine).id
+    headers: dict[str, str] = {}
+    counter = _counter(req, url, headers, prompts)
     plan = Plan(
-        url=url, model=req.model, input_tokens=req.input_tokens, output_tokens=req.output_tokens,
+        url=url, model=req.model, input_spec=specs[0], output_spec=specs[1],
         requests=req.requests, duration_s=req.duration, arrival=req.arrival, seed=req.seed,
         chat=req.chat, extra=req.extra, timeout_s=req.timeout, price_usd_per_gpu_hour=req.price,
-        gpus=req.gpus, setup=setup, prompts=prompts, trace=trace,
+        gpus=req.gpus, setup=setup, prompts=prompts, trace=trace, counter=counter,
+        engine=engine or detect(url, headers), fixed_output=req.ignore_eos,
+        shared_prefix_tokens=req.shared_prefix_tokens, prefix_groups=req.prefix_groups,
+        headers=headers, prompt_offset=secrets.randbelow(PROMPT_OFFSETS),
     )  # fmt: skip
     reports = run_measure(plan, levels, slos, out, progress)
     return MeasureResult(setup, reports, req.max_error_rate, out)
+
+
+def _length_specs(req: MeasureRequest, prompts: tuple[str, ...]) -> tuple[str, str]:
+    """The prompt and output length specs, checked now (a bad one fails before any request)."""
+    import numpy as np
+
+    from infercost.workload.lengths import lengths
+
+    specs = (str(req.input_tokens).strip(), str(req.output_tokens).strip())
+    rng = np.random.default_rng(0)
+    for name, spec in zip(("input_tokens", "output_tokens"), specs, strict=True):
+        drawn = lengths(spec, 8, rng, name, minimum=1)
+        if drawn.max() > MAX_MEASURE_TOKENS:
+            raise InputError(name, f"lengths must be at most {MAX_MEASURE_TOKENS:,} tokens")
+    if req.shared_prefix_tokens and prompts:
+        raise InputError("shared_prefix_tokens", "builds synthetic prompts: drop prompts")
+    if req.prefix_groups > 1 and not req.shared_prefix_tokens:
+        raise InputError("prefix_groups", "spreads a shared prefix: give shared_prefix_tokens")
+    return specs
+
+
+def _counter(
+    req: MeasureRequest, url: str, headers: dict[str, str], prompts: tuple[str, ...]
+) -> Any:
+    """How the synthetic prompts are measured: a tokenizer file, the server, or estimates."""
+    from infercost.measurement.tokens import Estimate, counter_for
+
+    if prompts:
+        if req.tokenizer is not None:
+            raise InputError("tokenizer", "measures synthetic prompts: drop prompts")
+        return Estimate()
+    return counter_for(url, req.model, Path(req.tokenizer) if req.tokenizer else None, headers)
 
 
 def _server_url(url: str) -> str:
@@ -136,7 +181,7 @@ def _setup(req: MeasureRequest) -> Any:
     if req.gpu is None:
         with renamed({"model": "catalog_model"}):
             check_catalog_names(None, req.catalog_model, req.precision, req.engine)
-        for name in ("catalog_model", "precision", "engine"):
+        for name in ("catalog_model", "precision"):
             if getattr(req, name) is not None:
                 raise InputError(name, "describes the server for predictions: give gpu too")
         return None

@@ -171,8 +171,12 @@ class MeasureRequest(Request):
     prompts: str | None = None
     requests: int = Field(100, ge=1, le=MAX_MEASURE_REQUESTS)
     duration: float | None = Field(None, gt=0, le=MAX_DURATION_S)
-    input_tokens: int = Field(128, ge=1, le=MAX_MEASURE_TOKENS)
-    output_tokens: int = Field(128, ge=1, le=MAX_MEASURE_TOKENS)
+    input_tokens: int | str = 128  # a length spec, as simulate's: N, uniform:A:B, …
+    output_tokens: int | str = 128
+    tokenizer: str | None = None  # a tokenizer.json: prompt lengths in the model's tokens
+    shared_prefix_tokens: int = Field(0, ge=0, le=MAX_MEASURE_TOKENS)
+    prefix_groups: int = Field(1, ge=1, le=MAX_MEASURE_REQUESTS)
+    ignore_eos: bool = True  # send the engine's fields for outputs of the length asked
     chat: bool = False
     extra: dict[str, Any] | None = None
     gpus: int = Field(1, ge=1, le=MAX_REPLICA_GPUS)

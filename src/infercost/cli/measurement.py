@@ -41,8 +41,29 @@ def measure(
     duration: Annotated[
         float | None, typer.Option(help="Stop a level after this many seconds.")
     ] = None,
-    input_tokens: Annotated[int, typer.Option(help="Prompt length, in words.")] = 128,
-    output_tokens: Annotated[int, typer.Option(help="max_tokens per request.")] = 128,
+    input_tokens: Annotated[
+        str,
+        typer.Option(
+            help="Prompt length in the server's tokens: N, uniform:MIN:MAX, "
+            "lognormal:MEAN:SIGMA, file:PATH."
+        ),
+    ] = "128",
+    output_tokens: Annotated[str, typer.Option(help="Output length, same forms.")] = "128",
+    tokenizer: Annotated[
+        Path | None,
+        typer.Option(help="The model's tokenizer.json (else the server's /tokenize, if any)."),
+    ] = None,
+    shared_prefix_tokens: Annotated[
+        int, typer.Option(help="Every prompt starts with the same N tokens (prefix caching).")
+    ] = 0,
+    prefix_groups: Annotated[int, typer.Option(help="... one of K different shared prefixes.")] = 1,
+    ignore_eos: Annotated[
+        bool,
+        typer.Option(
+            "--ignore-eos/--no-ignore-eos",
+            help="Ask the engine for the whole output length (its ignore-EOS fields).",
+        ),
+    ] = True,
     chat: Annotated[bool, typer.Option(help="Use /v1/chat/completions.")] = False,
     extra: Annotated[
         str | None, typer.Option(help="Extra JSON body fields, e.g. '{\"ignore_eos\": true}'.")
@@ -59,7 +80,8 @@ def measure(
         str | None, typer.Option(help="Weight format served (fp8, q4_1, ...; default bf16).")
     ] = None,
     engine: Annotated[
-        str | None, typer.Option(help="Engine: vllm, sglang, llama.cpp, ... (default other).")
+        str | None,
+        typer.Option(help="The server's engine: vllm, sglang, llama.cpp, ... (default: detected)."),
     ] = None,
     slo: Annotated[
         str | None, typer.Option(help="Targets, e.g. ttft_p99=2s,tpot_p99=100ms.")
@@ -84,7 +106,10 @@ def measure(
             rate=_numbers("rate", rate, float), arrival=arrival, sweep=sweep,
             trace=None if trace is None else str(trace),
             prompts=None if prompts is None else str(prompts), requests=requests,
-            duration=duration, input_tokens=input_tokens, output_tokens=output_tokens, chat=chat,
+            duration=duration, input_tokens=input_tokens, output_tokens=output_tokens,
+            tokenizer=None if tokenizer is None else str(tokenizer),
+            shared_prefix_tokens=shared_prefix_tokens, prefix_groups=prefix_groups,
+            ignore_eos=ignore_eos, chat=chat,
             extra=_json_object("extra", extra), gpus=gpus, price=price, gpu=gpu,
             catalog_model=catalog_model, precision=precision, engine=engine, slo=slo,
             timeout=timeout, max_error_rate=max_error_rate,

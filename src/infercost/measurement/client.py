@@ -10,7 +10,9 @@ one monotonic clock shared by the whole run:
     chunks       every content event, for inter-token latencies
 
 Output tokens come from the server's `usage` when it reports them, otherwise from counting
-content events. Anything that goes wrong — an HTTP error, a timeout, a refused or dropped
+content events; so do the stop reason, the prompt tokens its cache served and, where the
+server reports them (llama.cpp's `timings`), its own prompt and decode times. Anything that
+goes wrong — an HTTP error, a timeout, a refused or dropped
 connection, a malformed or oversized event, a stream that ends without `[DONE]` — is
 recorded as the request's error, "cause: detail" (`cause_of` gives the cause); a request is
 never lost and never raises.
@@ -33,12 +35,14 @@ DONE = b"[DONE]"
 
 @dataclass
 class Request:
-    """What to send: a prompt and how many tokens to ask for."""
+    """What to send: a prompt, its length as counted, and how many tokens to ask for."""
 
     prompt: str
     max_tokens: int
     chat: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    prompt_tokens: int | None = None  # as counted when it was built (None: not counted)
+    length_source: str = "estimated"  # tokenizer | server | estimated | prompts file
 
     def body(self, model: str) -> dict[str, Any]:
         payload: dict[str, Any] = {
@@ -63,10 +67,18 @@ class Result:
     send_s: float
     first_token_s: float = float("nan")
     finish_s: float = float("nan")
-    input_tokens: int = 0
+    input_tokens: int = 0  # as the server counted them (usage), else as built
     output_tokens: int = 0
     chunks_s: list[float] = field(default_factory=list)
     error: str = ""
+    requested_input_tokens: int | None = None
+    requested_output_tokens: int = 0
+    length_source: str = ""
+    finish_reason: str = ""  # the server's: length | stop | … ("" when it gave none)
+    cached_tokens: int | None = None  # prompt tokens the server served from its cache
+    server_prompt_s: float | None = None  # the server's own timings (llama.cpp reports them)
+    server_decode_s: float | None = None
+    retries: int = 0  # attempts that failed before the server could have begun the request
 
     def to_dict(self) -> dict[str, Any]:
         """The record as written to a level's .jsonl: times not reached are null."""
@@ -77,6 +89,14 @@ class Result:
             "finish_s": None if math.isnan(self.finish_s) else self.finish_s,
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
+            "requested_input_tokens": self.requested_input_tokens,
+            "requested_output_tokens": self.requested_output_tokens,
+            "length_source": self.length_source,
+            "finish_reason": self.finish_reason,
+            "cached_tokens": self.cached_tokens,
+            "server_prompt_s": self.server_prompt_s,
+            "server_decode_s": self.server_decode_s,
+            "retries": self.retries,
             "itl_s": [b - a for a, b in zip(self.chunks_s, self.chunks_s[1:], strict=False)],
             "error": self.error,
         }
@@ -95,6 +115,7 @@ def _content(event: dict[str, Any], chat: bool) -> str:
 
 MAX_EVENT_BYTES = 8 << 20  # one server-sent event line; longer is a malformed stream
 CONNECT_TIMEOUT_S = 10.0
+RETRIES = 2  # fresh-connection tries of a request the server could not have begun
 
 
 def cause_of(error: str) -> str:
@@ -110,17 +131,26 @@ async def send(
     index: int,
     origin: float,
     timeout_s: float = 60.0,
+    headers: dict[str, str] | None = None,
 ) -> Result:
     """Send one request and time its stream (see the module docstring).
 
     `timeout_s` is the longest the server may stay silent: before the response starts, and
-    between two chunks of the stream.
+    between two chunks of the stream. A try that fails before any byte of a response came
+    back (a pooled connection the server had closed, a reset while the body was written)
+    could not have been begun by the server: it is tried again on a fresh connection, up
+    to `RETRIES` times, and counted in the record.
     """
-    result, retry = await _attempt(session, url, model, request, index, origin, timeout_s)
-    # A pooled connection the server had already closed fails before anything is sent
-    # (llama.cpp closes after each stream): one retry, on a fresh connection.
-    if retry:
-        result, _ = await _attempt(session, url, model, request, index, origin, timeout_s)
+    result, retry = await _attempt(session, url, model, request, index, origin, timeout_s, headers)
+    tries = 0
+    while retry and tries < RETRIES:
+        tries += 1
+        connector = aiohttp.TCPConnector(force_close=True)
+        async with aiohttp.ClientSession(connector=connector) as fresh:
+            result, retry = await _attempt(
+                fresh, url, model, request, index, origin, timeout_s, headers
+            )
+    result.retries = tries
     return result
 
 
@@ -132,15 +162,26 @@ async def _attempt(
     index: int,
     origin: float,
     timeout_s: float,
+    headers: dict[str, str] | None,
 ) -> tuple[Result, bool]:
-    """One try: the result, and whether it failed before anything reached the server."""
+    """One try: the result, and whether it failed before any response byte arrived."""
     path = "/v1/chat/completions" if request.chat else "/v1/completions"
-    result = Result(index=index, send_s=time.perf_counter() - origin)
+    result = Result(
+        index=index,
+        send_s=time.perf_counter() - origin,
+        requested_input_tokens=request.prompt_tokens,
+        requested_output_tokens=request.max_tokens,
+        length_source=request.length_source,
+    )
     timeout = aiohttp.ClientTimeout(
         total=None, connect=min(timeout_s, CONNECT_TIMEOUT_S), sock_read=timeout_s
     )
+    responded = False
     try:
-        async with session.post(url + path, json=request.body(model), timeout=timeout) as resp:
+        async with session.post(
+            url + path, json=request.body(model), timeout=timeout, headers=headers
+        ) as resp:
+            responded = True
             if resp.status != 200:
                 text = (await resp.content.read(200)).decode("utf-8", "replace")
                 result.error = f"http {resp.status}: {' '.join(text.split())}"
@@ -158,11 +199,10 @@ async def _attempt(
         return result, False
     except (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError) as exc:
         result.error = f"stream dropped: {type(exc).__name__}: {exc}"[:200]
-        return result, not result.chunks_s and "write request body" in str(exc)
+        return result, not responded
     except (aiohttp.ClientError, ConnectionError, OSError) as exc:
         result.error = f"connection: {type(exc).__name__}: {exc}"[:200]
-        retry = not result.chunks_s and "write request body" in str(exc)
-        return result, retry
+        return result, not responded
     except Exception as exc:  # a request never raises: anything else is its error
         result.error = f"client error: {type(exc).__name__}: {exc}"[:200]
         return result, False
@@ -174,6 +214,8 @@ async def _attempt(
         result.error = "no content: the stream carried no tokens"
     if not result.output_tokens:
         result.output_tokens = len(result.chunks_s)
+    if not result.input_tokens and request.prompt_tokens is not None:
+        result.input_tokens = request.prompt_tokens
     return result, False
 
 
@@ -216,11 +258,36 @@ def _event(line: bytes, request: Request, result: Result, origin: float) -> bool
             result.first_token_s = now
         result.chunks_s.append(now)
         result.finish_s = now
+    _take_usage(event, result)
+    return None
+
+
+def _take_usage(event: dict[str, Any], result: Result) -> None:
+    """What the server says of the request: the stop reason, its token counts, how much of
+    the prompt its cache served, and (llama.cpp) its own prompt and decode time."""
+    choices = event.get("choices")
+    if isinstance(choices, list) and choices and isinstance(choices[0], dict):
+        reason = choices[0].get("finish_reason")
+        if isinstance(reason, str) and reason:
+            result.finish_reason = reason[:40]
     usage = event.get("usage")
     if isinstance(usage, dict):
         result.input_tokens = _count(usage.get("prompt_tokens"))
         result.output_tokens = _count(usage.get("completion_tokens"))
-    return None
+        details = usage.get("prompt_tokens_details")
+        if isinstance(details, dict) and "cached_tokens" in details:
+            result.cached_tokens = _count(details.get("cached_tokens"))
+    timings = event.get("timings")
+    if isinstance(timings, dict):
+        result.server_prompt_s = _seconds(timings.get("prompt_ms"))
+        result.server_decode_s = _seconds(timings.get("predicted_ms"))
+        if result.cached_tokens is None and "cache_n" in timings:
+            result.cached_tokens = _count(timings.get("cache_n"))
+
+
+def _seconds(ms: Any) -> float | None:
+    ok = isinstance(ms, int | float) and not isinstance(ms, bool) and math.isfinite(ms) and ms >= 0
+    return ms / 1000.0 if ok else None
 
 
 def _count(value: Any) -> int:

@@ -64,6 +64,7 @@ async def run_concurrency(
     timeout_s: float = 60.0,
     deadline_s: float | None = None,
     stats: RunStats | None = None,
+    headers: dict[str, str] | None = None,
 ) -> RunStats:
     """`concurrency` workers send `requests` back to back (see the module docstring)."""
     stats = stats if stats is not None else RunStats()
@@ -76,7 +77,7 @@ async def run_concurrency(
                 if deadline_s is not None and time.perf_counter() - origin >= deadline_s:
                     return
                 stats.sent += 1
-                result = await send(session, url, model, request, index, origin, timeout_s)
+                result = await send(session, url, model, request, index, origin, timeout_s, headers)
                 stats.finished += 1
                 on_result(result)
 
@@ -94,6 +95,7 @@ async def run_schedule(
     max_in_flight: int = 1024,
     timeout_s: float = 60.0,
     stats: RunStats | None = None,
+    headers: dict[str, str] | None = None,
 ) -> RunStats:
     """Send request k at `arrival_s[k]`, at most `max_in_flight` at once."""
     stats = stats if stats is not None else RunStats()
@@ -104,7 +106,7 @@ async def run_schedule(
 
         async def one(index: int, request: Request) -> None:
             try:
-                result = await send(session, url, model, request, index, origin, timeout_s)
+                result = await send(session, url, model, request, index, origin, timeout_s, headers)
                 stats.finished += 1
                 on_result(result)
             finally:

@@ -64,10 +64,13 @@ def parse(text: str) -> dict[str, float]:
     return out
 
 
-async def scrape(session: aiohttp.ClientSession, url: str) -> dict[str, float] | None:
+async def scrape(
+    session: aiohttp.ClientSession, url: str, headers: dict[str, str] | None = None
+) -> dict[str, float] | None:
     """One scrape of `url/metrics`, or None when the server has none."""
+    timeout = aiohttp.ClientTimeout(total=5)
     try:
-        async with session.get(url + "/metrics", timeout=aiohttp.ClientTimeout(total=5)) as r:
+        async with session.get(url + "/metrics", timeout=timeout, headers=headers) as r:
             if r.status != 200:
                 return None
             body = await r.content.read(MAX_METRICS_BYTES)
@@ -81,8 +84,11 @@ async def scrape(session: aiohttp.ClientSession, url: str) -> dict[str, float] |
 class Scraper:
     """Scrape every `interval_s` seconds in the background; keep start, end and samples."""
 
-    def __init__(self, url: str, interval_s: float = 1.0) -> None:
+    def __init__(
+        self, url: str, interval_s: float = 1.0, headers: dict[str, str] | None = None
+    ) -> None:
         self.url = url
+        self.headers = headers or {}
         self.interval_s = interval_s
         self.samples: list[tuple[float, dict[str, float]]] = []
         self._task: asyncio.Task[None] | None = None
@@ -120,7 +126,7 @@ class Scraper:
 
     async def _take(self) -> None:
         assert self._session is not None
-        found = await scrape(self._session, self.url)
+        found = await scrape(self._session, self.url, self.headers)
         if found is not None:
             self.samples.append((time.time(), found))
 

@@ -3,8 +3,16 @@
 Each load level (a concurrency, or a request rate with Poisson or gamma arrivals) sends
 `requests` requests (or runs for `duration_s`), writes one JSON line per request the moment
 it finishes (`DIR/<level>.jsonl`), and is summarised with the simulator's statistics — the
-same record and the same numbers for measured and simulated requests. Cost: the server
-costs `price_usd_per_gpu_hour × gpus` an hour, so
+same record and the same numbers for measured and simulated requests.
+
+What is sent is the workload it claims to be (`prompts`, `tokens`, `engines`): prompt and
+output lengths drawn from the same specs as `simulate` (fixed, uniform, lognormal, a file),
+every prompt unique from its first token and fitted to its length in the server's own
+tokens, and the engine's switch for generating the whole output asked for. Each level gets
+prompts of its own, so that a level never finds the previous one's prompts in the server's
+cache, and every run starts at a random place among the prompts (`prompt_offset`, in the
+summary), so that neither does a run find an earlier run's. Cost: the server costs
+`price_usd_per_gpu_hour × gpus` an hour, so
 
     $/1M output tokens = hourly cost ÷ (output tokens/s × 3,600) × 10⁶
     $/query            = hourly cost ÷ (completed requests/s × 3,600)
@@ -15,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -25,13 +33,15 @@ from infercost.cost.fleet import MILLION, usd_per_unit
 from infercost.errors import InputError
 from infercost.files import read_text, strict_json
 from infercost.measurement.client import Request, Result, cause_of
+from infercost.measurement.engines import fixed_output_fields
 from infercost.measurement.load import RunStats, run_concurrency, run_schedule
 from infercost.measurement.metrics import Scraper
 from infercost.measurement.model import Setup, predict_level
+from infercost.measurement.prompts import build_prompts
+from infercost.measurement.tokens import Counter, Estimate
 from infercost.records import Records, Slo, summarise
 from infercost.workload.arrivals import arrivals
-
-PROMPT_WORD = "hello "  # about one token per word for common tokenisers
+from infercost.workload.lengths import lengths
 
 
 @dataclass(frozen=True)
@@ -48,8 +58,8 @@ class Level:
 class Plan:
     url: str
     model: str
-    input_tokens: int
-    output_tokens: int
+    input_spec: str  # prompt lengths: N, uniform:A:B, lognormal:MEAN:SIGMA, file:PATH
+    output_spec: str
     requests: int
     duration_s: float | None = None
     arrival: str = "poisson"
@@ -61,8 +71,15 @@ class Plan:
     price_usd_per_gpu_hour: float | None = None
     gpus: int = 1
     setup: Setup | None = None  # catalog terms, for predictions next to the measurements
-    prompts: tuple[str, ...] = ()  # real prompts to cycle through instead of filler words
+    prompts: tuple[str, ...] = ()  # real prompts to cycle through instead of synthetic ones
     trace: Any = None  # replay: (send times, prompt tokens, output tokens), as load_trace reads
+    counter: Counter = field(default_factory=Estimate)  # how prompts are measured
+    engine: str | None = None  # the server's family, for the fixed-output fields
+    fixed_output: bool = True  # send the engine's ignore-EOS fields
+    shared_prefix_tokens: int = 0
+    prefix_groups: int = 1
+    headers: dict[str, str] = field(default_factory=dict)
+    prompt_offset: int = 0  # where this run's prompts start among all the synthetic ones
 
 
 def records_of(results: list[Result]) -> Records:
@@ -91,6 +108,11 @@ def summary(
     good = [r.input_tokens for r in results if not r.error]
     out["input_tokens_mean"] = float(np.mean(good)) if good else None
     out["error_causes"] = _causes(results)
+    out["workload"] = {
+        "engine": plan.engine,
+        "prompt_offset": plan.prompt_offset,
+        **_workload(results),
+    }
     target = level.value if level.kind == "rate" else None
     out["load"] = stats.to_dict(target)
     out["usd_per_hour"] = _hourly(plan)
@@ -120,6 +142,33 @@ def _hourly(plan: Plan) -> float | None:
     return plan.price_usd_per_gpu_hour * plan.gpus
 
 
+def _workload(results: list[Result]) -> dict[str, Any]:
+    """Was the workload the one asked for: prompt lengths (in the server's count when it
+    reports one), answers that stopped short and why, the server's cache, retries."""
+    done = [r for r in results if not r.error]
+    sources = sorted({r.length_source for r in results if r.length_source})
+    known = [r for r in done if r.requested_input_tokens is not None]
+    exact = sum(r.input_tokens == r.requested_input_tokens for r in known)
+    short = [r for r in done if r.output_tokens < r.requested_output_tokens]
+    reasons: dict[str, int] = {}
+    for r in short:
+        reasons[r.finish_reason or "not given"] = reasons.get(r.finish_reason or "not given", 0) + 1
+    cached = [r for r in done if r.cached_tokens is not None]
+    prompt_tokens = sum(r.input_tokens for r in cached)
+    return {
+        "length_sources": sources,
+        "prompts_at_requested_length": exact,
+        "prompts_checked": len(known),
+        "short_outputs": len(short),
+        "short_output_reasons": reasons,
+        "cached_prompt_tokens": sum(r.cached_tokens or 0 for r in cached) if cached else None,
+        "cache_hit_rate": (
+            sum(r.cached_tokens or 0 for r in cached) / prompt_tokens if prompt_tokens else None
+        ),
+        "retries": sum(r.retries for r in results),
+    }
+
+
 def _causes(results: list[Result]) -> dict[str, int]:
     causes: dict[str, int] = {}
     for r in results:
@@ -129,26 +178,45 @@ def _causes(results: list[Result]) -> dict[str, int]:
     return causes
 
 
-def requests_for(plan: Plan) -> list[Request]:
-    """`plan.requests` requests: the prompts file in turn, else `input_tokens` filler words."""
-    prompts = plan.prompts or (PROMPT_WORD * max(plan.input_tokens, 1),)
-    extra = dict(plan.extra or {})
-    return [
-        Request(prompts[k % len(prompts)], plan.output_tokens, plan.chat, extra)
-        for k in range(plan.requests)
-    ]
+def requests_for(plan: Plan, level_index: int = 0) -> list[Request]:
+    """The requests of one level: the prompts file in turn, or synthetic prompts of lengths
+    drawn from the specs (see the module docstring)."""
+    rng = np.random.default_rng(plan.seed + 1)
+    inputs = lengths(plan.input_spec, plan.requests, rng, "input_tokens", minimum=1)
+    outputs = lengths(plan.output_spec, plan.requests, rng, "output_tokens", minimum=1)
+    if plan.prompts:
+        texts = [plan.prompts[k % len(plan.prompts)] for k in range(plan.requests)]
+        return [
+            _request(plan, t, None, "prompts file", int(o))
+            for t, o in zip(texts, outputs, strict=True)
+        ]
+    return _synthetic(plan, [int(i) for i in inputs], [int(o) for o in outputs], level_index)
 
 
 def trace_requests(plan: Plan) -> tuple[list[Request], list[float]]:
-    """The trace's requests (filler prompts of its lengths) and their send times."""
+    """The trace's requests (synthetic prompts of its lengths) and their send times."""
     assert plan.trace is not None
     times, prompts, outputs = plan.trace
-    extra = dict(plan.extra or {})
-    reqs = [
-        Request(PROMPT_WORD * max(int(p), 1), int(o), plan.chat, extra)
-        for p, o in zip(prompts, outputs, strict=True)
+    ins = [max(int(p), 1) for p in prompts]
+    return _synthetic(plan, ins, [int(o) for o in outputs], 0), [float(t) for t in times]
+
+
+def _synthetic(
+    plan: Plan, inputs: list[int], outputs: list[int], level_index: int
+) -> list[Request]:
+    built = build_prompts(
+        inputs, plan.counter, plan.shared_prefix_tokens, plan.prefix_groups,
+        first=plan.prompt_offset + level_index * len(inputs),
+    )  # fmt: skip
+    return [
+        _request(plan, p.text, p.tokens, p.source, o) for p, o in zip(built, outputs, strict=True)
     ]
-    return reqs, [float(t) for t in times]
+
+
+def _request(plan: Plan, text: str, tokens: int | None, source: str, output: int) -> Request:
+    fields = fixed_output_fields(plan.engine, output) if plan.fixed_output else {}
+    extra = {**fields, **(plan.extra or {})}  # the user's own fields win
+    return Request(text, output, plan.chat, extra, tokens, source)
 
 
 def load_prompts(path: Path) -> tuple[str, ...]:
@@ -170,40 +238,46 @@ async def run_level(
     sink: Callable[[Result], None],
     server: dict[str, Any],
     stats: RunStats | None = None,
+    requests: list[Request] | None = None,
 ) -> RunStats:
     """One load level, with the server's /metrics scraped around and during it."""
-    scraper = Scraper(plan.url)
+    scraper = Scraper(plan.url, headers=plan.headers)
     stats = stats if stats is not None else RunStats()
     try:
         async with scraper:
-            return await _drive(plan, level, sink, stats)
+            return await _drive(plan, level, sink, stats, requests)
     finally:  # after the scraper's last sample
         server.update(scraper.report())
 
 
 async def _drive(
-    plan: Plan, level: Level, sink: Callable[[Result], None], stats: RunStats
+    plan: Plan,
+    level: Level,
+    sink: Callable[[Result], None],
+    stats: RunStats,
+    requests: list[Request] | None,
 ) -> RunStats:
     if level.kind == "trace":
-        replayed, sent_at = trace_requests(plan)
-        schedule = [t / level.value for t in sent_at]
+        replayed = requests if requests is not None else trace_requests(plan)[0]
+        schedule = [float(t) / level.value for t in plan.trace[0]]
         return await run_schedule(
             plan.url, plan.model, replayed, schedule, sink, plan.max_in_flight, plan.timeout_s,
-            stats,
+            stats, plan.headers,
         )  # fmt: skip
-    reqs = requests_for(plan)
+    reqs = requests if requests is not None else requests_for(plan)
     if level.kind == "concurrency":
         return await run_concurrency(
             plan.url, plan.model, reqs, int(level.value), sink, plan.timeout_s, plan.duration_s,
-            stats,
+            stats, plan.headers,
         )  # fmt: skip
     times = arrivals(plan.arrival, level.value, len(reqs), plan.seed)
     if plan.duration_s is not None:
         keep = times < plan.duration_s
         times, reqs = times[keep], [r for r, k in zip(reqs, keep, strict=True) if k]
     return await run_schedule(
-        plan.url, plan.model, reqs, list(times), sink, plan.max_in_flight, plan.timeout_s, stats
-    )
+        plan.url, plan.model, reqs, list(times), sink, plan.max_in_flight, plan.timeout_s, stats,
+        plan.headers,
+    )  # fmt: skip
 
 
 Progress = Callable[[Level, RunStats], None]
@@ -227,6 +301,13 @@ def _sink(
             progress(level, stats)
 
     return sink
+
+
+def _level_requests(plan: Plan, level: Level, index: int) -> list[Request]:
+    """A level's requests, built (and their prompts measured) before its clock starts."""
+    if level.kind == "trace":
+        return trace_requests(plan)[0]
+    return requests_for(plan, index)
 
 
 def sweep(
@@ -280,7 +361,8 @@ def measure(
         server: dict[str, Any] = {}
         interrupted = False
         try:
-            asyncio.run(run_level(plan, level, sink, server, stats))
+            built = _level_requests(plan, level, len(reports))
+            asyncio.run(run_level(plan, level, sink, server, stats, built))
         except KeyboardInterrupt:  # keep what finished; say how many were still out
             stats.interrupted = interrupted = True
             stats.in_flight_at_end = stats.sent - stats.finished
