@@ -116,3 +116,53 @@ def test_sweep_doubles_until_goodput_falls_or_errors_rise() -> None:
     assert rule(falling) is None
     failing = [{"level": "concurrency-1", "requests": 10, "errors": 2, "goodput_rps": 1.0}]
     assert rule(failing) is None
+
+
+def _vllm(buckets: tuple[float, ...], total: float, hits: float, queries: float) -> str:
+    """A vLLM-like exposition: one TTFT histogram (bounds 0.1, 0.5, 1, +Inf) and the prefix
+    cache counters, with the labels vLLM puts on them."""
+    name = "vllm:time_to_first_token_seconds"
+    lines = [f"# TYPE {name} histogram"]
+    for bound, count in zip(("0.1", "0.5", "1.0", "+Inf"), buckets, strict=True):
+        lines.append(f'{name}_bucket{{le="{bound}",model_name="m"}} {count}')
+    lines += [
+        f'{name}_sum{{model_name="m"}} {total}',
+        f'{name}_count{{model_name="m"}} {buckets[-1]}',
+        "# TYPE vllm:prefix_cache_hits counter",
+        f'vllm:prefix_cache_hits_total{{engine="0",model_name="m"}} {hits}',
+        "# TYPE vllm:prefix_cache_queries counter",
+        f'vllm:prefix_cache_queries_total{{engine="0",model_name="m"}} {queries}',
+    ]
+    return "\n".join(lines) + "\n"
+
+
+VLLM_BEFORE = _vllm((1, 1, 1, 1), 0.05, 0, 100)
+VLLM_AFTER = _vllm((3, 7, 9, 9), 3.25, 150, 400)
+
+
+def test_a_level_reads_the_servers_histograms_and_cache_counters() -> None:
+    from infercost.measurement.metrics import added, derived, read
+
+    flat0, hist0 = read(VLLM_BEFORE)
+    flat1, hist1 = read(VLLM_AFTER)
+    name = "vllm:time_to_first_token_seconds"
+    level = added(hist0[name], hist1[name])
+    assert level is not None
+    # 8 requests the level added: 2 under 0.1 s, 4 in (0.1, 0.5], 2 in (0.5, 1.0]; 3.2 s in all.
+    assert level["count"] == 8
+    assert level["mean_s"] == pytest.approx(0.4)
+    # The median is the 4th of 8: the 2nd of the 4 in (0.1, 0.5], halfway: 0.3 s.
+    assert level["p50_s"] == pytest.approx(0.3)
+    assert level["p99_s"] == pytest.approx(0.5 + 0.5 * (7.92 - 6) / 2)
+    delta = {k: flat1[k] - flat0.get(k, 0.0) for k in flat1}
+    assert derived(delta)["cache_hit_rate"] == pytest.approx(150 / 300)
+
+
+def test_llama_cpp_counts_cached_prompt_tokens_apart() -> None:
+    from infercost.measurement.metrics import derived
+
+    delta = {"llamacpp:prompt_tokens_total": 300.0, "llamacpp:prompt_tokens_cached_total": 100.0,
+             "llamacpp:prompt_seconds_total": 1.5}  # fmt: skip
+    found = derived(delta)
+    assert found["cache_hit_rate"] == pytest.approx(0.25)  # 100 of the 400 prompt tokens
+    assert found["prompt_s_per_token"] == pytest.approx(0.005)

@@ -169,6 +169,48 @@ def _workload(results: list[Result]) -> dict[str, Any]:
     }
 
 
+GAP_REPORTED = 0.2  # a client figure this much above the server's own is called out
+
+
+def client_vs_server(results: list[Result], server: dict[str, Any]) -> dict[str, Any]:
+    """The client's latencies against the server's own: its histograms (vLLM, SGLang, TGI)
+    or, per request, the prompt and decode times llama.cpp reports. What the client adds on
+    top (waiting for a slot, the network, the HTTP stack, the client's own loop) is the gap."""
+    done = [r for r in results if not r.error]
+    out: dict[str, Any] = {}
+    ttft = [r.first_token_s - r.send_s for r in done]
+    e2e = [r.finish_s - r.send_s for r in done]
+    latency = server.get("latency") or {}
+    for what, client in (("ttft", ttft), ("e2e", e2e)):
+        if what in latency and client:
+            out[what] = _gap(
+                float(np.mean(client)), latency[what]["mean_s"], latency[what]["metric"]
+            )
+    timed = [r for r in done if r.server_prompt_s is not None]
+    if "ttft" not in out and timed:
+        prompt = float(np.mean([r.server_prompt_s or 0.0 for r in timed]))
+        out["ttft"] = _gap(float(np.mean([r.first_token_s - r.send_s for r in timed])), prompt,
+                           "timings.prompt_ms (compute only: not the wait for a slot)")  # fmt: skip
+    both = [r for r in timed if r.server_decode_s is not None]
+    if "e2e" not in out and both:
+        server_s = float(np.mean([(r.server_prompt_s or 0.0) + (r.server_decode_s or 0.0)
+                                  for r in both]))  # fmt: skip
+        out["e2e"] = _gap(float(np.mean([r.finish_s - r.send_s for r in both])), server_s,
+                          "timings.prompt_ms + predicted_ms")  # fmt: skip
+    return out
+
+
+def _gap(client_s: float, server_s: float, source: str) -> dict[str, Any]:
+    gap = client_s - server_s
+    return {
+        "client_mean_s": client_s,
+        "server_mean_s": server_s,
+        "gap_s": gap,
+        "server_source": source,
+        "large": bool(client_s > 0 and gap > GAP_REPORTED * client_s),
+    }
+
+
 def _causes(results: list[Result]) -> dict[str, int]:
     causes: dict[str, int] = {}
     for r in results:
@@ -371,6 +413,7 @@ def measure(
                 handle.close()
         report = summary(plan, level, results, stats, slos)
         report["server_metrics"] = server
+        report["client_vs_server"] = client_vs_server(results, server)
         reports.append(report)
         if out_dir is not None:
             doc = {"setup": plan.setup.to_dict() if plan.setup else None, "levels": reports}
