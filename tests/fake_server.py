@@ -7,7 +7,8 @@ without a usage event; "huge" sends a 600 KB event before its tokens; "html" ans
 with a web page; "garbage" streams bytes that are not UTF-8. `/metrics` serves
 `metrics` (bytes) when given. With `tokenize`, `/tokenize` answers in llama.cpp's shape,
 a token a word, and usage counts prompt tokens the same way. Every request body received is
-kept in `bodies`. Loopback only.
+kept in `bodies`. With `api_key`, every route wants `Authorization: Bearer <key>` and
+answers 401 without it. Loopback only.
 """
 
 from __future__ import annotations
@@ -26,7 +27,17 @@ def app(
     metrics: bytes | None = None,
     tokenize: bool = False,
     bodies: list[dict[str, object]] | None = None,
+    api_key: str | None = None,
 ) -> web.Application:
+    @web.middleware
+    async def auth(request: web.Request, handler: object) -> web.StreamResponse:
+        if api_key is not None and request.headers.get("Authorization") != f"Bearer {api_key}":
+            return web.json_response({"error": "invalid api key"}, status=401)
+        return await handler(request)  # type: ignore[operator,no-any-return]
+
+    async def models(request: web.Request) -> web.Response:
+        return web.json_response({"data": [{"id": "m"}]})
+
     async def metrics_page(request: web.Request) -> web.Response:
         return web.Response(body=metrics, content_type="text/plain")
 
@@ -76,8 +87,9 @@ def app(
         await resp.write(b"data: [DONE]\n\n")
         return resp
 
-    application = web.Application()
+    application = web.Application(middlewares=[auth])
     application.router.add_post("/v1/completions", completions)
+    application.router.add_get("/v1/models", models)
     if metrics is not None:
         application.router.add_get("/metrics", metrics_page)
     if tokenize:
@@ -92,9 +104,11 @@ async def serving(
     metrics: bytes | None = None,
     tokenize: bool = False,
     bodies: list[dict[str, object]] | None = None,
+    api_key: str | None = None,
 ) -> AsyncIterator[str]:
     """Run the fake server on 127.0.0.1 for the block; yields its base URL."""
-    runner = web.AppRunner(app(ttft_s, itl_s, metrics, tokenize, bodies), shutdown_timeout=0.1)
+    application = app(ttft_s, itl_s, metrics, tokenize, bodies, api_key)
+    runner = web.AppRunner(application, shutdown_timeout=0.1)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
@@ -116,6 +130,7 @@ class ThreadedServer:
         itl_s: float = 0.005,
         metrics: bytes | None = None,
         tokenize: bool = False,
+        api_key: str | None = None,
     ) -> None:
         import threading
 
@@ -124,14 +139,14 @@ class ThreadedServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.url = ""
         self.bodies: list[dict[str, object]] = []
-        args = (ttft_s, itl_s, metrics, tokenize)
-        self._thread = threading.Thread(target=self._run, args=args, daemon=True)
+        self._args = (ttft_s, itl_s, metrics, tokenize, self.bodies, api_key)
+        self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _run(self, ttft_s: float, itl_s: float, metrics: bytes | None, tokenize: bool) -> None:
+    def _run(self) -> None:
         async def main() -> None:
             self._loop = asyncio.get_running_loop()
             self._stop = asyncio.Event()
-            async with serving(ttft_s, itl_s, metrics, tokenize, self.bodies) as url:
+            async with serving(*self._args) as url:
                 self.url = url
                 self._ready.set()
                 await self._stop.wait()

@@ -160,3 +160,63 @@ def test_the_corpus_gives_enough_distinct_first_words() -> None:
     assert len(head_words()) >= 500
     prompts = build_prompts([20] * 300, Estimate())
     assert len({p.text.split()[0] for p in prompts}) == 300
+
+
+SECRET = "sk-test-0123456789abcdefSECRET"
+
+
+def test_a_secured_endpoint_is_measured_and_its_key_never_written(tmp_path: Path) -> None:
+    server = ThreadedServer(api_key=SECRET)
+    with server as url:
+        out = str(tmp_path / "run")
+        result = invoke("measure", "--url", url, "--model", "m", "--api-key", SECRET,
+                        "--header", "X-Team: infercost-tests", "--requests", "4",
+                        "--output-tokens", "3", "--out", out, "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["errors"] == 0
+    assert SECRET not in result.output
+    for path in (tmp_path / "run").rglob("*"):
+        if path.is_file():
+            assert SECRET not in path.read_text(errors="replace"), path
+
+
+def test_the_key_can_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    with ThreadedServer(api_key=SECRET) as url:
+        result = invoke("measure", "--url", url, "--model", "m", "--requests", "2",
+                        "--output-tokens", "2", "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("key", [None, "sk-wrong-key-000000000000"])
+def test_refused_credentials_are_one_line(key: str | None) -> None:
+    with ThreadedServer(api_key=SECRET) as url:
+        args = ["--api-key", key] if key else []
+        result = invoke("measure", "--url", url, "--model", "m", "--requests", "5", *args)
+    err = assert_user_error(result, "--api-key", "HTTP 401")
+    assert SECRET not in err
+    if key:
+        assert key not in err
+
+
+def test_a_header_value_is_never_echoed() -> None:
+    with ThreadedServer() as url:
+        result = invoke("measure", "--url", url, "--model", "m", "--header",
+                        "Bad Name: sk-hidden-value-12345")  # fmt: skip
+    err = assert_user_error(result, "--header", "NAME:VALUE")
+    assert "sk-hidden" not in err
+
+
+def test_a_hosted_endpoint_is_costed_by_its_tokens() -> None:
+    with ThreadedServer(tokenize=True) as url:
+        doc = _measure(url, "--requests", "5", "--input-tokens", "100", "--output-tokens", "10",
+                       "--api-price", "0.5,2.0")  # fmt: skip
+    (level,) = doc["levels"]
+    assert level["cost_basis"] == "api price"
+    # Every query: 100 × $0.5 + 10 × $2.0 per 1M tokens = $0.00007.
+    assert level["usd_per_query"] == pytest.approx(7e-5, rel=1e-6)
+    assert level["usd_per_million_output_tokens"] == pytest.approx(7.0, rel=1e-6)
+    with ThreadedServer() as url:
+        clash = invoke("measure", "--url", url, "--model", "m", "--api-price", "1,2",
+                       "--price", "2")  # fmt: skip
+    assert_user_error(clash, "--api-price", "give one")

@@ -3,6 +3,7 @@ measured): every check on the request is done before the first request is sent."
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -106,7 +107,10 @@ def measure(
     prompts = load_prompts(Path(req.prompts)) if req.prompts else ()
     specs = _length_specs(req, prompts)
     engine = req.engine and engine_catalog(req.engine).id
-    headers: dict[str, str] = {}
+    headers = _headers(req)
+    if req.api_price is not None and req.price is not None:
+        raise InputError("api_price", "costs by tokens; price costs by GPU-hours: give one")
+    check_access(url, headers, req.api_key is not None)
     counter = _counter(req, url, headers, prompts)
     plan = Plan(
         url=url, model=req.model, input_spec=specs[0], output_spec=specs[1],
@@ -116,9 +120,51 @@ def measure(
         engine=engine or detect(url, headers), fixed_output=req.ignore_eos,
         shared_prefix_tokens=req.shared_prefix_tokens, prefix_groups=req.prefix_groups,
         headers=headers, prompt_offset=secrets.randbelow(PROMPT_OFFSETS),
+        api_price=req.api_price,
     )  # fmt: skip
     reports = run_measure(plan, levels, slos, out, progress)
     return MeasureResult(setup, reports, req.max_error_rate, out)
+
+
+HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an HTTP token (RFC 9110)
+
+
+def _headers(req: MeasureRequest) -> dict[str, str]:
+    """The credentials and headers every request carries. A value is never echoed in an
+    error: it may be a secret."""
+    out: dict[str, str] = {}
+    if req.api_key is not None:
+        key = req.api_key.get_secret_value().strip()
+        if not key:
+            raise InputError("api_key", "is empty")
+        out["Authorization"] = f"Bearer {key}"
+    for k, text in enumerate(req.header, start=1):
+        name, colon, value = text.partition(":")
+        if not colon or not HEADER_NAME.match(name.strip()) or "\n" in value or "\r" in value:
+            raise InputError("header", f"header {k} is not NAME:VALUE (its value is not shown)")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def check_access(url: str, headers: dict[str, str], keyed: bool) -> None:
+    """One GET of /v1/models before any load: a server that refuses the credentials is one
+    clear error, not a run of failed requests."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url + "/v1/models", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=5):
+            return
+    except urllib.error.HTTPError as exc:
+        if exc.code in (401, 403):
+            what = "refused the credentials" if keyed else "wants credentials"
+            raise InputError(
+                "api_key",
+                f"the server {what} (HTTP {exc.code}); give --api-key or set OPENAI_API_KEY",
+            ) from None
+    except (OSError, ValueError):
+        return  # unreachable or no /v1/models: the run records what happens
 
 
 def _length_specs(req: MeasureRequest, prompts: tuple[str, ...]) -> tuple[str, str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from infercost.errors import InputError
 from infercost.limits import (
@@ -190,6 +190,15 @@ class MeasureRequest(Request):
     max_error_rate: float = Field(0.1, ge=0, le=1)
     out: str | None = None
     seed: int = Field(0, ge=0, le=MAX_SEED)
+    api_key: SecretStr | None = None  # sent as a bearer token; never written anywhere
+    header: list[str] = Field(default_factory=list, max_length=64)  # NAME:VALUE
+    api_price: (
+        tuple[
+            Annotated[float, Field(ge=0, le=MAX_PRICE_USD_PER_GPU_HOUR)],
+            Annotated[float, Field(ge=0, le=MAX_PRICE_USD_PER_GPU_HOUR)],
+        ]
+        | None
+    ) = None  # $ per 1M input and output tokens: a hosted endpoint's price
 
 
 class CalibrateRequest(Request):

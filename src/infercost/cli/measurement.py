@@ -93,7 +93,23 @@ def measure(
         float, typer.Option(help="Exit 1 when more than this share of requests fail.")
     ] = 0.1,
     out: Annotated[Path | None, typer.Option(help="A new folder for records and summary.")] = None,
-    seed: Annotated[int, typer.Option(help="Random seed for arrivals.")] = 0,
+    seed: Annotated[int, typer.Option(help="Random seed for arrivals and lengths.")] = 0,
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            envvar="OPENAI_API_KEY",
+            show_envvar=True,
+            show_default=False,
+            help="Bearer token for the server (never written anywhere).",
+        ),
+    ] = None,
+    header: Annotated[
+        list[str] | None, typer.Option(help="Extra request header NAME:VALUE (repeatable).")
+    ] = None,
+    api_price: Annotated[
+        str | None,
+        typer.Option(help="A hosted endpoint's $ per 1M input and output tokens: IN,OUT."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Load-test a live OpenAI-compatible server: latency, throughput and cost per token."""
@@ -113,7 +129,8 @@ def measure(
             extra=_json_object("extra", extra), gpus=gpus, price=price, gpu=gpu,
             catalog_model=catalog_model, precision=precision, engine=engine, slo=slo,
             timeout=timeout, max_error_rate=max_error_rate,
-            out=None if out is None else str(out), seed=seed, progress=progress,
+            out=None if out is None else str(out), seed=seed, api_key=api_key,
+            header=header or [], api_price=_pair("api_price", api_price), progress=progress,
         )  # fmt: skip
     if as_json:
         emit_json(result.to_dict())
@@ -139,6 +156,18 @@ def _numbers(field: str, text: str | None, kind: type) -> list[Any]:
         except ValueError:
             raise InputError(field, f"not a number: {part!r}") from None
     return out
+
+
+def _pair(field: str, text: str | None) -> tuple[float, float] | None:
+    """`IN,OUT` as two numbers."""
+    if text is None:
+        return None
+    values = _numbers(field, text, float)
+    if len(values) != 2:
+        from infercost.errors import InputError
+
+        raise InputError(field, "give two prices: IN,OUT ($ per 1M input and output tokens)")
+    return values[0], values[1]
 
 
 def _json_object(field: str, text: str | None) -> dict[str, Any] | None:

@@ -151,7 +151,20 @@ async def send(
                 fresh, url, model, request, index, origin, timeout_s, headers
             )
     result.retries = tries
+    result.error = _redacted(result.error, headers)
     return result
+
+
+SECRET_MIN = 8  # header values this long are treated as secrets and never echoed
+
+
+def _redacted(text: str, headers: dict[str, str] | None) -> str:
+    """`text` with every header value that could be a credential replaced by ***."""
+    for value in (headers or {}).values():
+        for part in (value, value.removeprefix("Bearer ")):
+            if len(part) >= SECRET_MIN:
+                text = text.replace(part, "***")
+    return text
 
 
 async def _attempt(
@@ -184,7 +197,10 @@ async def _attempt(
             responded = True
             if resp.status != 200:
                 text = (await resp.content.read(200)).decode("utf-8", "replace")
-                result.error = f"http {resp.status}: {' '.join(text.split())}"
+                cause = "auth: http" if resp.status in (401, 403) else "http"
+                result.error = _redacted(
+                    f"{cause} {resp.status}: {' '.join(text.split())}", headers
+                )
                 return result, False
             done = await _read_stream(resp, request, result, origin)
     except asyncio.CancelledError:

@@ -16,6 +16,9 @@ summary), so that neither does a run find an earlier run's. Cost: the server cos
 
     $/1M output tokens = hourly cost ÷ (output tokens/s × 3,600) × 10⁶
     $/query            = hourly cost ÷ (completed requests/s × 3,600)
+
+and a hosted endpoint priced per token (`api_price`, $ per 1M input and output tokens)
+costs what its tokens cost, as an hourly cost at the pace the level ran.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from infercost.measurement.model import Setup, predict_level
 from infercost.measurement.prompts import build_prompts
 from infercost.measurement.tokens import Counter, Estimate
 from infercost.records import Records, Slo, summarise
+from infercost.units import SECONDS_PER_HOUR
 from infercost.workload.arrivals import arrivals
 from infercost.workload.lengths import lengths
 
@@ -80,6 +84,7 @@ class Plan:
     prefix_groups: int = 1
     headers: dict[str, str] = field(default_factory=dict)
     prompt_offset: int = 0  # where this run's prompts start among all the synthetic ones
+    api_price: tuple[float, float] | None = None  # $ per 1M input, output tokens (hosted)
 
 
 def records_of(results: list[Result]) -> Records:
@@ -115,8 +120,9 @@ def summary(
     }
     target = level.value if level.kind == "rate" else None
     out["load"] = stats.to_dict(target)
-    out["usd_per_hour"] = _hourly(plan)
-    hourly = _hourly(plan)
+    hourly = _hourly(plan, results, out["duration_s"])
+    out["cost_basis"] = "api price" if plan.api_price else "gpu-hours"
+    out["usd_per_hour"] = hourly
     out["usd_per_million_output_tokens"] = usd_per_unit(
         hourly, out["throughput_output_tok_s"], MILLION
     )
@@ -131,12 +137,23 @@ def _predicted(plan: Plan, report: dict[str, Any]) -> dict[str, Any]:
     assert plan.setup is not None
     predicted = predict_level(plan.setup, report)
     tok_s = predicted.get("throughput_output_tok_s")
-    predicted["usd_per_million_output_tokens"] = usd_per_unit(_hourly(plan), tok_s, MILLION)
+    hourly = None if plan.api_price else _hourly(plan)  # a hosted price is not the model's
+    predicted["usd_per_million_output_tokens"] = usd_per_unit(hourly, tok_s, MILLION)
     return predicted
 
 
-def _hourly(plan: Plan) -> float | None:
-    """What the server costs an hour: price per accelerator-hour × accelerators."""
+def _hourly(
+    plan: Plan, results: list[Result] | None = None, duration_s: float = 0.0
+) -> float | None:
+    """What the server costs an hour: price per accelerator-hour × accelerators; or, for a
+    hosted endpoint priced by tokens, what the level's tokens cost at its pace."""
+    if plan.api_price is not None:
+        done = [r for r in results or [] if not r.error]
+        if not done or duration_s <= 0:
+            return None
+        usd = sum(r.input_tokens * plan.api_price[0] + r.output_tokens * plan.api_price[1]
+                  for r in done) / MILLION  # fmt: skip
+        return usd / duration_s * SECONDS_PER_HOUR
     if plan.price_usd_per_gpu_hour is None:
         return None
     return plan.price_usd_per_gpu_hour * plan.gpus
@@ -352,6 +369,16 @@ def _level_requests(plan: Plan, level: Level, index: int) -> list[Request]:
     return requests_for(plan, index)
 
 
+def _refused(results: list[Result]) -> None:
+    """Every request refused for its credentials is one error, not a run of failures."""
+    if results and all(cause_of(r.error) == "auth" for r in results):
+        code = results[0].error.split(":", 2)[1].strip()
+        raise InputError(
+            "api_key",
+            f"the server refused every request ({code}); check --api-key or OPENAI_API_KEY",
+        )
+
+
 def sweep(
     max_error_rate: float, start: int = 1, limit: int = 1024
 ) -> Callable[[list[dict[str, Any]]], Level | None]:
@@ -414,6 +441,7 @@ def measure(
         report = summary(plan, level, results, stats, slos)
         report["server_metrics"] = server
         report["client_vs_server"] = client_vs_server(results, server)
+        _refused(results)
         reports.append(report)
         if out_dir is not None:
             doc = {"setup": plan.setup.to_dict() if plan.setup else None, "levels": reports}
