@@ -43,3 +43,4 @@ MAX_MEASURE_REQUESTS = 1_000_000
 MAX_MEASURE_TOKENS = 1_000_000
 MAX_TIMEOUT_S = 24 * 3600.0
 MAX_DURATION_S = 7 * 24 * 3600.0
+MAX_TURNS = 100  # turns of one conversation, each resending the whole conversation so far

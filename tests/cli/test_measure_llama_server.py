@@ -145,3 +145,17 @@ def test_hundreds_of_short_requests_at_mixed_concurrency_see_no_errors(server: s
     for level in doc["levels"]:
         delta = level["server_metrics"]["delta"]
         assert delta["llamacpp:tokens_predicted_total"] == level["output_tokens"] == 300
+
+
+def test_conversations_are_served_from_the_cache_they_build(server: str) -> None:
+    result = invoke(
+        "measure", "--url", server, "--model", "smollm2", "--concurrency", "2",
+        "--requests", "6", "--turns", "3", "--input-tokens", "100", "--output-tokens", "16",
+        "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (level,) = json.loads(result.stdout)["levels"]
+    assert level["errors"] == 0
+    # Turns 2 and 3 resend 100–232 tokens the slot already holds.
+    assert level["workload"]["cache_hit_rate"] > 0.3
+    assert level["server_metrics"]["derived"]["cache_hit_rate"] > 0.3

@@ -220,3 +220,21 @@ def test_a_hosted_endpoint_is_costed_by_its_tokens() -> None:
         clash = invoke("measure", "--url", url, "--model", "m", "--api-price", "1,2",
                        "--price", "2")  # fmt: skip
     assert_user_error(clash, "--api-price", "give one")
+
+
+def test_conversations_resend_their_history_turn_by_turn() -> None:
+    server = ThreadedServer(tokenize=True)
+    with server as url:
+        doc = _measure(url, "--concurrency", "2", "--requests", "6", "--turns", "3",
+                       "--input-tokens", "12", "--output-tokens", "4")  # fmt: skip
+    assert doc["levels"][0]["workload"]["turns"] == 3
+    prompts = [str(b["prompt"]) for b in server.bodies]
+    firsts = [p for p in prompts if len(p.split()) == 12]
+    assert len(firsts) == 2  # two conversations, one first turn each
+    for first in firsts:  # its later turns carry it, and the answer "t0 t1 t2 t3"
+        later = [p for p in prompts if p.startswith(first) and p != first]
+        assert len(later) == 2
+        assert all("t0 t1 t2 t3" in p for p in later)
+        assert len(later[1]) > len(later[0])
+    bad = invoke("measure", "--url", url, "--model", "m", "--rate", "1", "--turns", "2")
+    assert_user_error(bad, "--turns", "concurrency")

@@ -120,7 +120,7 @@ def measure(
         engine=engine or detect(url, headers), fixed_output=req.ignore_eos,
         shared_prefix_tokens=req.shared_prefix_tokens, prefix_groups=req.prefix_groups,
         headers=headers, prompt_offset=secrets.randbelow(PROMPT_OFFSETS),
-        api_price=req.api_price,
+        api_price=req.api_price, turns=req.turns,
     )  # fmt: skip
     reports = run_measure(plan, levels, slos, out, progress)
     return MeasureResult(setup, reports, req.max_error_rate, out)
@@ -179,6 +179,8 @@ def _length_specs(req: MeasureRequest, prompts: tuple[str, ...]) -> tuple[str, s
         drawn = lengths(spec, 8, rng, name, minimum=1)
         if drawn.max() > MAX_MEASURE_TOKENS:
             raise InputError(name, f"lengths must be at most {MAX_MEASURE_TOKENS:,} tokens")
+    if req.turns > 1 and (req.rate or req.trace or prompts):
+        raise InputError("turns", "conversations run at concurrency levels, with synthetic prompts")
     if req.shared_prefix_tokens and prompts:
         raise InputError("shared_prefix_tokens", "builds synthetic prompts: drop prompts")
     if req.prefix_groups > 1 and not req.shared_prefix_tokens:

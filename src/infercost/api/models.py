@@ -36,6 +36,7 @@ from infercost.limits import (
     MAX_SIM_SEQUENCES,
     MAX_TIMEOUT_S,
     MAX_TOKENS,
+    MAX_TURNS,
 )
 from infercost.units import SECONDS_PER_DAY
 
@@ -176,6 +177,7 @@ class MeasureRequest(Request):
     tokenizer: str | None = None  # a tokenizer.json: prompt lengths in the model's tokens
     shared_prefix_tokens: int = Field(0, ge=0, le=MAX_MEASURE_TOKENS)
     prefix_groups: int = Field(1, ge=1, le=MAX_MEASURE_REQUESTS)
+    turns: int = Field(1, ge=1, le=MAX_TURNS)  # requests per conversation
     ignore_eos: bool = True  # send the engine's fields for outputs of the length asked
     chat: bool = False
     extra: dict[str, Any] | None = None

@@ -57,6 +57,9 @@ def measure(
         int, typer.Option(help="Every prompt starts with the same N tokens (prefix caching).")
     ] = 0,
     prefix_groups: Annotated[int, typer.Option(help="... one of K different shared prefixes.")] = 1,
+    turns: Annotated[
+        int, typer.Option(help="Requests per conversation, each resending the history so far.")
+    ] = 1,
     ignore_eos: Annotated[
         bool,
         typer.Option(
@@ -124,7 +127,7 @@ def measure(
             prompts=None if prompts is None else str(prompts), requests=requests,
             duration=duration, input_tokens=input_tokens, output_tokens=output_tokens,
             tokenizer=None if tokenizer is None else str(tokenizer),
-            shared_prefix_tokens=shared_prefix_tokens, prefix_groups=prefix_groups,
+            shared_prefix_tokens=shared_prefix_tokens, prefix_groups=prefix_groups, turns=turns,
             ignore_eos=ignore_eos, chat=chat,
             extra=_json_object("extra", extra), gpus=gpus, price=price, gpu=gpu,
             catalog_model=catalog_model, precision=precision, engine=engine, slo=slo,

@@ -43,8 +43,13 @@ class Request:
     extra: dict[str, Any] = field(default_factory=dict)
     prompt_tokens: int | None = None  # as counted when it was built (None: not counted)
     length_source: str = "estimated"  # tokenizer | server | estimated | prompts file
+    conversation: int | None = None  # one conversation's requests are its turns, in order
+    turn: int = 0
+    history: list[tuple[str, str]] = field(default_factory=list)  # earlier (prompt, answer)
 
     def body(self, model: str) -> dict[str, Any]:
+        """The request body; a later turn resends the conversation so far, as chat clients
+        do (messages, or the prompts and answers run together for a completion)."""
         payload: dict[str, Any] = {
             "model": model,
             "max_tokens": self.max_tokens,
@@ -53,9 +58,14 @@ class Request:
             **self.extra,
         }
         if self.chat:
-            payload["messages"] = [{"role": "user", "content": self.prompt}]
+            messages = []
+            for asked, answered in self.history:
+                messages += [{"role": "user", "content": asked},
+                             {"role": "assistant", "content": answered}]  # fmt: skip
+            payload["messages"] = [*messages, {"role": "user", "content": self.prompt}]
         else:
-            payload["prompt"] = self.prompt
+            earlier = "".join(f"{asked}{answered}\n\n" for asked, answered in self.history)
+            payload["prompt"] = earlier + self.prompt
         return payload
 
 
@@ -79,6 +89,9 @@ class Result:
     server_prompt_s: float | None = None  # the server's own timings (llama.cpp reports them)
     server_decode_s: float | None = None
     retries: int = 0  # attempts that failed before the server could have begun the request
+    conversation: int | None = None
+    turn: int = 0
+    text: str = ""  # the answer, kept for the conversation's next turn (not written)
 
     def to_dict(self) -> dict[str, Any]:
         """The record as written to a level's .jsonl: times not reached are null."""
@@ -97,6 +110,8 @@ class Result:
             "server_prompt_s": self.server_prompt_s,
             "server_decode_s": self.server_decode_s,
             "retries": self.retries,
+            "conversation": self.conversation,
+            "turn": self.turn,
             "itl_s": [b - a for a, b in zip(self.chunks_s, self.chunks_s[1:], strict=False)],
             "error": self.error,
         }
@@ -182,9 +197,11 @@ async def _attempt(
     result = Result(
         index=index,
         send_s=time.perf_counter() - origin,
-        requested_input_tokens=request.prompt_tokens,
+        requested_input_tokens=request.prompt_tokens if not request.history else None,
         requested_output_tokens=request.max_tokens,
         length_source=request.length_source,
+        conversation=request.conversation,
+        turn=request.turn,
     )
     timeout = aiohttp.ClientTimeout(
         total=None, connect=min(timeout_s, CONNECT_TIMEOUT_S), sock_read=timeout_s
@@ -230,7 +247,7 @@ async def _attempt(
         result.error = "no content: the stream carried no tokens"
     if not result.output_tokens:
         result.output_tokens = len(result.chunks_s)
-    if not result.input_tokens and request.prompt_tokens is not None:
+    if not result.input_tokens and request.prompt_tokens is not None and not request.history:
         result.input_tokens = request.prompt_tokens
     return result, False
 
@@ -269,7 +286,9 @@ def _event(line: bytes, request: Request, result: Result, origin: float) -> bool
         result.error = f"malformed stream: not an event object: {data[:80]!r}"
         return False
     now = time.perf_counter() - origin
-    if _content(event, request.chat):
+    content = _content(event, request.chat)
+    if content:
+        result.text += content
         if not result.chunks_s:
             result.first_token_s = now
         result.chunks_s.append(now)

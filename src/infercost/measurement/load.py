@@ -3,6 +3,8 @@
 Two ways to load a server, one record per request sent:
 
 - concurrency: `n` workers each send their next request as soon as the previous one ends;
+  a worker takes a whole conversation at a time and sends its turns in order, each with
+  the conversation so far (a failed turn ends it);
 - schedule: request k is sent at `arrival_s[k]` (Poisson, gamma or a trace), with at most
   `max_in_flight` outstanding. When the client falls behind — the cap is reached, or the
   event loop is late — the request goes out late, and the lateness is reported (mean, p99,
@@ -69,21 +71,39 @@ async def run_concurrency(
     """`concurrency` workers send `requests` back to back (see the module docstring)."""
     stats = stats if stats is not None else RunStats()
     origin = time.perf_counter()
-    queue = iter(enumerate(requests))
+    queue = iter(_conversations(requests))
     async with aiohttp.ClientSession(connector=_connector(concurrency)) as session:
 
         async def worker() -> None:
-            for index, request in queue:
-                if deadline_s is not None and time.perf_counter() - origin >= deadline_s:
-                    return
-                stats.sent += 1
-                result = await send(session, url, model, request, index, origin, timeout_s, headers)
-                stats.finished += 1
-                on_result(result)
+            for turns in queue:
+                history: list[tuple[str, str]] = []
+                for index, request in turns:
+                    if deadline_s is not None and time.perf_counter() - origin >= deadline_s:
+                        return
+                    request.history = list(history)
+                    stats.sent += 1
+                    result = await send(
+                        session, url, model, request, index, origin, timeout_s, headers
+                    )
+                    stats.finished += 1
+                    on_result(result)
+                    if result.error:  # a conversation ends at a failed turn
+                        break
+                    history.append((request.prompt, result.text))
 
         await _guarded(stats, [asyncio.ensure_future(worker()) for _ in range(concurrency)])
     stats.wall_s = time.perf_counter() - origin
     return stats
+
+
+def _conversations(requests: Sequence[Request]) -> list[list[tuple[int, Request]]]:
+    """The requests grouped by conversation, each in turn order (one request, one
+    conversation, unless turns were asked for)."""
+    groups: dict[object, list[tuple[int, Request]]] = {}
+    for index, request in enumerate(requests):
+        key = ("alone", index) if request.conversation is None else request.conversation
+        groups.setdefault(key, []).append((index, request))
+    return [sorted(g, key=lambda item: item[1].turn) for g in groups.values()]
 
 
 async def run_schedule(

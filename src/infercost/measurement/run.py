@@ -85,6 +85,7 @@ class Plan:
     headers: dict[str, str] = field(default_factory=dict)
     prompt_offset: int = 0  # where this run's prompts start among all the synthetic ones
     api_price: tuple[float, float] | None = None  # $ per 1M input, output tokens (hosted)
+    turns: int = 1  # requests per conversation, each resending the conversation so far
 
 
 def records_of(results: list[Result]) -> Records:
@@ -116,6 +117,9 @@ def summary(
     out["workload"] = {
         "engine": plan.engine,
         "prompt_offset": plan.prompt_offset,
+        "turns": plan.turns,
+        "shared_prefix_tokens": plan.shared_prefix_tokens,
+        "prefix_groups": plan.prefix_groups,
         **_workload(results),
     }
     target = level.value if level.kind == "rate" else None
@@ -267,9 +271,13 @@ def _synthetic(
         inputs, plan.counter, plan.shared_prefix_tokens, plan.prefix_groups,
         first=plan.prompt_offset + level_index * len(inputs),
     )  # fmt: skip
-    return [
-        _request(plan, p.text, p.tokens, p.source, o) for p, o in zip(built, outputs, strict=True)
-    ]
+    out = []
+    for k, (p, o) in enumerate(zip(built, outputs, strict=True)):
+        request = _request(plan, p.text, p.tokens, p.source, o)
+        if plan.turns > 1:  # request k is turn k mod T of conversation k div T
+            request.conversation, request.turn = k // plan.turns, k % plan.turns
+        out.append(request)
+    return out
 
 
 def _request(plan: Plan, text: str, tokens: int | None, source: str, output: int) -> Request:
