@@ -166,3 +166,18 @@ def test_llama_cpp_counts_cached_prompt_tokens_apart() -> None:
     found = derived(delta)
     assert found["cache_hit_rate"] == pytest.approx(0.25)  # 100 of the 400 prompt tokens
     assert found["prompt_s_per_token"] == pytest.approx(0.005)
+
+
+def test_a_measured_cache_hit_rate_is_the_simulators_cached_fraction() -> None:
+    from infercost.measurement.model import Setup, cached_fraction_of, predict_level
+
+    report = {"level": "concurrency-1", "completed": 4, "input_tokens_mean": 2000.0,
+              "output_tokens": 64, "workload": {"cache_hit_rate": 0.2},
+              "server_metrics": {"derived": {"cache_hit_rate": 0.75}}}  # fmt: skip
+    assert cached_fraction_of(report) == 0.75  # the server's own count first
+    assert cached_fraction_of({**report, "server_metrics": {}}) == 0.2
+    assert cached_fraction_of({"level": "concurrency-1"}) == 0.0
+    setup = Setup("llama-3.1-8b", "h100")
+    cold = predict_level(setup, {**report, "server_metrics": {}, "workload": {}})
+    warm = predict_level(setup, report)
+    assert warm["ttft_s_p50"] < 0.5 * cold["ttft_s_p50"]  # three quarters of the prompt cached

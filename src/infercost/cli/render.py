@@ -287,6 +287,28 @@ def print_measurement(console: Console, doc: dict[str, Any]) -> None:
         cells = [_beside(key, value, p.get(model), predicted) for key, value, model in pairs]
         out.add_row(r["level"], str(r["requests"]), str(r["errors"]), *cells)
     console.print(out)
+    for r in levels:
+        if r.get("workload"):
+            console.print(f"{r['level']}: {_workload_line(r)}", highlight=False)
+
+
+def _workload_line(r: dict[str, Any]) -> str:
+    """What was sent and what came back: prompt lengths, short answers, cache, retries, and
+    the gap between the client's TTFT and the server's own."""
+    w = r["workload"]
+    sources = ", ".join(w["length_sources"]) or "—"
+    why = ", ".join(f"{n} {k}" for k, n in w["short_output_reasons"].items())
+    parts = [
+        f"engine {w['engine'] or 'unknown'}",
+        f"prompts at length {w['prompts_at_requested_length']}/{w['prompts_checked']} ({sources})",
+        f"{w['short_outputs']} answers short" + (f" ({why})" if why else ""),
+        f"cache hits {fmt('hit_fraction', w['cache_hit_rate'])}",
+        f"{w['retries']} retries",
+    ]
+    gap = (r.get("client_vs_server") or {}).get("ttft")
+    if gap:
+        parts.append(f"TTFT {fmt('gap_s', gap['gap_s'])} over the server's own")
+    return "; ".join(parts)
 
 
 def _beside(key: str, measured: Any, predicted: Any, show: bool) -> str:

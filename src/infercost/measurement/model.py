@@ -57,6 +57,7 @@ class LevelShape:
     value: float
     input_tokens: float
     output_tokens: float
+    cached_fraction: float = 0.0  # of each prompt, served by the server's prefix cache
 
     @classmethod
     def of(cls, report: dict[str, Any]) -> LevelShape:
@@ -68,7 +69,19 @@ class LevelShape:
             number = float(value)
         except ValueError:
             raise InputError("measurement", f"unreadable level {report['level']!r}") from None
-        return cls(kind, number, prompt, output)
+        return cls(kind, number, prompt, output, cached_fraction_of(report))
+
+
+def cached_fraction_of(report: dict[str, Any]) -> float:
+    """The share of prompt tokens the server's cache served in a level, the simulator's
+    `cached_fraction`: the server's own counters when it has them, else what its responses
+    said (`usage.prompt_tokens_details.cached_tokens`); 0 when neither tells."""
+    server = ((report.get("server_metrics") or {}).get("derived") or {}).get("cache_hit_rate")
+    client = (report.get("workload") or {}).get("cache_hit_rate")
+    for found in (server, client):
+        if isinstance(found, int | float) and 0 <= found < 1:
+            return float(found)
+    return 0.0
 
 
 def level_performance(
@@ -79,7 +92,7 @@ def level_performance(
 ) -> ReplicaPerformance:
     """The model's replica performance for one measured level."""
     shape = LevelShape.of(report)
-    workload = Workload(shape.input_tokens, shape.output_tokens)
+    workload = Workload(shape.input_tokens, shape.output_tokens, shape.cached_fraction)
     if shape.kind == "concurrency":
         n = max(round(shape.value), 1)
         held = resolve(setup.config().with_(max_sequences=n), calibration, base)  # n in flight
