@@ -22,8 +22,8 @@ demo: $(VENV)/.installed
 	$(BIN)/infercost reproduce search-2023
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
 	$(BIN)/lint-imports
 
 typecheck: $(VENV)/.installed-dev

@@ -3,12 +3,13 @@
 The prompt picks the behaviour: "ok" streams `max_tokens` tokens (first after `ttft_s`, then
 one every `itl_s`) with usage and [DONE]; "http500" answers 500; "stall" never answers;
 "broken" sends a malformed event; "drop" closes the connection mid-stream; "nousage" streams
-without a usage event; "huge" sends a 600 KB event before its tokens; "html" answers 200
-with a web page; "garbage" streams bytes that are not UTF-8. `/metrics` serves
-`metrics` (bytes) when given. With `tokenize`, `/tokenize` answers in llama.cpp's shape,
-a token a word, and usage counts prompt tokens the same way. Every request body received is
-kept in `bodies`. With `api_key`, every route wants `Authorization: Bearer <key>` and
-answers 401 without it. Loopback only.
+without a usage event; "close" streams like "ok", then closes the connection it had kept
+alive, as llama-server does after every streamed answer; "huge" sends a 600 KB event before
+its tokens; "html" answers 200 with a web page; "garbage" streams bytes that are not UTF-8.
+`/metrics` serves `metrics` (bytes) when given. With `tokenize`, `/tokenize` answers in
+llama.cpp's shape, a token a word, and usage counts prompt tokens the same way. Every
+request body received is kept in `bodies`. With `api_key`, every route wants
+`Authorization: Bearer <key>` and answers 401 without it. Loopback only.
 """
 
 from __future__ import annotations
@@ -85,6 +86,10 @@ def app(
             await resp.write(f"data: {json.dumps(done)}\n\n".encode())
             await resp.write(f"data: {json.dumps({'choices': [], 'usage': usage})}\n\n".encode())
         await resp.write(b"data: [DONE]\n\n")
+        if mode == "close":
+            await resp.write_eof()
+            assert request.transport is not None
+            request.transport.close()
         return resp
 
     application = web.Application(middlewares=[auth])

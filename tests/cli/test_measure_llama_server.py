@@ -18,6 +18,7 @@ import pytest
 from test_cli import invoke
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+import gguf_tokenizer
 import llama_server
 
 # Greedy decoding with the end tokens suppressed: every reply runs to max_tokens.
@@ -142,6 +143,9 @@ def test_hundreds_of_short_requests_at_mixed_concurrency_see_no_errors(server: s
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert (doc["requests"], doc["errors"]) == (300, 0)
+    # llama-server closes each connection after a streamed answer: seen once, then a fresh
+    # connection per request, not a retry for every other one.
+    assert sum(level["workload"]["retries"] for level in doc["levels"]) <= 3
     for level in doc["levels"]:
         delta = level["server_metrics"]["delta"]
         assert delta["llamacpp:tokens_predicted_total"] == level["output_tokens"] == 300
@@ -159,3 +163,25 @@ def test_conversations_are_served_from_the_cache_they_build(server: str) -> None
     # Turns 2 and 3 resend 100–232 tokens the slot already holds.
     assert level["workload"]["cache_hit_rate"] > 0.3
     assert level["server_metrics"]["derived"]["cache_hit_rate"] > 0.3
+
+
+def test_a_tokenizer_built_from_the_gguf_counts_as_the_server_does(
+    server: str, tmp_path: Path
+) -> None:
+    """The peer benchmark's tokenizer (scripts/gguf_tokenizer.py), from the model file's own
+    vocabulary: its counts equal the server's /tokenize, and measure given it as a file sends
+    prompts the server counts at exactly the requested length."""
+    tok, meta = gguf_tokenizer.build(llama_server.ensure_model())
+    assert meta["vocab"] == 49152
+    assert gguf_tokenizer.check(tok, server, gguf_tokenizer._sample_texts()) == 0
+    gguf_tokenizer.save(tok, meta, tmp_path / "tok")
+    result = invoke(
+        "measure", "--url", server, "--model", "smollm2", "--concurrency", "2",
+        "--requests", "6", "--input-tokens", "uniform:40:200", "--output-tokens", "4",
+        "--tokenizer", str(tmp_path / "tok" / "tokenizer.json"), "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (level,) = json.loads(result.stdout)["levels"]
+    work = level["workload"]
+    assert work["length_sources"] == ["tokenizer"]
+    assert work["prompts_at_requested_length"] == work["prompts_checked"] == 6

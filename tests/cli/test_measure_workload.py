@@ -238,3 +238,29 @@ def test_conversations_resend_their_history_turn_by_turn() -> None:
         assert len(later[1]) > len(later[0])
     bad = invoke("measure", "--url", url, "--model", "m", "--rate", "1", "--turns", "2")
     assert_user_error(bad, "--turns", "concurrency")
+
+
+def test_a_measured_run_and_a_simulated_run_are_the_same_workload(tmp_path: Path) -> None:
+    """The same specs and seed give `measure` and `simulate` the same lengths, request by
+    request: an empirical file for prompts, a lognormal for outputs."""
+    law = tmp_path / "prompts.txt"
+    law.write_text("\n".join(str(n) for n in (12, 30, 30, 45, 80, 160)) + "\n")
+    specs = ("--input-tokens", f"file:{law}", "--output-tokens", "lognormal:9:0.6", "--seed", "11")
+    runs = tmp_path / "measured"
+    with ThreadedServer(tokenize=True) as url:
+        _measure(url, "--requests", "40", "--out", str(runs), *specs)
+    records = [json.loads(line) for line in (runs / "concurrency-1.jsonl").read_text().splitlines()]
+    measured = sorted((r["input_tokens"], r["output_tokens"]) for r in records)
+    assert all(r["requested_input_tokens"] == r["input_tokens"] for r in records)
+    simulated_csv = tmp_path / "simulated.csv"
+    result = invoke("simulate", "-m", "llama-3.1-8b", "-g", "h100", "--rate", "2",
+                    "--requests", "40", "--records", str(simulated_csv), *specs)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = [line.split(",") for line in simulated_csv.read_text().splitlines()]
+    column = {name: i for i, name in enumerate(rows[0])}
+    simulated = sorted(
+        (int(r[column["input_tokens"]]), int(r[column["output_tokens"]])) for r in rows[1:]
+    )
+    assert measured == simulated
+    assert len({p for p, _ in measured}) > 3  # the file's law, not one length
+    assert len({o for _, o in measured}) > 3

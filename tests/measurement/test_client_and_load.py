@@ -63,6 +63,33 @@ def test_every_request_appears_once_with_its_cause() -> None:
     assert math.isnan(by_index[5].first_token_s)
 
 
+def test_a_server_that_drops_kept_alive_connections_costs_retries_not_errors() -> None:
+    # Each answer closes its connection after the stream, as llama-server's do: the next
+    # request written into that pooled connection fails before the server saw it.
+    requests = [Request("close", 3) for _ in range(12)]
+    stats, results = collect(lambda url, sink: run_concurrency(url, "m", requests, 2, sink))
+    assert [r.error for r in results] == [""] * 12
+    assert stats.fresh_connections  # seen, and no longer reused
+    assert 1 <= sum(r.retries for r in results) <= 2  # at most one per worker, then none
+
+
+def test_kept_alive_connections_are_reused_when_the_server_keeps_them() -> None:
+    requests = [Request("ok", 3) for _ in range(12)]
+    stats, results = collect(lambda url, sink: run_concurrency(url, "m", requests, 2, sink))
+    assert sum(r.retries for r in results) == 0
+    assert not stats.fresh_connections
+
+
+def test_a_server_that_really_fails_is_still_recorded_as_failing() -> None:
+    requests = [Request("http500", 3), Request("drop", 6), Request("ok", 3)]
+    _, results = collect(lambda url, sink: run_concurrency(url, "m", requests, 1, sink))
+    by_index = {r.index: r for r in results}
+    assert by_index[0].error.startswith("http 500")
+    assert by_index[1].error.startswith("stream dropped")
+    assert by_index[0].retries == by_index[1].retries == 0  # the server had begun them
+    assert by_index[2].error == ""
+
+
 def test_schedule_is_honoured_and_lateness_reported() -> None:
     times = np.arange(40) * 0.025  # 40 req/s for one second
     requests = [Request("ok", 4) for _ in times]

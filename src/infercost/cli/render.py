@@ -303,7 +303,12 @@ def _workload_line(r: dict[str, Any]) -> str:
         f"prompts at length {w['prompts_at_requested_length']}/{w['prompts_checked']} ({sources})",
         f"{w['short_outputs']} answers short" + (f" ({why})" if why else ""),
         f"cache hits {fmt('hit_fraction', w['cache_hit_rate'])}",
-        f"{w['retries']} retries",
+        f"{w['retries']} retries"
+        + (
+            " (the server drops kept-alive connections: one per request)"
+            if w.get("fresh_connections")
+            else ""
+        ),
     ]
     gap = (r.get("client_vs_server") or {}).get("ttft")
     if gap:

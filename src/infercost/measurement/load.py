@@ -10,6 +10,13 @@ Two ways to load a server, one record per request sent:
   event loop is late — the request goes out late, and the lateness is reported (mean, p99,
   and the achieved against the target rate) instead of the run being silently stretched.
 
+Connections are pooled and kept alive, as real clients keep them, until the server is seen
+to drop one it had left open: a try that failed before any response byte and then went
+through on a fresh connection. llama-server, for one, closes every connection after a
+streamed response without saying so, and the next request written into it fails at once.
+From then on each request opens its own connection, and `RunStats.fresh_connections` says
+so, instead of every other request paying a retry.
+
 Every finished request reaches `on_result` at once (the caller writes it to disk), so an
 interrupted run keeps everything that finished and reports what was in flight.
 """
@@ -36,6 +43,7 @@ class RunStats:
     lateness_s: list[float] = field(default_factory=list)
     wall_s: float = 0.0
     interrupted: bool = False
+    fresh_connections: bool = False  # the server dropped kept-alive connections: not reused
 
     def to_dict(self, target_rate: float | None = None) -> dict[str, Any]:
         late = np.asarray(self.lateness_s) if self.lateness_s else np.zeros(1)
@@ -45,6 +53,7 @@ class RunStats:
             "finished": self.finished,
             "in_flight_at_end": self.in_flight_at_end,
             "interrupted": self.interrupted,
+            "fresh_connections": self.fresh_connections,
             "wall_s": self.wall_s,
             "achieved_rate_rps": achieved,
             "target_rate_rps": target_rate,
@@ -53,8 +62,33 @@ class RunStats:
         }
 
 
-def _connector(limit: int) -> aiohttp.TCPConnector:
-    return aiohttp.TCPConnector(limit=limit, force_close=False, enable_cleanup_closed=True)
+class _Sessions:
+    """A pooled keep-alive session, and a connection-per-request one for a server seen to
+    drop the connections it kept (see the module docstring)."""
+
+    def __init__(self, limit: int, stats: RunStats) -> None:
+        self._stats = stats
+        self._pooled = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=limit, enable_cleanup_closed=True)
+        )
+        self._fresh = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=limit, force_close=True)
+        )
+
+    async def send(self, *args: Any, **kwargs: Any) -> Result:
+        pooled = not self._stats.fresh_connections
+        session = self._pooled if pooled else self._fresh
+        result = await send(session, *args, **kwargs)
+        if pooled and result.retries and not result.error:
+            self._stats.fresh_connections = True
+        return result
+
+    async def __aenter__(self) -> _Sessions:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._pooled.close()
+        await self._fresh.close()
 
 
 async def run_concurrency(
@@ -72,7 +106,7 @@ async def run_concurrency(
     stats = stats if stats is not None else RunStats()
     origin = time.perf_counter()
     queue = iter(_conversations(requests))
-    async with aiohttp.ClientSession(connector=_connector(concurrency)) as session:
+    async with _Sessions(concurrency, stats) as sessions:
 
         async def worker() -> None:
             for turns in queue:
@@ -82,8 +116,8 @@ async def run_concurrency(
                         return
                     request.history = list(history)
                     stats.sent += 1
-                    result = await send(
-                        session, url, model, request, index, origin, timeout_s, headers
+                    result = await sessions.send(
+                        url, model, request, index, origin, timeout_s, headers
                     )
                     stats.finished += 1
                     on_result(result)
@@ -122,11 +156,11 @@ async def run_schedule(
     gate = asyncio.Semaphore(max_in_flight)
     tasks: list[asyncio.Future[None]] = []
     origin = time.perf_counter()
-    async with aiohttp.ClientSession(connector=_connector(max_in_flight)) as session:
+    async with _Sessions(max_in_flight, stats) as sessions:
 
         async def one(index: int, request: Request) -> None:
             try:
-                result = await send(session, url, model, request, index, origin, timeout_s, headers)
+                result = await sessions.send(url, model, request, index, origin, timeout_s, headers)
                 stats.finished += 1
                 on_result(result)
             finally:

@@ -121,6 +121,7 @@ def summary(
         "shared_prefix_tokens": plan.shared_prefix_tokens,
         "prefix_groups": plan.prefix_groups,
         **_workload(results),
+        "fresh_connections": stats.fresh_connections,
     }
     target = level.value if level.kind == "rate" else None
     out["load"] = stats.to_dict(target)
@@ -421,6 +422,7 @@ def measure(
     every level, so an interrupted run keeps everything it had measured."""
     reports: list[dict[str, Any]] = []
     pending = list(levels) if not callable(levels) else []
+    fresh = False  # a server seen to drop kept-alive connections is not given them again
     while True:
         level = levels(reports) if callable(levels) else (pending.pop(0) if pending else None)
         if level is None:
@@ -431,7 +433,7 @@ def measure(
             out_dir.mkdir(parents=True, exist_ok=True)
             handle = (out_dir / f"{level.name}.jsonl").open("w", encoding="utf-8")
 
-        stats = RunStats()
+        stats = RunStats(fresh_connections=fresh)
         sink = _sink(level, results, handle, progress, stats)
         if progress:
             progress(level, stats)
@@ -446,6 +448,7 @@ def measure(
         finally:
             if handle is not None:
                 handle.close()
+        fresh = stats.fresh_connections
         report = summary(plan, level, results, stats, slos)
         report["server_metrics"] = server
         report["client_vs_server"] = client_vs_server(results, server)
