@@ -31,22 +31,34 @@ def server() -> Iterator[str]:
         yield url
 
 
-def test_measured_tokens_match_the_servers_counters(server: str, tmp_path: Path) -> None:
+def test_measured_tokens_and_timings_match_the_servers_own(server: str, tmp_path: Path) -> None:
+    """What measure reports, set against the server's Prometheus counters for the same
+    level: prompt and generated tokens exactly, the mean TPOT against llama.cpp's own
+    generation seconds a step, the TTFT against its prompt seconds (one stream, so no
+    request waits for another's prefill)."""
     result = invoke(
-        "measure", "--url", server, "--model", "smollm2", "--concurrency", "2",
-        "--requests", "6", "--input-tokens", "16", "--output-tokens", "16",
-        "--extra", FIXED_LENGTH, "--price", "0.05", "--out", str(tmp_path), "--json",
+        "measure", "--url", server, "--model", "smollm2", "--concurrency", "1",
+        "--requests", "6", "--input-tokens", "48", "--output-tokens", "24",
+        "--price", "0.05", "--out", str(tmp_path), "--json",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     (doc,) = json.loads(result.stdout)["levels"]
-    assert (doc["requests"], doc["errors"], doc["output_tokens"]) == (6, 0, 96)
-    counters = doc["server_metrics"]["delta"]
-    assert counters["llamacpp:tokens_predicted_total"] == 96
-    assert counters["llamacpp:prompt_tokens_total"] > 0
-    assert doc["ttft_s"]["p50"] > 0
-    assert doc["tpot_s"]["p50"] > 0
+    assert (doc["requests"], doc["errors"], doc["output_tokens"]) == (6, 0, 144)
+    delta = doc["server_metrics"]["delta"]
+    assert delta["llamacpp:tokens_predicted_total"] == 144
+    records = [json.loads(x) for x in (tmp_path / "concurrency-1.jsonl").read_text().splitlines()]
+    assert len(records) == 6
+    assert sum(r["input_tokens"] for r in records) == 6 * 48
+    cached = delta.get("llamacpp:prompt_tokens_cached_total", 0)
+    assert delta["llamacpp:prompt_tokens_total"] + cached == 6 * 48
+    # llama.cpp's generation seconds run from the first token to the last: tokens − 1 steps
+    # a request, the steps a client's TPOT divides by.
+    step = delta["llamacpp:tokens_predicted_seconds_total"] / (144 - 6)
+    assert doc["tpot_s"]["mean"] == pytest.approx(step, rel=0.1)
+    prompt = delta["llamacpp:prompt_seconds_total"] / 6
+    assert prompt <= doc["ttft_s"]["mean"] <= prompt + 0.25
+    assert doc["client_vs_server"]["ttft"]["large"] is False
     assert doc["usd_per_million_output_tokens"] > 0
-    assert len((tmp_path / "concurrency-2.jsonl").read_text().splitlines()) == 6
 
 
 def test_a_server_killed_mid_run_is_recorded_not_fatal(tmp_path: Path) -> None:

@@ -92,6 +92,7 @@ class Result:
     conversation: int | None = None
     turn: int = 0
     text: str = ""  # the answer, kept for the conversation's next turn (not written)
+    prompt_head: str = ""  # the prompt's first words: enough to tell two prompts apart
 
     def to_dict(self) -> dict[str, Any]:
         """The record as written to a level's .jsonl: times not reached are null."""
@@ -112,6 +113,7 @@ class Result:
             "retries": self.retries,
             "conversation": self.conversation,
             "turn": self.turn,
+            "prompt_head": self.prompt_head,
             "itl_s": [b - a for a, b in zip(self.chunks_s, self.chunks_s[1:], strict=False)],
             "error": self.error,
         }
@@ -170,6 +172,7 @@ async def send(
     return result
 
 
+PROMPT_HEAD_WORDS = 8  # the words of a prompt its record keeps
 SECRET_MIN = 8  # header values this long are treated as secrets and never echoed
 
 
@@ -202,6 +205,7 @@ async def _attempt(
         length_source=request.length_source,
         conversation=request.conversation,
         turn=request.turn,
+        prompt_head=" ".join(request.prompt.split()[:PROMPT_HEAD_WORDS]),
     )
     timeout = aiohttp.ClientTimeout(
         total=None, connect=min(timeout_s, CONNECT_TIMEOUT_S), sock_read=timeout_s
