@@ -264,3 +264,19 @@ def test_a_measured_run_and_a_simulated_run_are_the_same_workload(tmp_path: Path
     assert measured == simulated
     assert len({p for p, _ in measured}) > 3  # the file's law, not one length
     assert len({o for _, o in measured}) > 3
+
+
+def test_a_closed_loop_of_equal_answers_is_seen_in_lockstep() -> None:
+    # Every answer is the same length, so the four workers finish together and send
+    # together: the level records it, and the prediction beside it prefills them together.
+    with ThreadedServer(tokenize=True) as url:
+        doc = _measure(url, "--concurrency", "4", "--requests", "12", "--output-tokens", "5",
+                       "--input-tokens", "20")  # fmt: skip
+    (level,) = doc["levels"]
+    assert level["workload"]["arrival_group"] > 3
+
+    from infercost.measurement.model import LevelShape
+
+    assert LevelShape.of(level).arrival_group == level["workload"]["arrival_group"]
+    rate = {**level, "level": "rate-2"}
+    assert LevelShape.of(rate).arrival_group == 1.0  # arrivals at a rate are their own

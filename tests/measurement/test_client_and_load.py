@@ -208,3 +208,20 @@ def test_a_measured_cache_hit_rate_is_the_simulators_cached_fraction() -> None:
     cold = predict_level(setup, {**report, "server_metrics": {}, "workload": {}})
     warm = predict_level(setup, report)
     assert warm["ttft_s_p50"] < 0.5 * cold["ttft_s_p50"]  # three quarters of the prompt cached
+
+
+def test_requests_sent_together_are_one_arrival_group() -> None:
+    from infercost.measurement.run import arrival_group
+
+    def sent(times: list[float]) -> list[Result]:
+        return [Result(index=i, send_s=t) for i, t in enumerate(times)]
+
+    step = 0.02  # a decode step
+    lockstep = [0.0, 0.001, 0.002, 0.003, 1.0, 1.001, 1.002, 1.003]
+    assert arrival_group(sent(lockstep), step) == pytest.approx(4)
+    staggered = [0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
+    assert arrival_group(sent(staggered), step) == pytest.approx(1)
+    # Σ size² ÷ Σ size: a request's own group, on average over requests (6 alone, 1 of 2).
+    mixed = [0.0, 0.001, 0.3, 0.6, 0.9, 1.2, 1.5, 1.8]
+    assert arrival_group(sent(mixed), step) == pytest.approx((4 + 6) / 8)
+    assert arrival_group(sent([0.5]), step) == 1.0

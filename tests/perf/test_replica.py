@@ -154,3 +154,27 @@ def test_higher_concurrency_never_lowers_throughput(
     slow = replica_performance(dep, low, input_tokens, output_tokens, **kw)
     fast = replica_performance(dep, high, input_tokens, output_tokens, **kw)
     assert fast.output_tokens_per_s >= slow.output_tokens_per_s * (1 - 1e-9)
+
+
+def test_a_closed_loop_in_lockstep_prefills_everyone_together() -> None:
+    # N requests that all come back at once: a user's first token waits for all N prompts,
+    # nobody's prefill lands in anyone's decoding, and nothing runs when they arrive.
+    spread = replica_performance(H100_8B, 8, 2000, 200)
+    lockstep = replica_performance(H100_8B, 8, 2000, 200, arrival_group=8)
+    assert lockstep.ttft_s == pytest.approx(prefill_step(H100_8B, 8, 2000).total_s)
+    assert lockstep.tpot_s == pytest.approx(lockstep.decode.total_s)
+    assert lockstep.ttft_s > spread.ttft_s
+    assert lockstep.tpot_s < spread.tpot_s
+    # The same work either way: every prompt is prefilled once.
+    assert lockstep.output_tokens_per_s == pytest.approx(spread.output_tokens_per_s)
+
+
+def test_groups_between_one_and_everyone() -> None:
+    one = replica_performance(H100_8B, 8, 2000, 200, arrival_group=1)
+    pairs = replica_performance(H100_8B, 8, 2000, 200, arrival_group=2)
+    assert one.ttft_s == pytest.approx(replica_performance(H100_8B, 8, 2000, 200).ttft_s)
+    assert pairs.others == pytest.approx(3)  # the three other pairs stall a user
+    assert one.ttft_s < pairs.ttft_s
+    assert pairs.tpot_s < one.tpot_s
+    # A group is never larger than the requests in flight.
+    assert replica_performance(H100_8B, 4, 2000, 200, arrival_group=9).group == 4

@@ -56,6 +56,7 @@ class Serving:
     concurrency: int | None = None
     target_interactivity_tokens_per_s: float | None = None
     include_prefill: bool = True  # False: the decode pool of a disaggregated deployment
+    arrival_group: float = 1.0  # requests that arrive at once (a closed loop in lockstep: all)
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,7 @@ def performance(
         mixed_prefill=r.mixed_prefill,
         scheduler_steps=r.scheduler_steps,
         stalls=stalls,
+        arrival_group=s.arrival_group,
     )
 
 

@@ -58,6 +58,7 @@ class LevelShape:
     input_tokens: float
     output_tokens: float
     cached_fraction: float = 0.0  # of each prompt, served by the server's prefix cache
+    arrival_group: float = 1.0  # requests that arrived together (a concurrency level's lockstep)
 
     @classmethod
     def of(cls, report: dict[str, Any]) -> LevelShape:
@@ -69,7 +70,10 @@ class LevelShape:
             number = float(value)
         except ValueError:
             raise InputError("measurement", f"unreadable level {report['level']!r}") from None
-        return cls(kind, number, prompt, output, cached_fraction_of(report))
+        group = (report.get("workload") or {}).get("arrival_group")
+        together = float(group) if kind == "concurrency" and isinstance(group, int | float) else 1.0
+        together = min(max(together, 1.0), max(number, 1.0))
+        return cls(kind, number, prompt, output, cached_fraction_of(report), together)
 
 
 def cached_fraction_of(report: dict[str, Any]) -> float:
@@ -96,7 +100,8 @@ def level_performance(
     if shape.kind == "concurrency":
         n = max(round(shape.value), 1)
         held = resolve(setup.config().with_(max_sequences=n), calibration, base)  # n in flight
-        return evaluate(held, workload, Serving(concurrency=n)).performance
+        serving = Serving(concurrency=n, arrival_group=shape.arrival_group)
+        return evaluate(held, workload, serving).performance
     if shape.kind == "rate":
         return at_rate(resolve(setup.config(), calibration, base), workload, shape.value)
     raise InputError("measurement", f"no prediction for a {shape.kind} level")

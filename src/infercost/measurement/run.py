@@ -24,7 +24,9 @@ costs what its tokens cost, as an hourly cost at the pace the level ran.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,6 +124,7 @@ def summary(
         "prefix_groups": plan.prefix_groups,
         **_workload(results),
         "fresh_connections": stats.fresh_connections,
+        "arrival_group": arrival_group(results, (out.get("tpot_s") or {}).get("p50")),
     }
     target = level.value if level.kind == "rate" else None
     out["load"] = stats.to_dict(target)
@@ -189,6 +192,27 @@ def _workload(results: list[Result]) -> dict[str, Any]:
         ),
         "retries": sum(r.retries for r in results),
     }
+
+
+def arrival_group(results: list[Result], step_s: float | None) -> float:
+    """How many requests arrived together, as one request sees it: sends less than half a
+    decode step apart (`step_s`, the level's TPOT) chain into a group the server prefills
+    at once, and a request's group is weighted by its size (Σ size² ÷ Σ size). A closed
+    loop whose answers all run to one length stays in lockstep: every request comes back
+    with all the others (the performance model's `arrival_group`, G)."""
+    sends = sorted(r.send_s for r in results if not r.error and math.isfinite(r.send_s))
+    if len(sends) < 2:
+        return 1.0
+    apart = 0.5 * step_s if step_s and math.isfinite(step_s) and step_s > 0 else 0.0
+    sizes, size = [], 1
+    for before, after in itertools.pairwise(sends):
+        if after - before < apart:
+            size += 1
+        else:
+            sizes.append(size)
+            size = 1
+    sizes.append(size)
+    return sum(n * n for n in sizes) / sum(sizes)
 
 
 GAP_REPORTED = 0.2  # a client figure this much above the server's own is called out

@@ -28,6 +28,18 @@ token, and only the other N − 1 users' prefills stall its decoding:
 
 The mean context of a sequence over its life is I + O / 2. A decode-only replica (the decode
 pool of a disaggregated deployment) does no prefill: P = 0.
+
+Users who arrive one at a time are the steady state above. Requests can also arrive in
+groups of G that are prefilled together: a closed loop whose N requests all ask for the same
+output length finishes them in the same step, and all N come back at once (G = N, the
+lockstep every load tester with fixed lengths falls into). Then a user's prompt is prefilled
+beside the G − 1 others of its group (and the N − G that are decoding), its first token
+waits for all of them, and only the N / G − 1 other groups stall its decoding:
+
+    TTFT = wait + prefill of G prompts together     (no wait when G = N: nothing runs)
+    TPOT = d + (N / G − 1) · S_G / (O − 1)          S_G, the stall one group's prefill causes
+
+Throughput is the same either way: every prompt is prefilled once.
 """
 
 from __future__ import annotations
@@ -59,6 +71,7 @@ class ReplicaPerformance:
     mixed_prefill: bool = True
     scheduler_steps: int = 1
     stalls: float | None = None  # others' prefills during one user's decoding (None: N − 1)
+    arrival_group: float = 1.0  # G: prompts that arrive, and are prefilled, together
 
     @property
     def pp(self) -> int:
@@ -68,19 +81,27 @@ class ReplicaPerformance:
     def fresh_tokens(self) -> float:
         return self.input_tokens - self.cached_tokens
 
+    @property
+    def group(self) -> float:
+        """G, at least 1 and at most N."""
+        return min(max(self.arrival_group, 1.0), max(self.concurrency, 1.0))
+
     @cached_property
     def _prefill_in_steps(self) -> tuple[float, float]:
         """(a user's own prefill, the stall one other user's prefill causes), computed when
         a latency is asked for: throughput needs neither."""
         dep, fresh, cached = self.deployment, self.fresh_tokens, self.cached_tokens
         context = self.input_tokens + self.output_tokens / 2
-        others = max(self.concurrency - 1.0, 0.0)
+        group = self.group
+        decoding = max(self.concurrency - group, 0.0)  # running while the group prefills
         if not fresh:
             return self.decode.total_s, 0.0
         if not self.includes_prefill:  # decode pool: the first token came from prefill's
             return prefill_step(dep, 1, fresh, cached).total_s, 0.0
-        own, added = _mixed_prefill(dep, fresh, cached, others, context, self.mixed_prefill)
-        return own, added if others > 0 else self.prefill_s_per_request
+        own, added = _mixed_prefill(
+            dep, fresh, cached, decoding, context, self.mixed_prefill, prompts=group
+        )
+        return own, added if decoding > 0 else group * self.prefill_s_per_request
 
     @property
     def own_prefill_s(self) -> float:
@@ -94,16 +115,20 @@ class ReplicaPerformance:
 
     @property
     def wait_s(self) -> float:
-        """Someone else's step is running when a prompt arrives (certainly so once another
-        user is in flight): it waits for half of it, or half of a multi-step group."""
-        others = max(self.concurrency - 1.0, 0.0)
+        """Someone else's step is running when a prompt arrives (certainly so once a user
+        outside its group is in flight): it waits for half of it, or half of a multi-step
+        group."""
+        others = max(self.concurrency - self.group, 0.0)
         return min(others, 1.0) * self.scheduler_steps * self.decode.total_s / 2
 
     @property
     def others(self) -> float:
-        """Other users' prefills that land while one user decodes: with N always in flight,
-        all N − 1 others prefill once per cycle, between this user's own prefills."""
-        return max(self.concurrency - 1.0, 0.0) if self.stalls is None else self.stalls
+        """Other prefills that land while one user decodes: with N always in flight, all
+        N − 1 others prefill once per cycle, between this user's own prefills (in groups of
+        G, the N / G − 1 other groups)."""
+        if self.stalls is not None:
+            return self.stalls
+        return max(self.concurrency / self.group - 1.0, 0.0)
 
     @property
     def replica_s_per_token(self) -> float:
@@ -190,24 +215,25 @@ def _mixed_prefill(
     decoding: float,
     context_tokens: float,
     mixed: bool,
+    prompts: float = 1.0,
 ) -> tuple[float, float]:
-    """How long one prompt's prefill keeps its first token waiting, and how much it adds
-    to the steps of the `decoding` running sequences.
+    """How long `prompts` prompts that arrived together keep their first tokens waiting,
+    and how much their prefill adds to the steps of the `decoding` running sequences.
 
-    An engine that runs prefill apart prefills it in one step on its own. A chunked-prefill
-    engine cuts it into chunks of what the token budget leaves after the `decoding`
-    sequences' tokens, each chunk in one step beside those decodes (a chunk sees on average
-    half of the rest of the prompt as cached context).
+    An engine that runs prefill apart prefills them in one step on their own. A
+    chunked-prefill engine cuts them into chunks of what the token budget leaves after the
+    `decoding` sequences' tokens, each chunk in one step beside those decodes (a chunk sees
+    on average half of the rest of its prompt as cached context).
     """
     if not mixed or decoding <= 0:
-        alone = prefill_step(dep, 1, fresh_tokens, cached_tokens).total_s
+        alone = prefill_step(dep, prompts, fresh_tokens, cached_tokens).total_s
         return alone, alone
     local = decoding / dep.parallelism.pp
     room = max(dep.efficiency.max_batched_tokens - local, 1.0)
-    chunks = math.ceil(fresh_tokens / room)
+    chunks = math.ceil(prompts * fresh_tokens / room)
     chunk = fresh_tokens / chunks
     past = cached_tokens + (fresh_tokens - chunk) / 2
-    parts = (Part(local, context_tokens, 1.0), Part(1.0, past, chunk))
+    parts = (Part(local, context_tokens, 1.0), Part(prompts, past, chunk))
     step = mixed_step(dep, parts).total_s
     without = mixed_step(dep, parts[:1]).total_s  # the same decodes in a step of their own
     return chunks * step, chunks * max(step - without, 0.0)
@@ -233,6 +259,7 @@ def replica_performance(
     mixed_prefill: bool = True,
     scheduler_steps: int = 1,
     stalls: float | None = None,
+    arrival_group: float = 1.0,
 ) -> ReplicaPerformance:
     """Steady-state performance of one replica (see the module docstring).
 
@@ -242,7 +269,8 @@ def replica_performance(
     llama.cpp) or run apart (SGLang's default, vLLM before V1); `scheduler_steps` > 1 is
     vLLM's multi-step scheduling, where a new request waits for the running group.
     `stalls` replaces N − 1 as the number of other prefills during one user's decoding
-    (requests arriving at a rate rather than N always in flight: see `evaluate.at_rate`).
+    (requests arriving at a rate rather than N always in flight: see `evaluate.at_rate`);
+    `arrival_group` is G, the prompts that arrive together (see the module docstring).
     """
     perf = replica_curve(
         dep,
@@ -254,7 +282,7 @@ def replica_performance(
         mixed_prefill=mixed_prefill,
         scheduler_steps=scheduler_steps,
     )[0]
-    return perf if stalls is None else replace(perf, stalls=stalls)
+    return replace(perf, stalls=stalls, arrival_group=arrival_group)
 
 
 def replica_curve(

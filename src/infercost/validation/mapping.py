@@ -96,6 +96,7 @@ class Case:
     scale: float  # row value = per-replica value × scale
     include_prefill: bool = True
     cached_fraction: float = 0.0
+    arrival_group: float = 1.0  # requests arriving together (a measured closed loop's lockstep)
     target_interactivity: float | None = None
     comm_overlap: float = 0.0
     max_batched_tokens: int | None = None

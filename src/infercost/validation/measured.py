@@ -64,6 +64,8 @@ def level_case(setup: Setup, report: dict[str, Any], metric: str) -> Case:
         max_requests=shape.value if held else float("inf"),
         request_rate=None if held else shape.value,
         scale=1.0,
+        cached_fraction=shape.cached_fraction,
+        arrival_group=shape.arrival_group,
     )
 
 

@@ -155,6 +155,7 @@ def _evaluation(case: Case, r: Resolved, concurrency: int | None = None) -> Eval
         None if batch is None else max(round(batch), 1),
         case.target_interactivity,
         case.include_prefill,
+        case.arrival_group,
     )
     e = evaluate(r, _workload(case), serving, alternatives=False)
     if e.feasibility.binding in ("weights", "request"):
@@ -163,9 +164,8 @@ def _evaluation(case: Case, r: Resolved, concurrency: int | None = None) -> Eval
 
 
 def _perf(case: Case, r: Resolved, concurrency: float) -> ReplicaPerformance:
-    return performance(
-        r, _workload(case), Serving(include_prefill=case.include_prefill), concurrency
-    )
+    serving = Serving(include_prefill=case.include_prefill, arrival_group=case.arrival_group)
+    return performance(r, _workload(case), serving, concurrency)
 
 
 def _continuous(case: Case, r: Resolved) -> Prediction:
