@@ -24,6 +24,7 @@ from infercost.validation.mapping import LATENCY, THROUGHPUT, Case
 METRICS = {
     "throughput_output_tok_s": ("output_tok_s", THROUGHPUT, ("throughput_output_tok_s",), 1.0),
     "tpot_ms_p50": ("tpot_ms", LATENCY, ("tpot_s", "p50"), 1e3),
+    "ttft_ms_p50": ("ttft_ms", LATENCY, ("ttft_s", "p50"), 1e3),
 }
 
 
@@ -70,7 +71,7 @@ def level_case(setup: Setup, report: dict[str, Any], metric: str) -> Case:
 
 
 def cases(setup: Setup, reports: Sequence[dict[str, Any]]) -> list[Case]:
-    """Every level's throughput and TPOT that can be read, as cases."""
+    """Every level's throughput, TPOT and TTFT that can be read, as cases."""
     out = []
     for report in reports:
         for metric in METRICS:
@@ -84,11 +85,12 @@ def cases(setup: Setup, reports: Sequence[dict[str, Any]]) -> list[Case]:
 def calibrate_to(
     setup: Setup, reports: Sequence[dict[str, Any]], base: Efficiency | None = None
 ) -> Calibration:
-    """Factors fitted to the measured throughputs and latencies of every level."""
+    """Factors fitted to the measured throughputs and latencies (TPOT and TTFT, their
+    medians) of every level."""
     base = base or Efficiency()
     found = cases(setup, reports)
     if not found:
-        raise InputError("measurement", "no level has a throughput or TPOT to fit")
+        raise InputError("measurement", "no level has a throughput, TPOT or TTFT to fit")
     factors = fit(found, Factors.of(base), base)
     hardware = found[0].gpu.family
     engine = found[0].engine.id
@@ -98,6 +100,6 @@ def calibrate_to(
         "data": "infercost measure",
         "setup": setup.to_dict(),
         "levels": [r["level"] for r in reports],
-        "method": "validate.calibrate.fit on measured throughput and TPOT",
+        "method": "validate.calibrate.fit on measured throughput, TPOT and TTFT",
     }
     return Calibration({key: factors for key in keys}, provenance)
