@@ -3,7 +3,9 @@
 # project's own dependencies, plus a tiny offline tokenizer for it (no model hub here).
 #   /tmp/peers/aiperf              aiperf (pinned below; falls back to the latest release)
 #   /tmp/peers/aiperf.freeze.txt   pip freeze of that venv
-#   /tmp/peers/aiperf-tokenizer    HF-compatible WordLevel tokenizer, trained on a few lines
+#   /tmp/peers/aiperf-tokenizer    HF-compatible WordLevel tokenizer, trained on a few lines,
+#                                  for the stub server only (bench_measure_peer.py builds the
+#                                  real model's tokenizer from its GGUF)
 # Idempotent: an existing venv that already has aiperf installed is left alone, and an
 # existing tokenizer directory is kept. Override the location with PEERS_DIR=/some/dir.
 set -euo pipefail
