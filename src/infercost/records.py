@@ -75,6 +75,7 @@ class Records:
     replica: NDArray[np.int64]
     preemptions: NDArray[np.int64]
     error: NDArray[np.str_] = field(default_factory=lambda: np.array([], dtype=str))
+    prefill_replica: NDArray[np.int64] | None = None  # a disaggregated fleet's prefill pool
 
     def __len__(self) -> int:
         return len(self.arrival_s)
@@ -125,6 +126,7 @@ class Records:
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
             "replica": self.replica,
+            **({} if self.prefill_replica is None else {"prefill_replica": self.prefill_replica}),
             "preemptions": self.preemptions,
             "error": errors,
         }

@@ -122,8 +122,13 @@ def simulate(
     fleet: Fleet | None = None,
     progress: Callable[[int, int], None] | None = None,
     chunks: int = 50,
+    kv_transfer_s: NDArray[np.float64] | None = None,
 ) -> SimResult:
-    """Run the requests through the fleet (see the module docstring)."""
+    """Run the requests through the fleet (see the module docstring).
+
+    With `kv_transfer_s` the fleet is a disaggregated deployment's decode pool: each prompt
+    was prefilled elsewhere and its KV takes that long to arrive once a replica has room for
+    it (see `kernel`); the first token a request's record shows is its landing."""
     fleet = fleet or Fleet()
     fleet.check()
     n = len(arrival_s)
@@ -135,8 +140,16 @@ def simulate(
     arrival = np.ascontiguousarray(arrival_s[order], dtype=np.float64)
     prompt = np.ascontiguousarray(input_tokens[order], dtype=np.int64)
     output = np.ascontiguousarray(np.maximum(output_tokens[order], 1), dtype=np.int64)
-    fresh = np.ceil(prompt * (1.0 - fleet.cached_fraction)).astype(np.int64)
-    prefill = np.maximum(fresh, 1)
+    decode_only = kv_transfer_s is not None
+    if decode_only:  # the whole prompt's KV arrives: a prefix cache saved the prefill pool
+        prefill = np.maximum(prompt, 1)
+        transfer = np.ascontiguousarray(np.asarray(kv_transfer_s)[order], dtype=np.float64)
+        if len(transfer) != n or not np.all(np.isfinite(transfer) & (transfer >= 0)):
+            raise InputError("kv_transfer_s", "need one finite, non-negative time per request")
+    else:
+        fresh = np.ceil(prompt * (1.0 - fleet.cached_fraction)).astype(np.int64)
+        prefill = np.maximum(fresh, 1)
+        transfer = np.zeros(n)
     budget = dep.efficiency.max_batched_tokens
     if budget > MAX_BUDGET_TOKENS:
         raise InputError(
@@ -152,15 +165,17 @@ def simulate(
     watermark = plan.watermark_tokens // pp
     s = kernel.empty_state(n, lanes, lane_seqs)
     s["finish"][prefill + output > max(kv_cap - 1 - watermark, 0)] = kernel.NEVER_FITS
-    ints = np.zeros(6, dtype=np.int64)
+    ints = np.zeros(kernel.N_INTS, dtype=np.int64)
     ints[kernel.KV_CAP] = kv_cap
     ints[kernel.MAX_SEQS] = lane_seqs
     ints[kernel.BUDGET] = budget
     ints[kernel.GROUP_STEPS] = fleet.scheduler_steps
     ints[kernel.MIXED] = int(fleet.mixed_prefill)
     ints[kernel.WATERMARK] = watermark
+    ints[kernel.DECODE_ONLY] = int(decode_only)
     floats = table.params()
-    shared = (s["ri"], s["rf"], s["dec"], s["pre"], s["batch_time"], s["itl"], s["nxt"], arrival)
+    shared = (s["ri"], s["rf"], s["dec"], s["pre"], s["land"], s["land_at"], s["batch_time"],
+              s["itl"], s["nxt"], arrival)  # fmt: skip
     tables = (table.matmul_s, table.weights_s, table.comm_s)
     step = max(n // max(chunks, 1), 1)
     for start in range(0, n, step):
@@ -168,13 +183,13 @@ def simulate(
         kernel.route(
             start, stop, ROUTERS[fleet.router], lanes, s["rr"], *shared, prefill,
             output, s["remaining_out"], s["first_token"], s["finish"], s["preempted"],
-            s["replica"], ints, floats, *tables,
+            s["replica"], transfer, ints, floats, *tables,
         )  # fmt: skip
         if progress:
             progress(stop, n)
     kernel.drain(
         lanes, *shared, prefill, s["remaining_out"], s["first_token"], s["finish"],
-        s["preempted"], ints, floats, *tables,
+        s["preempted"], transfer, ints, floats, *tables,
     )  # fmt: skip
     errors = np.full(n, "", dtype=object)  # one shared empty string: 8 bytes a request
     errors[s["finish"] == kernel.NEVER_FITS] = "exceeds the KV cache"

@@ -17,6 +17,12 @@ jumps there at once. And decoding sequences are kept lazily: a replica counts it
 steps, and a sequence stores its context and finish *relative to that counter*, so a jump
 costs O(1) until someone finishes.
 
+A replica of a disaggregated deployment's decode pool (`decode_only` = 1) receives prompts
+already prefilled elsewhere: admission reserves the prompt's KV at once, the KV then arrives
+over the link (`transfer[i]` seconds, holding that memory meanwhile: a "landing" slot), and
+the sequence joins the decodes when it has landed — its first token reaches the user then.
+A sequence preempted on such a replica is recomputed here, like any other.
+
 State lives in arrays owned by the caller (see `empty_state`), so the loop can run a slice of
 arrivals at a time (for a progress bar) and pick up where it stopped. A router sends each
 arrival to a replica: round-robin, or the one with the fewest outstanding requests after
@@ -43,15 +49,19 @@ BIG = 1 << 60
 
 # Per-replica integer state, ri[r, ...]
 N_DEC, N_PRE, SUM_CTX0, MIN_FIN, DSTEP, KV_USED = 0, 1, 2, 3, 4, 5
-QUEUED, OUTSTANDING, HEAD, TAIL, GROUP_LEFT, STEPS = 6, 7, 8, 9, 10, 11
+QUEUED, OUTSTANDING, HEAD, TAIL, GROUP_LEFT, STEPS, N_LAND = 6, 7, 8, 9, 10, 11, 12
 # Per-replica float state, rf[r, ...]
 CLOCK, BUSY, QUEUE_T, KV_T = 0, 1, 2, 3
 # Decoding slots dec[r, j, ...]: request, context − decode counter, decode counter at finish
 D_REQ, D_CTX0, D_FIN = 0, 1, 2
 # Prefilling slots pre[r, j, ...], in admission order
 P_REQ, P_CTX, P_LEFT, P_REM = 0, 1, 2, 3
+# Landing slots land[r, j, ...] (a decode pool's prompts whose KV is on its way), and the
+# time each lands, land_at[r, j]
+L_REQ, L_CTX, L_REM = 0, 1, 2
 # Integer parameters (float ones: `steps.StepTable.params`)
-KV_CAP, MAX_SEQS, BUDGET, GROUP_STEPS, MIXED, WATERMARK = 0, 1, 2, 3, 4, 5
+KV_CAP, MAX_SEQS, BUDGET, GROUP_STEPS, MIXED, WATERMARK, DECODE_ONLY = 0, 1, 2, 3, 4, 5, 6
+N_INTS = 7
 
 
 @njit(cache=True)
@@ -61,10 +71,12 @@ def _itl_bin(dt: float) -> int:
 
 
 @njit(cache=True)
-def _admit(r, ri, rf, pre, nxt, arrival, prefill_len, remaining_out, pi):  # fmt: skip
-    """Move queued requests into free slots while KV room for their prompt remains."""
+def _admit(r, ri, rf, pre, dec, land, land_at, nxt, arrival, prefill_len, remaining_out,
+           first_token, finish, preempted, transfer, pi):  # fmt: skip
+    """Move queued requests into free slots while KV room for their prompt remains (on a
+    decode-only replica, a prompt not preempted here lands by transfer instead)."""
     cap, watermark = pi[KV_CAP], pi[WATERMARK]
-    while ri[r, HEAD] >= 0 and ri[r, N_DEC] + ri[r, N_PRE] < pi[MAX_SEQS]:
+    while ri[r, HEAD] >= 0 and ri[r, N_DEC] + ri[r, N_PRE] + ri[r, N_LAND] < pi[MAX_SEQS]:
         i = ri[r, HEAD]
         if arrival[i] > rf[r, CLOCK]:
             break
@@ -77,6 +89,15 @@ def _admit(r, ri, rf, pre, nxt, arrival, prefill_len, remaining_out, pi):  # fmt
         if ri[r, HEAD] < 0:
             ri[r, TAIL] = -1
         ri[r, QUEUED] -= 1
+        if pi[DECODE_ONLY] == 1 and preempted[i] == 0:
+            ri[r, KV_USED] += need
+            j = ri[r, N_LAND]
+            land[r, j, L_REQ] = i
+            land[r, j, L_CTX] = need
+            land[r, j, L_REM] = remaining_out[i]
+            land_at[r, j] = rf[r, CLOCK] + transfer[i]
+            ri[r, N_LAND] = j + 1
+            continue
         j = ri[r, N_PRE]
         pre[r, j, P_REQ] = i
         pre[r, j, P_CTX] = 0
@@ -84,6 +105,38 @@ def _admit(r, ri, rf, pre, nxt, arrival, prefill_len, remaining_out, pi):  # fmt
         pre[r, j, P_REM] = remaining_out[i]
         ri[r, N_PRE] += 1
         ri[r, KV_USED] += need
+
+
+@njit(cache=True)
+def _land(r, ri, rf, dec, land, land_at, first_token, finish):  # fmt: skip
+    """Landed prompts join the decodes; their first token reaches the user as they land."""
+    j = 0
+    while j < ri[r, N_LAND]:
+        if land_at[r, j] > rf[r, CLOCK]:
+            j += 1
+            continue
+        i, ctx, rem = land[r, j, L_REQ], land[r, j, L_CTX], land[r, j, L_REM] - 1
+        if first_token[i] < 0:
+            first_token[i] = land_at[r, j]
+        if rem <= 0:
+            finish[i] = land_at[r, j]
+            ri[r, KV_USED] -= ctx
+            ri[r, OUTSTANDING] -= 1
+        else:
+            _add_dec(r, i, ctx, rem, ri, dec)
+        last = ri[r, N_LAND] - 1
+        for f in range(3):
+            land[r, j, f] = land[r, last, f]
+        land_at[r, j] = land_at[r, last]
+        ri[r, N_LAND] = last
+
+
+@njit(cache=True)
+def _next_landing(r, ri, land_at):  # fmt: skip
+    t = math.inf
+    for j in range(ri[r, N_LAND]):
+        t = min(t, land_at[r, j])
+    return t
 
 
 @njit(cache=True)
@@ -192,26 +245,34 @@ def _account(r, dt, n, ri, rf, batch_time):  # fmt: skip
 
 
 @njit(cache=True)
-def run_replica(r, until, ri, rf, dec, pre, batch_time, itl, nxt, arrival, prefill_len,
-                remaining_out, first_token, finish, preempted, pi, pf, matmul, weights,
-                comm):  # fmt: skip
+def run_replica(r, until, ri, rf, dec, pre, land, land_at, batch_time, itl, nxt, arrival,
+                prefill_len, remaining_out, first_token, finish, preempted, transfer, pi, pf,
+                matmul, weights, comm):  # fmt: skip
     """Advance replica `r` to the first step boundary at or after `until` (or until idle)."""
     cap, budget, group = pi[KV_CAP], pi[BUDGET], pi[GROUP_STEPS]
     slope = max(pf[ATT], pf[KVC])  # a decode step's growth per context token
     while rf[r, CLOCK] < until:
+        if ri[r, N_LAND] > 0:
+            _land(r, ri, rf, dec, land, land_at, first_token, finish)
         if ri[r, N_DEC] + ri[r, N_PRE] == 0:
             ri[r, GROUP_LEFT] = 0  # an idle engine plans afresh
         if ri[r, GROUP_LEFT] == 0:
-            _admit(r, ri, rf, pre, nxt, arrival, prefill_len, remaining_out, pi)
+            _admit(r, ri, rf, pre, dec, land, land_at, nxt, arrival, prefill_len,
+                   remaining_out, first_token, finish, preempted, transfer, pi)  # fmt: skip
         b = ri[r, N_DEC]
         n = b + ri[r, N_PRE]
+        landing = _next_landing(r, ri, land_at) if ri[r, N_LAND] > 0 else math.inf
         if n == 0:
             h = ri[r, HEAD]
-            if h >= 0 and arrival[h] > rf[r, CLOCK]:
-                rf[r, CLOCK] = min(arrival[h], until)
-                continue
-            rf[r, CLOCK] = until  # idle
-            return
+            arriving = h >= 0 and arrival[h] > rf[r, CLOCK]
+            if not arriving and ri[r, N_LAND] == 0:
+                rf[r, CLOCK] = until  # idle
+                return
+            t = min(until, landing)  # wait for the next landing or arrival
+            if arriving:
+                t = min(t, arrival[h])
+            rf[r, CLOCK] = t
+            continue
         if ri[r, KV_USED] + b > cap and n > 1:  # the decodes' next tokens do not fit
             _preempt(r, ri, dec, pre, nxt, prefill_len, remaining_out, preempted)
             continue
@@ -227,8 +288,10 @@ def run_replica(r, until, ri, rf, dec, pre, batch_time, itl, nxt, arrival, prefi
             growth = slope * b
             k_fin = ri[r, MIN_FIN] - step
             k_kv = (cap - ri[r, KV_USED]) // b
-            gap = until - rf[r, CLOCK]
-            if growth > 0:
+            gap = min(until, landing) - rf[r, CLOCK]
+            if gap <= 0:
+                k_until = 1
+            elif growth > 0:
                 b1 = t0 - growth / 2.0
                 root = (-b1 + math.sqrt(b1 * b1 + 2.0 * growth * gap)) / growth
                 k_until = int(math.ceil(root))  # noqa: RUF046 (numba's ceil is a float)
@@ -308,27 +371,27 @@ def run_replica(r, until, ri, rf, dec, pre, batch_time, itl, nxt, arrival, prefi
 
 
 @njit(cache=True)
-def route(start, stop, router, n_replicas, rr, ri, rf, dec, pre, batch_time, itl, nxt,
-          arrival, prefill_len, output, remaining_out, first_token, finish, preempted,
-          replica, pi, pf, matmul, weights, comm):  # fmt: skip
+def route(start, stop, router, n_replicas, rr, ri, rf, dec, pre, land, land_at, batch_time,
+          itl, nxt, arrival, prefill_len, output, remaining_out, first_token, finish, preempted,
+          replica, transfer, pi, pf, matmul, weights, comm):  # fmt: skip
     """Send arrivals `start`…`stop` to replicas, advancing replicas as time passes."""
     for i in range(start, stop):
         t = arrival[i]
         if router == LEAST_OUTSTANDING:
             best = 0
             for r in range(n_replicas):
-                run_replica(r, t, ri, rf, dec, pre, batch_time, itl, nxt, arrival, prefill_len,
-                            remaining_out, first_token, finish, preempted, pi, pf, matmul,
-                            weights, comm)  # fmt: skip
+                run_replica(r, t, ri, rf, dec, pre, land, land_at, batch_time, itl, nxt,
+                            arrival, prefill_len, remaining_out, first_token, finish,
+                            preempted, transfer, pi, pf, matmul, weights, comm)  # fmt: skip
                 if ri[r, OUTSTANDING] < ri[best, OUTSTANDING]:
                     best = r
             r = best
         else:
             r = rr[0]
             rr[0] = (r + 1) % n_replicas
-            run_replica(r, t, ri, rf, dec, pre, batch_time, itl, nxt, arrival, prefill_len,
-                        remaining_out, first_token, finish, preempted, pi, pf, matmul,
-                        weights, comm)  # fmt: skip
+            run_replica(r, t, ri, rf, dec, pre, land, land_at, batch_time, itl, nxt, arrival,
+                        prefill_len, remaining_out, first_token, finish, preempted, transfer,
+                        pi, pf, matmul, weights, comm)  # fmt: skip
         replica[i] = r
         if finish[i] == NEVER_FITS:  # marked before the run: its KV can never fit
             continue
@@ -344,20 +407,20 @@ def route(start, stop, router, n_replicas, rr, ri, rf, dec, pre, batch_time, itl
 
 
 @njit(cache=True)
-def drain(n_replicas, ri, rf, dec, pre, batch_time, itl, nxt, arrival, prefill_len,
-          remaining_out, first_token, finish, preempted, pi, pf, matmul, weights,
-          comm):  # fmt: skip
+def drain(n_replicas, ri, rf, dec, pre, land, land_at, batch_time, itl, nxt, arrival,
+          prefill_len, remaining_out, first_token, finish, preempted, transfer, pi, pf, matmul,
+          weights, comm):  # fmt: skip
     """Run every replica until it has finished all its requests."""
     for r in range(n_replicas):
         while ri[r, OUTSTANDING] > 0:
-            run_replica(r, rf[r, CLOCK] + DRAIN_SLICE_S, ri, rf, dec, pre, batch_time, itl, nxt,
-                        arrival, prefill_len, remaining_out, first_token, finish, preempted,
-                        pi, pf, matmul, weights, comm)  # fmt: skip
+            run_replica(r, rf[r, CLOCK] + DRAIN_SLICE_S, ri, rf, dec, pre, land, land_at,
+                        batch_time, itl, nxt, arrival, prefill_len, remaining_out, first_token,
+                        finish, preempted, transfer, pi, pf, matmul, weights, comm)  # fmt: skip
 
 
 def empty_state(n: int, n_replicas: int, max_seqs: int) -> dict[str, np.ndarray]:
     """Zeroed state arrays for `n` requests on `n_replicas` replicas."""
-    ri = np.zeros((n_replicas, 12), dtype=np.int64)
+    ri = np.zeros((n_replicas, 13), dtype=np.int64)
     ri[:, MIN_FIN] = BIG
     ri[:, HEAD] = -1
     ri[:, TAIL] = -1
@@ -366,6 +429,8 @@ def empty_state(n: int, n_replicas: int, max_seqs: int) -> dict[str, np.ndarray]
         "rf": np.zeros((n_replicas, 4)),
         "dec": np.zeros((n_replicas, max_seqs, 3), dtype=np.int64),
         "pre": np.zeros((n_replicas, max_seqs, 4), dtype=np.int64),
+        "land": np.zeros((n_replicas, max_seqs, 3), dtype=np.int64),
+        "land_at": np.zeros((n_replicas, max_seqs)),
         "batch_time": np.zeros((n_replicas, max_seqs + 1)),
         "itl": np.zeros(ITL_BINS),
         "nxt": np.full(n, -1, dtype=np.int64),

@@ -1,0 +1,145 @@
+"""A disaggregated fleet: a prefill pool and a decode pool, each behind its own router.
+
+A request is prefilled by a replica of the prefill pool (its prompt, and the first token),
+then its KV moves to a replica of the decode pool (`perf.transfer`), which generates the
+rest. The two pools do not wait on each other except through that hand-off, so they are
+simulated one after the other with the same event loop (`sim.engine.simulate`):
+
+    1. the prefill pool serves every request as a one-token answer: its first token is the
+       end of the prefill, and the pool's own queueing and chunking are in it;
+    2. each request reaches the decode pool when its prefill ends; a decode replica admits
+       it when a slot and KV room are free, the KV arrives over the link while that room is
+       held, and the first token reaches the user as it lands (so TTFT = prefill, any wait
+       for a decode slot, and the transfer); the other output − 1 tokens are decode steps.
+
+Records name the replica of each pool; the summary keeps each pool's statistics beside the
+fleet's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from infercost.perf.deployment import Deployment
+from infercost.perf.transfer import KvLink, kv_link
+from infercost.records import Records, Slo, distribution, summarise
+from infercost.sim.engine import Fleet, SimResult, simulate
+
+
+@dataclass(frozen=True)
+class Pool:
+    """One pool of a disaggregated fleet: a replica's deployment and how many run."""
+
+    deployment: Deployment
+    fleet: Fleet
+
+    def to_dict(self) -> dict[str, Any]:
+        dep = self.deployment
+        return {
+            "replicas": self.fleet.replicas,
+            "gpu": dep.gpu.id,
+            "gpus_per_replica": dep.gpus,
+            "parallelism": dep.parallelism.to_dict(),
+            "router": self.fleet.router,
+            "max_seqs": self.fleet.max_seqs,
+        }
+
+
+@dataclass(frozen=True)
+class DisaggregatedResult:
+    records: Records  # the whole journey: arrival, first token at the user, last token
+    prefill: SimResult
+    decode: SimResult
+    link: KvLink
+    transfer_s: NDArray[np.float64]  # per request, in the records' order
+
+    def summary(self, slos: list[Slo] | None = None) -> dict[str, Any]:
+        out = summarise(self.records, slos)
+        out["kv_transfer_s"] = distribution(self.transfer_s)
+        out["kv_link"] = self.link.to_dict()
+        prefill = summarise(self.prefill.records)
+        decode = self.decode.summary()
+        out["pools"] = {
+            "prefill": {**self.prefill.replica_stats, "ttft_s": prefill["ttft_s"]},
+            "decode": {
+                **self.decode.replica_stats,
+                "wait_s": decode["ttft_s"],  # arrival at the pool to landing: slot wait + transfer
+                "tpot_s": decode["tpot_s"],
+                "itl_s": decode["itl_s"],
+                "throughput_output_tok_s": decode["throughput_output_tok_s"],
+            },
+        }
+        return out
+
+
+def simulate_disaggregated(
+    prefill: Pool,
+    decode: Pool,
+    arrival_s: NDArray[np.float64],
+    input_tokens: NDArray[np.int64],
+    output_tokens: NDArray[np.int64],
+    progress: Callable[[int, int], None] | None = None,
+    link: KvLink | None = None,
+) -> DisaggregatedResult:
+    """Run the requests through both pools (see the module docstring). `link` replaces the
+    KV path the two deployments imply (a test can make it free)."""
+    order = np.argsort(arrival_s, kind="stable")
+    arrival = np.asarray(arrival_s, dtype=np.float64)[order]
+    prompt = np.asarray(input_tokens, dtype=np.int64)[order]
+    output = np.maximum(np.asarray(output_tokens, dtype=np.int64)[order], 1)
+    n = len(arrival)
+    half = None if progress is None else (lambda done, _total: progress(done // 2, n))
+    first = simulate(prefill.deployment, arrival, prompt, np.ones(n, np.int64), prefill.fleet, half)
+    link = link or kv_link(prefill.deployment, decode.deployment)
+    transfer = np.asarray(link.seconds(prompt.astype(np.float64)), dtype=np.float64)
+    ok = first.records.ok
+    handed = first.records.finish_s[ok]  # the prefill's end: the request joins the decode pool
+    rest = None if progress is None else (lambda done, _total: progress(n // 2 + done // 2, n))
+    second = simulate(
+        decode.deployment, handed, prompt[ok], output[ok], decode.fleet, rest,
+        kv_transfer_s=transfer[ok],
+    )  # fmt: skip
+    records = _journey(first.records, second.records, ok, arrival, prompt, output)
+    return DisaggregatedResult(records, first, second, link, transfer)
+
+
+def _journey(
+    pre: Records,
+    dec: Records,
+    ok: NDArray[np.bool_],
+    arrival: NDArray[np.float64],
+    prompt: NDArray[np.int64],
+    output: NDArray[np.int64],
+) -> Records:
+    """One record per request: prefill's error where it failed, else the decode pool's times
+    (`dec` is in the order of the prefills' ends, the order it was simulated in)."""
+    n = len(arrival)
+    handed = np.flatnonzero(ok)[np.argsort(pre.finish_s[ok], kind="stable")]
+    first = np.full(n, np.nan)
+    finish = np.full(n, np.nan)
+    replica = np.full(n, -1, dtype=np.int64)
+    preemptions = pre.preemptions.copy()
+    error = np.array(pre.error, dtype=object) if len(pre.error) == n else np.full(n, "", object)
+    first[handed] = dec.first_token_s
+    finish[handed] = dec.finish_s
+    replica[handed] = dec.replica
+    preemptions[handed] += dec.preemptions
+    if len(dec.error) == len(handed):
+        failed = dec.error != ""
+        error[handed[failed]] = dec.error[failed]
+    return Records(
+        arrival_s=arrival,
+        first_token_s=first,
+        finish_s=finish,
+        input_tokens=prompt,
+        output_tokens=output,
+        replica=replica,
+        preemptions=preemptions,
+        error=error,
+        prefill_replica=pre.replica,
+    )
