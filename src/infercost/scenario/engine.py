@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from infercost.cost.fleet import FleetCost
 from infercost.errors import InputError, renamed
 from infercost.evaluate.config import Config, Resolved, resolve, stated
-from infercost.evaluate.disaggregated import disaggregated
+from infercost.evaluate.disaggregated import Disaggregated, disaggregated
 from infercost.evaluate.pipeline import CostBasis, Evaluation, Serving, Workload, evaluate
 from infercost.perf.calibration import FITTED, Calibration, load_calibration
 from infercost.scenario.loader import schema_default, set_path
@@ -310,12 +310,11 @@ def _search_economics(inputs: Inputs, cost: FleetCost, load: Traffic) -> dict[st
     return out
 
 
-def _run_disaggregated(
-    inputs: Inputs, calibration: Calibration | None
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Prefill and decode pools sized separately from the day's input and output tokens."""
+def pools_of(inputs: Inputs, calibration: Calibration | None) -> Disaggregated:
+    """A disaggregated scenario's prefill and decode pools, sized for the day's tokens."""
     pre = inputs.prefill
-    assert pre is not None
+    if pre is None:
+        raise InputError("prefill", "the scenario has one pool: it states no prefill block")
     w = inputs.workload
     load = traffic(inputs)
     decode = resolve_inputs(inputs, calibration)
@@ -323,7 +322,7 @@ def _run_disaggregated(
     inputs_per_s = (w.input_tokens_per_day or load.input_tokens_per_day) / SECONDS_PER_DAY
     outputs_per_s = (w.output_tokens_per_day or load.output_tokens_per_day) / SECONDS_PER_DAY
     with renamed(CONFIG_FIELDS):
-        pools = disaggregated(
+        return disaggregated(
             prefill,
             decode,
             workload_of(inputs),
@@ -332,6 +331,16 @@ def _run_disaggregated(
             serving_of(inputs),
             cost_basis_of(inputs),
         )
+
+
+def _run_disaggregated(
+    inputs: Inputs, calibration: Calibration | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Prefill and decode pools sized separately from the day's input and output tokens."""
+    w = inputs.workload
+    pools = pools_of(inputs, calibration)
+    prefill, decode = pools.prefill, pools.decode.resolved
+    inputs_per_s, outputs_per_s = pools.input_tokens_per_s, pools.output_tokens_per_s
     computed = pools.to_dict()
     if inputs.pricing is not None:
         p = inputs.pricing
