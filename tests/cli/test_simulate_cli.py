@@ -92,3 +92,48 @@ def test_parquet_records_round_trip(tmp_path: Path) -> None:
     table = pq.read_table(out)
     assert table.num_rows == 500
     assert "first_token_s" in table.column_names
+
+
+def test_a_disaggregated_scenario_simulates_both_pools(tmp_path: Path) -> None:
+    out = tmp_path / "records.csv"
+    result = invoke("simulate", "deepseek-2025", "--requests", "3000", "--records", str(out),
+                    "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    pools = doc["pools"]
+    assert pools["prefill"]["gpu"] == pools["decode"]["gpu"] == "h800"
+    assert (pools["prefill"]["gpus_per_replica"], pools["decode"]["gpus_per_replica"]) == (32, 144)
+    # Each pool sized by the pipeline for the day's tokens, rounded up to whole replicas.
+    assert pools["prefill"]["replicas"] >= 1
+    assert pools["decode"]["replicas"] >= 1
+    for pool in ("prefill", "decode"):
+        assert 0 < pools[pool]["busy_fraction"] <= 1
+    assert pools["prefill"]["ttft_s"]["p50"] > 0
+    assert pools["decode"]["tpot_s"]["p50"] > 0
+    # A user's TTFT holds the prefill and the KV transfer; its TPOT is the decode pool's.
+    assert doc["ttft_s"]["p50"] > pools["prefill"]["ttft_s"]["p50"]
+    assert doc["kv_transfer_s"]["p50"] > 0
+    assert doc["tpot_s"]["p50"] == pools["decode"]["tpot_s"]["p50"]
+    assert doc["warnings"]  # 3,000 requests cannot fill a decode pool of 1,211-token answers
+    rows = list(csv.DictReader(out.open()))
+    assert len(rows) == doc["requests"]
+    assert {int(r["prefill_replica"]) for r in rows} <= set(
+        range(pools["prefill"]["replicas_simulated"])
+    )
+    assert {int(r["replica"]) for r in rows} <= set(range(pools["decode"]["replicas_simulated"]))
+
+
+def test_a_disaggregated_scenarios_pools_can_be_resized_and_its_table_printed() -> None:
+    result = invoke("simulate", "deepseek-2025", "--requests", "2000", "--prefill-replicas",
+                    "20", "--replicas", "6")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "prefill" in result.stdout
+    assert "decode" in result.stdout
+    assert "KV transfer" in result.stdout
+
+
+def test_pool_options_are_refused_where_they_do_not_apply() -> None:
+    assert_user_error(invoke("simulate", "deepseek-2025", "--max-seqs", "64"), "--max-seqs")
+    assert_user_error(invoke("simulate", "chatgpt-2023", "--prefill-replicas", "3"),
+                      "--prefill-replicas")  # fmt: skip
+    assert_user_error(invoke(*BASE, "--prefill-replicas", "3"), "--prefill-replicas")

@@ -45,6 +45,19 @@ def test_step_table_agrees_with_the_analytic_step(eff: Efficiency) -> None:
         assert table.decode_s(batch, batch * context) == pytest.approx(expected, rel=1e-3)
 
 
+def test_step_table_agrees_with_the_analytic_step_across_attention_ranks() -> None:
+    # DeepSeek-V3 decode as DeepSeek runs it: 144 attention-DP ranks, EP 144. Each rank
+    # runs its share of the sequences, so their per-sequence overhead is paid 1/144 as often.
+    dep = build(
+        "deepseek-v3", "h800", ep=144, dp_attention=144, precision_name="fp8",
+        efficiency=Efficiency(token_overhead_s=2e-5, comm_overlap=1.0),
+    )  # fmt: skip
+    table = step_table(dep, 20_001)
+    for batch, context in ((144, 4000), (5000, 5000), (20_000, 5000)):
+        expected = decode_step(dep, batch, context).total_s
+        assert table.decode_s(batch, batch * context) == pytest.approx(expected, rel=1e-3)
+
+
 def test_littles_law_holds() -> None:
     result = run(30.0, 20_000, prompt="lognormal:300:0.8", output="lognormal:150:0.8")
     s = result.summary()

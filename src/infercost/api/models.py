@@ -94,6 +94,7 @@ class SimulateRequest(Request):
     kv_precision: str | None = None
     engine: str | None = None
     replicas: int | None = Field(None, ge=1, le=MAX_FLEET_REPLICAS)  # flags: ≤ MAX_REPLICAS
+    prefill_replicas: int | None = Field(None, ge=1, le=MAX_FLEET_REPLICAS)  # disaggregated
     router: Literal["round-robin", "least-outstanding"] | None = None
     max_seqs: int | None = Field(None, ge=1, le=MAX_SIM_SEQUENCES)
     rate: float | None = Field(None, gt=0, le=MAX_QUERIES_PER_S)

@@ -60,8 +60,13 @@ def simulate(
     slos = parse_slos(req.slo)
     cal = calibration_choice(req.calibration)
     fleet_replicas: int | None = None
-    if req.scenario is not None:
-        plan = _scenario_simulation(req, cal)
+    scenario = _scenario(req) if req.scenario is not None else None
+    if scenario is not None and scenario.inputs.prefill is not None:
+        return _pools(req, scenario, cal, slos, records_path, progress)
+    if req.prefill_replicas is not None:
+        raise InputError("prefill_replicas", "sizes the prefill pool of a disaggregated scenario")
+    if scenario is not None:
+        plan = _scenario_simulation(req, scenario, cal)
         r, reqs, fleet, fleet_replicas = (
             plan.resolved,
             plan.requests,
@@ -100,10 +105,9 @@ def simulate(
     return SimulationResult(summary, result.records, records_path)
 
 
-def _scenario_simulation(req: SimulateRequest, cal: CalibrationChoice) -> Any:
-    from infercost.perf.calibration import load_calibration
+def _scenario(req: SimulateRequest) -> Any:
+    """The scenario, its overrides applied; the options it sets itself refused."""
     from infercost.scenario.loader import load
-    from infercost.scenario.simulation import simulation_of
 
     for name, why in SCENARIO_REFUSES.items():
         if getattr(req, name) is not None:
@@ -113,7 +117,87 @@ def _scenario_simulation(req: SimulateRequest, cal: CalibrationChoice) -> Any:
         s for s, name in zip(sets, SCENARIO_SETS, strict=True) if getattr(req, name) is not None
     ]
     assert req.scenario is not None
-    scenario = load(req.scenario, [*req.set, *sets])
+    return load(req.scenario, [*req.set, *sets])
+
+
+POOLS_REFUSE = {
+    "max_seqs": "sets one replica's batch; each pool of a disaggregated scenario has its own",
+    "scheduler_steps": "applies to one pool; a disaggregated scenario has two",
+    "prefill_apart": "applies to one pool; a disaggregated scenario's prefill pool only prefills",
+    "cached_fraction": "the scenario states its hits: set workload.cached_input_fraction=…",
+}
+
+
+def _pools(
+    req: SimulateRequest,
+    scenario: Any,
+    cal: CalibrationChoice,
+    slos: list[Any],
+    records_path: Path | None,
+    progress: Callable[[int, int], None] | None,
+) -> SimulationResult:
+    """A disaggregated scenario at its peak: its prefill pool and its decode pool."""
+    from infercost.perf.calibration import load_calibration
+    from infercost.scenario.simulation import pools_simulation
+    from infercost.sim.disaggregated import simulate_disaggregated
+
+    for name, why in POOLS_REFUSE.items():
+        if getattr(req, name) is not None:
+            raise InputError(name, why)
+    plan = pools_simulation(
+        scenario,
+        load_calibration() if cal == "builtin" else cal,
+        n=req.requests,
+        seed=req.seed,
+        prefill_replicas=req.prefill_replicas,
+        decode_replicas=req.replicas,
+        router=req.router or "least-outstanding",
+        arrival=req.arrival,
+        burstiness=req.burstiness,
+    )
+    reqs = plan.requests
+    result = simulate_disaggregated(
+        plan.prefill, plan.decode, reqs.arrival_s, reqs.input_tokens, reqs.output_tokens,
+        progress, decode_share=plan.decode_share, seed=req.seed,
+    )  # fmt: skip
+    summary = result.summary(slos or plan.slos)
+    summary["offered_rate_rps"] = reqs.rate_per_s
+    fleet = plan.fleet_dict()
+    for name, pool in (("prefill", plan.prefill), ("decode", plan.decode)):
+        summary["pools"][name] = {
+            **pool.to_dict(),
+            "replicas": fleet[name]["replicas_in_fleet"],
+            **{k: v for k, v in fleet[name].items() if k != "replicas_in_fleet"},
+            **{k: v for k, v in summary["pools"][name].items() if k != "replicas"},
+        }
+    summary["deployment"] = {
+        "prefill": plan.prefill_resolved.to_dict(),
+        "decode": plan.decode_resolved.to_dict(),
+    }
+    summary["warnings"] = _pool_warnings(summary, reqs, plan)
+    if records_path is not None:
+        _write_records(result.records, records_path)
+    return SimulationResult(summary, result.records, records_path)
+
+
+def _pool_warnings(summary: dict[str, Any], reqs: Any, plan: Any) -> list[str]:
+    """A run too short for the decode pool to fill is said to be one."""
+    e2e = summary["e2e_s"]["p50"]
+    span = float(reqs.arrival_s.max() - reqs.arrival_s.min())
+    if e2e is not None and span < 3 * e2e:
+        need = int(len(reqs.arrival_s) * 3 * e2e / max(span, 1e-9)) + 1
+        return [
+            f"the arrivals span {span:.0f} s, under three request lifetimes "
+            f"({3 * e2e:.0f} s): the decode pool was still filling; give --requests ≥ {need:,} "
+            "for its steady state"
+        ]
+    return []
+
+
+def _scenario_simulation(req: SimulateRequest, scenario: Any, cal: CalibrationChoice) -> Any:
+    from infercost.perf.calibration import load_calibration
+    from infercost.scenario.simulation import simulation_of
+
     return simulation_of(
         scenario,
         load_calibration() if cal == "builtin" else cal,

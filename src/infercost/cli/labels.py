@@ -38,6 +38,7 @@ LABELS = {
     "ttft_s": "time to first token",
     "itl_s": "inter-token latency",
     "e2e_s": "end-to-end latency",
+    "kv_transfer_s": "KV transfer",
     "prefill_time_share": "time spent on prefill",
     "decode_bound": "decode step bound by",
     "capex_usd": "servers' purchase price",

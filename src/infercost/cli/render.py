@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from infercost.cli.labels import fmt, label, table
@@ -236,17 +237,19 @@ SIMULATION_KEYS = (
 
 def print_simulation(console: Console, doc: dict[str, Any]) -> None:
     """Throughput, latency percentiles, SLOs and replica statistics of a simulation."""
-    fleet = doc["fleet"]
-    dep = doc["deployment"]
-    title = f"{dep['model']} on {fleet['replicas_simulated']} × {dep['gpus']} {dep['gpu']}" + (
-        f" (standing for {fleet['replicas_in_fleet']:,} replicas)"
-        if fleet["replicas_in_fleet"] != fleet["replicas_simulated"]
-        else ""
-    )
-    console.print(figures_table({k: doc[k] for k in SIMULATION_KEYS}, title))
+    if "pools" in doc:
+        _print_pools(console, doc)
+    else:
+        fleet = doc["fleet"]
+        dep = doc["deployment"]
+        title = f"{dep['model']} on {fleet['replicas_simulated']} × {dep['gpus']} {dep['gpu']}"
+        if fleet["replicas_in_fleet"] != fleet["replicas_simulated"]:
+            title += f" (standing for {fleet['replicas_in_fleet']:,} replicas)"
+        console.print(figures_table({k: doc[k] for k in SIMULATION_KEYS}, title))
     latency = table("Latency", "metric", "p50", "p90", "p99", "mean",
                     right=("p50", "p90", "p99", "mean"))  # fmt: skip
-    for metric in ("ttft_s", "tpot_s", "itl_s", "e2e_s"):
+    metrics = ("ttft_s", "tpot_s", "itl_s", "e2e_s", "kv_transfer_s")
+    for metric in (m for m in metrics if m in doc):
         row = doc[metric]
         latency.add_row(label(metric), *(fmt(metric, row.get(p)) for p in ("p50", "p90", "p99",
                                                                               "mean")))  # fmt: skip
@@ -261,6 +264,34 @@ def print_simulation(console: Console, doc: dict[str, Any]) -> None:
                 "yes" if entry["met"] else "[red]no[/red]",
             )
         console.print(slos)
+    for warning in doc.get("warnings", []):
+        console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+
+
+POOL_KEYS = {"busy_fraction": "busy", "kv_utilisation": "KV used", "mean_batch_size": "batch",
+             "mean_queue_length": "queue"}  # fmt: skip
+
+
+def _print_pools(console: Console, doc: dict[str, Any]) -> None:
+    """A disaggregated fleet: the whole journey's figures, then each pool's own."""
+    dep = doc["deployment"]["decode"]
+    pools = doc["pools"]
+    title = f"{dep['model']}: prefill and decode pools"
+    console.print(figures_table({k: doc[k] for k in SIMULATION_KEYS if k in doc}, title))
+    heads = tuple(POOL_KEYS.values())
+    out = table("Pools (means over the run)", "pool", "replicas", "each", *heads, "own p50",
+                right=("replicas", *heads, "own p50"))  # fmt: skip
+    own = {"prefill": ("TTFT", "ttft_s"), "decode": ("TPOT", "tpot_s")}
+    for name in ("prefill", "decode"):
+        pool = pools[name]
+        simulated = pool["replicas_simulated"]
+        count = f"{pool['replicas']:,}" + (f" ({simulated} sim.)" if simulated != pool["replicas"]
+                                           else "")  # fmt: skip
+        word, key = own[name]
+        out.add_row(name, count, f"{pool['gpus_per_replica']}×{pool['gpu']}",
+                    *(fmt(k, pool.get(k)) for k in POOL_KEYS),
+                    f"{word} {fmt(key, pool[key]['p50'])}")  # fmt: skip
+    console.print(out)
 
 
 def print_measurement(console: Console, doc: dict[str, Any]) -> None:

@@ -49,6 +49,10 @@ def simulate(
     replicas: Annotated[
         int | None, typer.Option(help="Replicas behind the router (a scenario: its fleet).")
     ] = None,
+    prefill_replicas: Annotated[
+        int | None,
+        typer.Option(help="A disaggregated scenario's prefill pool (--replicas: its decode pool)."),
+    ] = None,
     router: Annotated[
         str | None, typer.Option(help="round-robin (default) or least-outstanding (scenarios).")
     ] = None,
@@ -98,7 +102,8 @@ def simulate(
             scenario=scenario, set=set_ or [], model=model, gpu=gpu, gpus=gpus, tp=tp, pp=pp,
             ep=ep, dp_attention=dp_attention,
             precision=precision, kv_precision=kv_precision, engine=engine, replicas=replicas,
-            router=router, max_seqs=max_seqs, rate=rate, requests=requests, arrival=arrival,
+            prefill_replicas=prefill_replicas, router=router, max_seqs=max_seqs, rate=rate,
+            requests=requests, arrival=arrival,
             burstiness=burstiness, input_tokens=input_tokens, output_tokens=output_tokens,
             trace=None if trace is None else str(trace), cached_fraction=cached_fraction,
             scheduler_steps=scheduler_steps, prefill_apart=prefill_apart, seed=seed, slo=slo,

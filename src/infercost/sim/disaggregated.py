@@ -14,6 +14,10 @@ simulated one after the other with the same event loop (`sim.engine.simulate`):
 
 Records name the replica of each pool; the summary keeps each pool's statistics beside the
 fleet's.
+
+A subset of a large fleet is simulated at each pool's own load per replica: the prefill
+pool gets every request, and a random `decode_share` of them (seeded) go on to the decode
+pool; the others were load on the prefill pool only, and have no record.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from infercost.errors import InputError
 from infercost.perf.deployment import Deployment
 from infercost.perf.transfer import KvLink, kv_link
 from infercost.records import Records, Slo, distribution, summarise
@@ -85,9 +90,13 @@ def simulate_disaggregated(
     output_tokens: NDArray[np.int64],
     progress: Callable[[int, int], None] | None = None,
     link: KvLink | None = None,
+    decode_share: float = 1.0,
+    seed: int = 0,
 ) -> DisaggregatedResult:
     """Run the requests through both pools (see the module docstring). `link` replaces the
     KV path the two deployments imply (a test can make it free)."""
+    if not 0 < decode_share <= 1:
+        raise InputError("decode_share", f"must be in (0, 1], got {decode_share}")
     order = np.argsort(arrival_s, kind="stable")
     arrival = np.asarray(arrival_s, dtype=np.float64)[order]
     prompt = np.asarray(input_tokens, dtype=np.int64)[order]
@@ -98,6 +107,10 @@ def simulate_disaggregated(
     link = link or kv_link(prefill.deployment, decode.deployment)
     transfer = np.asarray(link.seconds(prompt.astype(np.float64)), dtype=np.float64)
     ok = first.records.ok
+    if decode_share < 1:
+        ok &= np.random.default_rng(seed).random(n) < decode_share
+    if not ok.any():
+        raise InputError("requests", "none reached the decode pool: give more requests")
     handed = first.records.finish_s[ok]  # the prefill's end: the request joins the decode pool
     rest = None if progress is None else (lambda done, _total: progress(n // 2 + done // 2, n))
     second = simulate(
@@ -105,7 +118,7 @@ def simulate_disaggregated(
         kv_transfer_s=transfer[ok],
     )  # fmt: skip
     records = _journey(first.records, second.records, ok, arrival, prompt, output)
-    return DisaggregatedResult(records, first, second, link, transfer)
+    return DisaggregatedResult(records, first, second, link, transfer[ok])
 
 
 def _journey(
@@ -116,30 +129,36 @@ def _journey(
     prompt: NDArray[np.int64],
     output: NDArray[np.int64],
 ) -> Records:
-    """One record per request: prefill's error where it failed, else the decode pool's times
-    (`dec` is in the order of the prefills' ends, the order it was simulated in)."""
-    n = len(arrival)
-    handed = np.flatnonzero(ok)[np.argsort(pre.finish_s[ok], kind="stable")]
-    first = np.full(n, np.nan)
-    finish = np.full(n, np.nan)
-    replica = np.full(n, -1, dtype=np.int64)
-    preemptions = pre.preemptions.copy()
-    error = np.array(pre.error, dtype=object) if len(pre.error) == n else np.full(n, "", object)
+    """One record per request that went through both pools, in arrival order (`dec` is in
+    the order of the prefills' ends, the order it was simulated in); a request whose
+    prompt could not be prefilled keeps the prefill pool's error."""
+    failed = ~pre.ok
+    kept = ok | failed
+    index = np.flatnonzero(kept)
+    where = np.full(len(arrival), -1, dtype=np.int64)
+    where[index] = np.arange(len(index))
+    handed = where[np.flatnonzero(ok)[np.argsort(pre.finish_s[ok], kind="stable")]]
+    m = len(index)
+    first, finish = np.full(m, np.nan), np.full(m, np.nan)
+    replica = np.full(m, -1, dtype=np.int64)
+    preemptions = pre.preemptions[index].copy()
+    error = (np.asarray(pre.error, dtype=object)[index] if len(pre.error) == len(arrival)
+             else np.full(m, "", dtype=object))  # fmt: skip
     first[handed] = dec.first_token_s
     finish[handed] = dec.finish_s
     replica[handed] = dec.replica
     preemptions[handed] += dec.preemptions
     if len(dec.error) == len(handed):
-        failed = dec.error != ""
-        error[handed[failed]] = dec.error[failed]
+        bad = dec.error != ""
+        error[handed[bad]] = dec.error[bad]
     return Records(
-        arrival_s=arrival,
+        arrival_s=arrival[index],
         first_token_s=first,
         finish_s=finish,
-        input_tokens=prompt,
-        output_tokens=output,
+        input_tokens=prompt[index],
+        output_tokens=output[index],
         replica=replica,
         preemptions=preemptions,
         error=error,
-        prefill_replica=pre.replica,
+        prefill_replica=pre.replica[index],
     )

@@ -127,7 +127,8 @@ def step_table(dep: Deployment, max_tokens: int) -> StepTable:
         kv_s_per_token=kv,
         comm_overlap=eff.comm_overlap,
         step_overhead_s=eff.step_overhead_s,
-        token_overhead_s=eff.token_overhead_s,
+        # per sequence of the whole replica: attention-DP ranks each run their share at once
+        token_overhead_s=eff.token_overhead_s / dep.parallelism.dp_attention,
     )
 
 
