@@ -110,3 +110,19 @@ def test_the_transfer_crosses_nvlink_in_one_server_and_the_network_across_two() 
     assert near.share_per_sender == pytest.approx(1 / 4)
     assert far.share_per_sender == pytest.approx(1 / 8)
     assert far.seconds(8000.0) > near.seconds(8000.0)
+
+
+def test_a_share_of_the_prefilled_requests_goes_on_to_a_smaller_decode_subset() -> None:
+    n = 2000
+    times = arrivals("poisson", 40.0, n, 9)
+    prefill = Pool(DEP, Fleet(replicas=2))
+    decode = Pool(DEP, Fleet(replicas=1, max_seqs=128))
+    args = (times, np.full(n, 800), np.full(n, 50))
+    half = simulate_disaggregated(prefill, decode, *args, decode_share=0.5, seed=4)
+    whole = simulate_disaggregated(prefill, decode, *args)
+    assert len(half.records) == pytest.approx(n / 2, rel=0.1)
+    assert len(half.prefill.records) == len(whole.prefill.records) == n  # the load it carried
+    # The decode replica carries half the load: it keeps fewer sequences in its batch.
+    half_batch = half.decode.replica_stats["mean_batch_size"]
+    assert half_batch < 0.7 * whole.decode.replica_stats["mean_batch_size"]
+    assert np.all(np.diff(half.records.arrival_s) >= 0)
