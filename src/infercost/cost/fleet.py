@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infercost.cost.gpu_hour import GpuHourCost
+from infercost.elementwise import every
 from infercost.units import SECONDS_PER_DAY, SECONDS_PER_HOUR
 
 HOURS_PER_DAY = 24.0
@@ -31,7 +32,7 @@ def usd_per_unit(
 
     None when there is no price, or no work (a rate of zero has no cost per unit).
     """
-    if usd_per_hour is None or units_per_s is None or not units_per_s > 0:
+    if usd_per_hour is None or units_per_s is None or not every(units_per_s > 0):
         return None
     return usd_per_hour / (units_per_s * SECONDS_PER_HOUR) * units
 

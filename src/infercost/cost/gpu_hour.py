@@ -20,6 +20,7 @@ from typing import Any
 
 from infercost.catalog.hardware import Server
 from infercost.catalog.prices import OwnerInputs
+from infercost.elementwise import every
 from infercost.errors import InputError
 from infercost.units import HOURS_PER_YEAR
 
@@ -48,7 +49,7 @@ class GpuHourCost:
 
 
 def rent(usd_per_gpu_hour: float) -> GpuHourCost:
-    if not usd_per_gpu_hour > 0:
+    if not every(usd_per_gpu_hour > 0):
         raise InputError("cost.usd_per_gpu_hour", f"must be > 0, got {usd_per_gpu_hour}")
     return GpuHourCost(mode="rent", rental_usd=usd_per_gpu_hour)
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from infercost.elementwise import minimum
 from infercost.errors import InputError
 from infercost.evaluate.config import CalibrationChoice, Config, Resolved, resolve
 from infercost.perf.deployment import tensor_parallel_sizes
@@ -57,7 +58,7 @@ class Feasibility:
 def max_concurrency(r: Resolved, input_tokens: float, output_tokens: float) -> int:
     """The most sequences at their mean context the KV cache holds, at most the engine's cap."""
     plan = memory_plan(r.deployment)
-    return min(plan.max_sequences(input_tokens + output_tokens / 2), r.max_sequences)
+    return minimum(plan.max_sequences(input_tokens + output_tokens / 2), r.max_sequences)
 
 
 def check(

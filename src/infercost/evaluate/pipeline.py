@@ -19,9 +19,12 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+import numpy as np
+
 from infercost.catalog.prices import owner_profiles, prices_for
 from infercost.cost.fleet import MILLION, FleetCost, usd_per_unit
 from infercost.cost.gpu_hour import GpuHourCost, own, rent
+from infercost.elementwise import every, is_array, largest, maximum, scalar
 from infercost.errors import InputError
 from infercost.evaluate.config import CalibrationChoice, Resolved
 from infercost.evaluate.feasibility import (
@@ -173,10 +176,13 @@ def choose_concurrency(r: Resolved, w: Workload, s: Serving) -> tuple[int, str]:
     if s.concurrency is not None:
         return s.concurrency, "stated"
     ceiling = max_concurrency(r, w.input_tokens, w.output_tokens)
-    basis = "engine cap" if ceiling == r.max_sequences else "memory"
+    basis = "engine cap" if every(ceiling == r.max_sequences) else "memory"
     target = s.target_interactivity_tokens_per_s
-    if target is None or ceiling < 1:
-        return max(ceiling, 1), basis
+    if target is None:
+        return maximum(ceiling, 1), basis
+    scalar(ceiling)  # the search below takes one request shape at a time
+    if ceiling < 1:
+        return 1, basis
     lo, hi = 1, ceiling
     while lo < hi:  # largest concurrency whose per-user speed still meets the target
         mid = (lo + hi + 1) // 2
@@ -203,9 +209,13 @@ def evaluate(
     concurrency, why = choose_concurrency(r, w, s)
     perf = performance(r, w, s, concurrency)
     target = s.target_interactivity_tokens_per_s
+    if target:
+        scalar(w.input_tokens, w.output_tokens, concurrency)
     slowest = performance(r, w, s, 1).interactivity_tokens_per_s if target else None
-    feasible = check(r, w.input_tokens, w.output_tokens, concurrency, slowest, target)
-    if alternatives and not feasible.fits and feasible.binding in ("weights", "request", "kv"):
+    feasible = _feasibility(r, w, concurrency, slowest, target)
+    shapes = (w.input_tokens, w.output_tokens, concurrency)
+    searched = feasible.binding in ("weights", "request", "kv") and not is_array(*shapes)
+    if alternatives and not feasible.fits and searched:
         feasible = _with_layout(r, w, feasible, s.concurrency, calibration)
     rate = gpu_hour(r, basis or CostBasis())
     fleet = cost = None
@@ -216,6 +226,30 @@ def evaluate(
         if rate is not None:
             cost = fleet_cost(r, w.traffic, perf, fleet, rate, basis or CostBasis())
     return Evaluation(r, w, perf, feasible, why, rate, fleet, cost)
+
+
+def _feasibility(
+    r: Resolved, w: Workload, concurrency: float, slowest: float | None, target: float | None
+) -> Feasibility:
+    """`check` for one request shape. For arrays of samples (a Monte Carlo), whether every
+    sample fits: the hardest corner first (the longest prompt and answer and the most
+    sequences, since a longer request or more sequences never fits better); when that corner
+    does not fit, each distinct sample in turn, the first that fails giving the reason."""
+    i, o = w.input_tokens, w.output_tokens
+    if not is_array(i, o, concurrency):
+        return check(r, i, o, concurrency, slowest, target)
+    corner = check(r, largest(i), largest(o), largest(concurrency), slowest, target)
+    if corner.fits:
+        return corner
+    shapes = np.column_stack([a.ravel() for a in np.broadcast_arrays(i, o, concurrency)])
+    rows, which = np.unique(shapes, axis=0, return_inverse=True)
+    found = [check(r, float(a), float(b), float(c), slowest, target) for a, b, c in rows]
+    failed = np.asarray([not f.fits for f in found])
+    if not failed.any():
+        return Feasibility(True, None, "fits", corner.max_concurrency)
+    first = found[int(np.argmax(failed))]
+    share = f" (in {int(failed[which.ravel()].sum()):,} of {len(shapes):,} samples)"
+    return Feasibility(False, first.binding, first.reason + share, first.max_concurrency)
 
 
 def _with_layout(

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infercost.catalog.models import ModelArch
+from infercost.elementwise import branch, minimum, whole
 from infercost.perf.deployment import Deployment
 from infercost.units import GB, Precision
 
@@ -41,7 +42,7 @@ def kv_bytes_for_context(model: ModelArch, kv: Precision, context_tokens: float)
     per_layer = kv_elements_per_token_layer(model) * kv.bytes_per_element
     windowed = model.sliding_window_layers if model.sliding_window_tokens else 0
     full_layers = model.num_layers - windowed
-    capped = min(context_tokens, float(model.sliding_window_tokens)) if windowed else 0.0
+    capped = minimum(context_tokens, float(model.sliding_window_tokens)) if windowed else 0.0
     return per_layer * (full_layers * context_tokens + windowed * capped)
 
 
@@ -127,10 +128,10 @@ class MemoryPlan:
 
     def max_sequences(self, context_tokens: float) -> int:
         """Sequences that fit at `context_tokens` each (0 when the weights do not fit)."""
-        if not self.fits or context_tokens <= 0:
+        if not self.fits or branch(context_tokens <= 0):
             return 0
         per_sequence = kv_bytes_for_context(self.model, self.kv, context_tokens)
-        return int(self.kv_budget_bytes // per_sequence)
+        return whole(self.kv_budget_bytes // per_sequence)
 
     def to_dict(self) -> dict[str, Any]:
         return {

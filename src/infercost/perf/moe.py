@@ -13,14 +13,13 @@ in bytes, but not in FLOPs. Routing is assumed balanced (no hot experts).
 
 from __future__ import annotations
 
+from infercost.elementwise import choose
+
 
 def expected_distinct_experts(experts: int, top_k: int, tokens: float) -> float:
     """Expected distinct experts among `experts` touched by `tokens` tokens picking `top_k`."""
     if experts <= 0 or top_k <= 0:
         return 0.0
-    if tokens <= 0:
-        return 0.0
-    if tokens <= 1:
-        return top_k * tokens
     untouched: float = (1.0 - top_k / experts) ** tokens
-    return experts * (1.0 - untouched)
+    one = top_k * tokens  # at most one token: exactly k experts each
+    return choose(tokens <= 0, 0.0, choose(tokens <= 1, one, experts * (1.0 - untouched)))

@@ -44,12 +44,12 @@ Throughput is the same either way: every prompt is prefilled once.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
+from infercost.elementwise import branch, ceil, every, finite, maximum, minimum
 from infercost.errors import InputError
 from infercost.limits import MAX_TOKENS
 from infercost.perf.deployment import Deployment
@@ -84,7 +84,7 @@ class ReplicaPerformance:
     @property
     def group(self) -> float:
         """G, at least 1 and at most N."""
-        return min(max(self.arrival_group, 1.0), max(self.concurrency, 1.0))
+        return minimum(maximum(self.arrival_group, 1.0), maximum(self.concurrency, 1.0))
 
     @cached_property
     def _prefill_in_steps(self) -> tuple[float, float]:
@@ -93,15 +93,15 @@ class ReplicaPerformance:
         dep, fresh, cached = self.deployment, self.fresh_tokens, self.cached_tokens
         context = self.input_tokens + self.output_tokens / 2
         group = self.group
-        decoding = max(self.concurrency - group, 0.0)  # running while the group prefills
-        if not fresh:
+        decoding = maximum(self.concurrency - group, 0.0)  # running while the group prefills
+        if not branch(fresh != 0):
             return self.decode.total_s, 0.0
         if not self.includes_prefill:  # decode pool: the first token came from prefill's
             return prefill_step(dep, 1, fresh, cached).total_s, 0.0
         own, added = _mixed_prefill(
             dep, fresh, cached, decoding, context, self.mixed_prefill, prompts=group
         )
-        return own, added if decoding > 0 else group * self.prefill_s_per_request
+        return own, added if branch(decoding > 0) else group * self.prefill_s_per_request
 
     @property
     def own_prefill_s(self) -> float:
@@ -118,8 +118,8 @@ class ReplicaPerformance:
         """Someone else's step is running when a prompt arrives (certainly so once a user
         outside its group is in flight): it waits for half of it, or half of a multi-step
         group."""
-        others = max(self.concurrency - self.group, 0.0)
-        return min(others, 1.0) * self.scheduler_steps * self.decode.total_s / 2
+        others = maximum(self.concurrency - self.group, 0.0)
+        return minimum(others, 1.0) * self.scheduler_steps * self.decode.total_s / 2
 
     @property
     def others(self) -> float:
@@ -128,7 +128,7 @@ class ReplicaPerformance:
         G, the N / G − 1 other groups)."""
         if self.stalls is not None:
             return self.stalls
-        return max(self.concurrency / self.group - 1.0, 0.0)
+        return maximum(self.concurrency / self.group - 1.0, 0.0)
 
     @property
     def replica_s_per_token(self) -> float:
@@ -156,7 +156,7 @@ class ReplicaPerformance:
     @property
     def tpot_s(self) -> float:
         """A user's time per output token: only the others' prefills stall its decoding."""
-        stall = self.others * self.stall_s_per_prefill / max(self.output_tokens - 1.0, 1.0)
+        stall = self.others * self.stall_s_per_prefill / maximum(self.output_tokens - 1.0, 1.0)
         return self.decode.total_s + stall
 
     @property
@@ -201,9 +201,9 @@ def prefill_seconds_per_token(
     """
     par = dep.parallelism
     budget = float(dep.efficiency.max_batched_tokens)
-    chunk = min(prompt_tokens, budget)
+    chunk = minimum(prompt_tokens, budget)
     prompts = budget / chunk * par.dp_attention
-    cached = cached_tokens + max(prompt_tokens - chunk, 0.0) / 2
+    cached = cached_tokens + maximum(prompt_tokens - chunk, 0.0) / 2
     step = prefill_step(dep, prompts, chunk, cached)
     return step.total_s / (prompts * chunk) / par.pp
 
@@ -225,26 +225,26 @@ def _mixed_prefill(
     `decoding` sequences' tokens, each chunk in one step beside those decodes (a chunk sees
     on average half of the rest of its prompt as cached context).
     """
-    if not mixed or decoding <= 0:
+    if not mixed or not branch(decoding > 0):
         alone = prefill_step(dep, prompts, fresh_tokens, cached_tokens).total_s
         return alone, alone
     local = decoding / dep.parallelism.pp
-    room = max(dep.efficiency.max_batched_tokens - local, 1.0)
-    chunks = math.ceil(prompts * fresh_tokens / room)
+    room = maximum(dep.efficiency.max_batched_tokens - local, 1.0)
+    chunks = ceil(prompts * fresh_tokens / room)
     chunk = fresh_tokens / chunks
     past = cached_tokens + (fresh_tokens - chunk) / 2
     parts = (Part(local, context_tokens, 1.0), Part(prompts, past, chunk))
     step = mixed_step(dep, parts).total_s
     without = mixed_step(dep, parts[:1]).total_s  # the same decodes in a step of their own
-    return chunks * step, chunks * max(step - without, 0.0)
+    return chunks * step, chunks * maximum(step - without, 0.0)
 
 
 def check_request(input_tokens: float, output_tokens: float, concurrency: float) -> None:
-    if not 0 <= input_tokens <= MAX_TOKENS:
+    if not every((input_tokens >= 0) & (input_tokens <= MAX_TOKENS)):
         raise InputError("input_tokens", f"must be in [0, {MAX_TOKENS:,}], got {input_tokens}")
-    if not 1 <= output_tokens <= MAX_TOKENS:
+    if not every((output_tokens >= 1) & (output_tokens <= MAX_TOKENS)):
         raise InputError("output_tokens", f"must be in [1, {MAX_TOKENS:,}], got {output_tokens}")
-    if not math.isfinite(concurrency) or not concurrency >= 1:
+    if not every(finite(concurrency) & (concurrency >= 1)):
         raise InputError("concurrency", f"must be a finite number ≥ 1, got {concurrency}")
 
 
@@ -303,14 +303,14 @@ def replica_curve(
     context = input_tokens + output_tokens / 2
     fresh = input_tokens * (1.0 - cached_fraction)
     cached = input_tokens - fresh
-    prefill_tok = prefill_seconds_per_token(dep, fresh, cached) if fresh else 0.0
+    prefill_tok = prefill_seconds_per_token(dep, fresh, cached) if branch(fresh != 0) else 0.0
     plan = memory_plan(dep)
     return [
         ReplicaPerformance(
             concurrency=concurrency,
             input_tokens=input_tokens,
             output_tokens=output_tokens,
-            decode=decode_step(dep, max(concurrency / pp, 1.0), context),
+            decode=decode_step(dep, maximum(concurrency / pp, 1.0), context),
             prefill_s_per_request=prefill_tok * fresh if include_prefill else 0.0,
             memory=plan,
             deployment=dep,

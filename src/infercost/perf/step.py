@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infercost.catalog.models import ModelArch
+from infercost.elementwise import branch, maximum, minimum
 from infercost.perf.deployment import Deployment
 from infercost.perf.memory import kv_bytes_for_context, kv_share_per_gpu
 from infercost.perf.moe import expected_distinct_experts
@@ -88,7 +89,7 @@ def attention_flops_per_token_layer(model: ModelArch, context: float, decode: bo
     if model.mla is None:
         return 4.0 * heads * model.head_dim * context
     m = model.mla
-    if decode:
+    if branch(decode):
         return 2.0 * heads * context * (2 * m.kv_lora_rank + m.qk_rope_head_dim)
     return 2.0 * heads * context * (m.qk_nope_head_dim + m.qk_rope_head_dim + m.v_head_dim)
 
@@ -102,7 +103,7 @@ def _attention_flops(model: ModelArch, past: float, new: float) -> float:
     full = (model.num_layers - windowed) * attention_flops_per_token_layer(
         model, mean_context, decode
     )
-    capped = min(mean_context, float(window)) if windowed else 0.0
+    capped = minimum(mean_context, float(window)) if windowed else 0.0
     local = windowed * attention_flops_per_token_layer(model, capped, decode)
     return new * (full + local)
 
@@ -165,12 +166,12 @@ def mixed_step(dep: Deployment, parts: Sequence[Part]) -> StepTime:
     bandwidth = dep.gpu.memory_bandwidth_bytes_per_s
     weights_s = weights / (bandwidth * eff.memory)
     kv_s = kv_moved / (bandwidth * eff.attention_memory)
-    busy = max(matmul_s, weights_s) + max(attention_s, kv_s)
+    busy = maximum(matmul_s, weights_s) + maximum(attention_s, kv_s)
 
     comm = (
         _tp_time(dep, local_tokens) + _expert_time(dep, local_tokens) + _pp_time(dep, local_tokens)
     )
-    hidden = min(comm, eff.comm_overlap * busy)
+    hidden = minimum(comm, eff.comm_overlap * busy)
     return StepTime(
         compute_s=matmul_s + attention_s,
         memory_s=weights_s + kv_s,
@@ -180,7 +181,7 @@ def mixed_step(dep: Deployment, parts: Sequence[Part]) -> StepTime:
         flops_per_gpu=matmul + attention,
         bytes_per_gpu=weights + kv_moved,
         sequences=sequences,
-        new_tokens=all_tokens / sequences if sequences else 0.0,
+        new_tokens=all_tokens / sequences if branch(sequences != 0) else 0.0,
     )
 
 
@@ -237,7 +238,7 @@ def _expert_time(dep: Deployment, tokens: float) -> float:
             reached = min(reached, float(m.moe.max_groups_per_token))
         remote = reached * (nodes - 1) / nodes
         inter = tokens * remote * m.hidden_size * per_copy / _link(dep, group)
-    one = max(intra, inter) + 2 * dep.efficiency.collective_latency_s
+    one = maximum(intra, inter) + 2 * dep.efficiency.collective_latency_s
     return m.num_moe_layers * one
 
 

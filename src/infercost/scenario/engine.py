@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from infercost.cost.fleet import FleetCost
+from infercost.elementwise import is_array, scalar
 from infercost.errors import InputError, renamed
 from infercost.evaluate.config import Config, Resolved, resolve, stated
 from infercost.evaluate.disaggregated import Disaggregated, disaggregated
@@ -232,10 +233,43 @@ def run_inputs(
     return _run_fleet(inputs, calibration)
 
 
+def figures(inputs: Inputs, calibration: Calibration | None = None) -> dict[str, Any]:
+    """The computed figures of `run_inputs`, without the details.
+
+    Inputs that hold numpy arrays of samples (a Monte Carlo, `scenario/uncertainty.py`) give
+    an array for every figure, through the same code; a step that cannot take a whole array
+    raises `NotElementwise`, and so does a disaggregated deployment.
+    """
+    if inputs.prefill is not None:
+        w = inputs.workload
+        scalar(w.input_tokens, w.output_tokens, w.queries_per_second, w.queries_per_day)
+        return _run_disaggregated(inputs, calibration)[0]
+    return fleet_figures(inputs, evaluate_inputs(inputs, calibration))
+
+
 def _run_fleet(
     inputs: Inputs, calibration: Calibration | None
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     e = evaluate_inputs(inputs, calibration)
+    perf, r, load = e.performance, e.resolved, e.workload.traffic
+    assert e.fleet is not None
+    assert e.gpu_hour is not None
+    assert load is not None
+    details = {
+        "deployment": r.to_dict(),
+        "replica": perf.to_dict(),
+        "fleet": e.fleet.to_dict(),
+        "traffic": load.to_dict(),
+        "gpu_hour": e.gpu_hour.to_dict(),
+        "server": r.server.id if r.server else None,
+        "efficiency": r.efficiency_dict(),
+    }
+    return fleet_figures(inputs, e), details
+
+
+def fleet_figures(inputs: Inputs, e: Evaluation) -> dict[str, Any]:
+    """GPUs, servers, $ per day, query and token, speeds and latencies of an evaluated fleet
+    (arrays for arrays of samples, which leave out the decode step's bound, a label)."""
     perf, r = e.performance, e.resolved
     assert e.fleet is not None
     assert e.cost is not None
@@ -243,6 +277,7 @@ def _run_fleet(
     load, fleet, cost = e.workload.traffic, e.fleet, e.cost
     assert load is not None
     per_server = r.gpus_per_server
+    bound = {} if is_array(perf.decode.total_s) else {"decode_bound": perf.decode.bound}
     computed: dict[str, Any] = {
         "gpus": fleet.gpus,
         "servers": fleet.servers,
@@ -257,21 +292,12 @@ def _run_fleet(
         "tpot_s": perf.tpot_s,
         "ttft_s": perf.ttft_s,
         "e2e_s": perf.e2e_s,
-        "decode_bound": perf.decode.bound,
+        **bound,
         "capex_usd": fleet.servers * _server_price(inputs, r),
     }
     if inputs.economics is not None:
         computed.update(_search_economics(inputs, cost, load))
-    details = {
-        "deployment": r.to_dict(),
-        "replica": perf.to_dict(),
-        "fleet": fleet.to_dict(),
-        "traffic": load.to_dict(),
-        "gpu_hour": e.gpu_hour.to_dict(),
-        "server": r.server.id if r.server else None,
-        "efficiency": r.efficiency_dict(),
-    }
-    return computed, details
+    return computed
 
 
 def _server_price(inputs: Inputs, r: Resolved) -> float:

@@ -14,10 +14,10 @@ twice the accelerator-hours its average load needs.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
+from infercost.elementwise import ceil, every
 from infercost.errors import InputError
 from infercost.units import SECONDS_PER_DAY
 
@@ -32,24 +32,24 @@ class Traffic:
     cached_input_fraction: float = 0.0  # share of input tokens served from a prefix cache
 
     def __post_init__(self) -> None:
-        if not self.queries_per_s > 0:
+        if not every(self.queries_per_s > 0):
             raise InputError("workload.queries_per_s", f"must be > 0, got {self.queries_per_s}")
-        if not self.input_tokens_per_query >= 0:
+        if not every(self.input_tokens_per_query >= 0):
             raise InputError("workload.input_tokens", "must be ≥ 0")
-        if not self.output_tokens_per_query >= 1:
+        if not every(self.output_tokens_per_query >= 1):
             raise InputError("workload.output_tokens", "must be ≥ 1")
-        if not self.peak_to_average >= 1:
+        if not every(self.peak_to_average >= 1):
             raise InputError("workload.peak_to_average", "must be ≥ 1")
-        if not 0 < self.target_utilisation <= 1:
+        if not every((self.target_utilisation > 0) & (self.target_utilisation <= 1)):
             raise InputError("workload.target_utilisation", "must be in (0, 1]")
-        if not 0 <= self.cached_input_fraction < 1:
+        if not every((self.cached_input_fraction >= 0) & (self.cached_input_fraction < 1)):
             raise InputError("workload.cached_input_fraction", "must be in [0, 1)")
 
     @classmethod
     def from_users(cls, daily_users: float, queries_per_user_per_day: float, **kw: Any) -> Traffic:
-        if not daily_users > 0:
+        if not every(daily_users > 0):
             raise InputError("workload.daily_users", f"must be > 0, got {daily_users}")
-        if not queries_per_user_per_day > 0:
+        if not every(queries_per_user_per_day > 0):
             raise InputError(
                 "workload.queries_per_user_per_day", f"must be > 0, got {queries_per_user_per_day}"
             )
@@ -111,16 +111,16 @@ def size_fleet(
     capacity_per_s: float, per_replica_per_s: float, gpus_per_replica: int, gpus_per_server: int
 ) -> FleetSize:
     """Replicas, accelerators and servers to serve `capacity_per_s` (any unit, same for both)."""
-    if not per_replica_per_s > 0:
+    if not every(per_replica_per_s > 0):
         raise InputError("replica throughput", "must be > 0")
     exact = capacity_per_s / per_replica_per_s
-    replicas = math.ceil(exact - 1e-9)
+    replicas = ceil(exact - 1e-9)
     gpus = replicas * gpus_per_replica
     return FleetSize(
         replicas_exact=exact,
         replicas=replicas,
         gpus=gpus,
-        servers=math.ceil(gpus / gpus_per_server),
+        servers=ceil(gpus / gpus_per_server),
         gpus_per_replica=gpus_per_replica,
         gpus_per_server=gpus_per_server,
     )
