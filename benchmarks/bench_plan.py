@@ -233,7 +233,8 @@ def agreement() -> dict[str, Any]:
     out = {}
     for name, ask in AGREEMENT.items():
         doc = infercost.plan(**ask).to_dict()
-        pairs = [(c["screen_replicas"], c["replicas"]) for c in doc["candidates"]
+        colocated = [c for c in doc["candidates"] if not c.get("disaggregated")]
+        pairs = [(c["screen_replicas"], c["replicas"]) for c in colocated
                  if c["verified"] and c["meets_targets"]]  # fmt: skip
         out[name] = {
             "pairs": pairs,

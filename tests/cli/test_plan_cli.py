@@ -16,7 +16,8 @@ from test_cli import assert_user_error, invoke
 
 SMALL = ("-m", "llama-3.1-8b", "--qps", "30", "--input-tokens", "1000", "--output-tokens",
          "200", "--slo", "ttft_p99=1s,tpot_p99=40ms", "--gpu", "h100,a100-80gb",
-         "--max-gpus-per-replica", "2", "--requests", "4000", "--verify", "4")  # fmt: skip
+         "--max-gpus-per-replica", "2", "--requests", "4000", "--verify", "4",
+         "--no-disaggregated")  # fmt: skip
 CANDIDATE_KEYS = {
     "gpu", "tp", "pp", "ep", "dp_attention", "weight_precision", "kv_precision", "max_seqs",
     "replicas", "gpus", "usd_per_month", "usd_per_million_output_tokens", "binding_limit",
@@ -165,6 +166,7 @@ def test_a_model_that_fits_nowhere_allowed_is_infeasible_with_the_reason() -> No
 
 def test_a_scenario_asks_its_question_and_flags_override_it() -> None:
     result = invoke("plan", "chatgpt-2023", "--server", "hgx-a100-80gb", "--verify", "1",
+                    "--no-disaggregated",
                     "--slo", "ttft_p99=5s,tpot_p99=60ms", "--json")  # fmt: skip
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)

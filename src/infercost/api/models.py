@@ -160,6 +160,7 @@ class PlanRequest(Request):
     calibration: Calibration = "builtin"
 
 
+    disaggregated: bool | None = None  # None: considered when the targets size both pools
 class MeasureRequest(Request):
     """Load levels against a live OpenAI-compatible server."""
 

@@ -131,6 +131,7 @@ def _question(req: PlanRequest, efficiency: tuple[tuple[str, float], ...]) -> An
         router=req.router or "round-robin",
         calibration=calibration_choice(req.calibration),
         compare_api=req.compare_api,
+        disaggregated=req.disaggregated,
     )
 
 

@@ -119,6 +119,13 @@ def plan(
     compare_api: Annotated[
         bool, typer.Option(help="Beside the fleet: the same traffic through each API.")
     ] = False,
+    disaggregated: Annotated[
+        bool | None,
+        typer.Option(
+            "--disaggregated/--no-disaggregated",
+            help="Prefill and decode pools apart (default: when TTFT and TPOT targets size them).",
+        ),
+    ] = None,
     frontier: Annotated[
         Path | None, typer.Option(help="Write the Pareto frontiers (.csv).")
     ] = None,
@@ -155,7 +162,8 @@ def plan(
             max_gpus=max_gpus, precision=_words(precision), kv_precision=_words(kv_precision),
             engine=engine, price=flat, prices=per_gpu, own=own, owner_profile=owner_profile,
             objective=objective, verify=verify, seed=seed, requests=requests, router=router,
-            compare_api=compare_api, frontier=None if frontier is None else str(frontier),
+            compare_api=compare_api, disaggregated=disaggregated,
+            frontier=None if frontier is None else str(frontier),
             plot=None if plot is None else str(plot),
             calibration=_calibration(calibration, no_calibration),
             progress=None if bar is None else (lambda _what, done, total: bar(done, total)),
@@ -264,6 +272,15 @@ def _slo(t: dict[str, Any]) -> str:
     return f"{t['metric']}_p{t['percentile']:g}"
 
 
+def _fleet(c: dict[str, Any]) -> str:
+    """`R × configuration`, or a disaggregated candidate's two pools."""
+    if c.get("disaggregated"):
+        p, d = c["prefill"], c["decode"]
+        return (f"{p['replicas']:,} × {_name(p)} prefill\n+ {d['replicas']:,} × {_name(d)} "
+                "decode")  # fmt: skip
+    return f"{c['replicas']:,} × {_name(c)}"
+
+
 def _name(c: dict[str, Any]) -> str:
     layout = f"tp{c['tp']}" + (f" pp{c['pp']}" if c["pp"] > 1 else "")
     if c["ep"] > 1:
@@ -284,10 +301,15 @@ def _print_best(console: Console, best: dict[str, Any]) -> None:
     if sim is not None:
         parts = [f"{k} {fmt('x_s', v)}" for k, v in sim["upper_bound_s"].items()]
         checked = f"; simulated (upper 95 % bound): {', '.join(parts)}"
+    rate = "" if best.get("disaggregated") else (
+        f" at {fmt('usd', best['usd_per_gpu_hour'])} per GPU-hour"
+    )  # fmt: skip
+    ratio = (f", {best['prefill_to_decode_replicas']:.2f} prefill replicas per decode replica"
+             if best.get("disaggregated") else "")  # fmt: skip
     console.print(
-        f"[bold green]Best:[/bold green] {best['replicas']:,} × {_name(best)} "
-        f"({best['model']}) = {_gpus(best['gpus'])} at {fmt('usd', best['usd_per_gpu_hour'])} "
-        f"per GPU-hour: {fmt('usd', best['usd_per_month'])} a month, "
+        f"[bold green]Best:[/bold green] {_fleet(best).replace(chr(10), ' ')} "
+        f"({best['model']}) = {_gpus(best['gpus'])}{rate}{ratio}: "
+        f"{fmt('usd', best['usd_per_month'])} a month, "
         f"{fmt('usd', best['usd_per_million_output_tokens'])} per 1M output tokens; "
         f"limited by {best['binding_limit']}{checked}",
         highlight=False,
@@ -302,8 +324,9 @@ def _ranked(candidates: list[dict[str, Any]], q: dict[str, Any]) -> Any:
                 whole=("#",))  # fmt: skip
     for i, c in enumerate(candidates, start=1):
         sim = c["simulated"]
-        fleet = f"{c['replicas']:,} × {_name(c)}\n{_gpus(c['gpus'])}, "
-        fleet += f"{fmt('utilisation', c['utilisation'])} busy"
+        fleet = f"{_fleet(c)}\n{_gpus(c['gpus'])}"
+        if not c.get("disaggregated"):
+            fleet += f", {fmt('utilisation', c['utilisation'])} busy"
         money = (
             f"{fmt('usd', c['usd_per_month'])}\n"
             f"{fmt('usd', c['usd_per_million_input_tokens_attributed'])} · "
@@ -312,7 +335,7 @@ def _ranked(candidates: list[dict[str, Any]], q: dict[str, Any]) -> Any:
         lines = []
         for name in slos:
             got = "—" if sim is None else fmt("x_s", sim["upper_bound_s"][name])
-            lines.append(f"{name} {fmt('x_s', c['predicted_s'][name])} · {got}")
+            lines.append(f"{name} {fmt('x_s', c['predicted_s'].get(name))} · {got}")
         margin = c["simulated_headroom"] if sim is not None else c["predicted_headroom"]
         lines.append(f"headroom {fmt('margin', margin)}")
         miss = " (misses)" if c["meets_targets"] is False else ""

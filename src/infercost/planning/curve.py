@@ -125,14 +125,16 @@ class Curve:
         return DECODE_LIMITS.get(bound, f"decode {bound}")
 
 
-def make_curve(r: Resolved, d: Demand, ceiling: int) -> Curve:
-    """The perf model at CURVE_POINTS concurrencies, read at every n = 1…ceiling."""
+def make_curve(r: Resolved, d: Demand, ceiling: int, include_prefill: bool = True) -> Curve:
+    """The perf model at CURVE_POINTS concurrencies, read at every n = 1…ceiling
+    (`include_prefill` False: a disaggregated deployment's decode pool)."""
     grid = np.unique(np.geomspace(1, ceiling, CURVE_POINTS).round())
     perf = replica_curve(
         r.deployment,
         [float(n) for n in grid],
         d.input_mean,
         d.output_mean,
+        include_prefill=include_prefill,
         cached_fraction=d.cached_fraction,
         mixed_prefill=r.mixed_prefill,
         scheduler_steps=r.scheduler_steps,

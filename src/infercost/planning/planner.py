@@ -5,6 +5,8 @@
     screen: every candidate sized analytically with queueing headroom, ranked
     verify: the top K simulated, each at the fewest replicas that meet every target, and
             the next ones while the screen puts them below the cheapest verified answer
+    pairs:  disaggregated candidates, a prefill pool sized to TTFT and a decode pool to TPOT
+            (`disaggregated`), the best `PAIRS_VERIFIED` simulated likewise
     rank:   verified candidates by the objective at their verified size, then the rest
     frontier and the API comparison, from the same curves and costs
 
@@ -28,6 +30,14 @@ from infercost.evaluate.config import CalibrationChoice, Config
 from infercost.limits import MAX_QUERIES_PER_S
 from infercost.planning.compare import ApiComparison, compare_api
 from infercost.planning.curve import Demand
+from infercost.planning.disaggregated import (
+    Pair,
+    PairVerified,
+    applies,
+    pair_dict,
+    screen_pairs,
+    verify_pair,
+)
 from infercost.planning.frontier import FrontierPoint, frontier
 from infercost.planning.predict import target_quantiles
 from infercost.planning.screen import (
@@ -48,6 +58,7 @@ from infercost.workload.requests import Requests, make_requests
 ARRIVALS = ("poisson", "gamma")
 ROUTERS = ("round-robin", "least-outstanding")
 LISTED = 50  # unverified candidates listed after the verified ones
+PAIRS_VERIFIED = 2  # disaggregated pairs simulated
 MIN_TRACE_REQUESTS = 1000  # a trace shorter than this cannot show a p99
 
 
@@ -107,6 +118,7 @@ class Question:
     router: str = "round-robin"
     calibration: CalibrationChoice = "builtin"
     compare_api: bool = False
+    disaggregated: bool | None = None  # None: considered when the targets size both pools
 
     def check(self) -> None:
         if self.objective not in OBJECTIVES:
@@ -172,10 +184,42 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class PairCandidate:
+    """A ranked disaggregated answer: its pools at their verified sizes (or the screen's)."""
+
+    pair: Pair
+    screened: Pair
+    verified: PairVerified | None
+    demand: Demand
+
+    @property
+    def met(self) -> bool | None:
+        return None if self.verified is None else self.verified.met
+
+    @property
+    def gpus(self) -> int:
+        return self.pair.gpus
+
+    def objective(self, name: str) -> float:
+        return self.pair.objective(name)
+
+    def margin(self, targets: Targets) -> float:
+        return 0.0 if self.verified is None else self.verified.closest.check.margin(targets)
+
+    def to_dict(self, targets: Targets) -> dict[str, Any]:
+        out = pair_dict(self.pair, self.verified, targets, self.demand)
+        out["screen_replicas"] = {
+            "prefill": self.screened.prefill.replicas,
+            "decode": self.screened.decode.replicas,
+        }
+        return out
+
+
+@dataclass(frozen=True)
 class PlanResult:
     question: Question
     demand: Demand
-    candidates: tuple[Candidate, ...]  # ranked: verified that meet, then the rest
+    candidates: tuple[Candidate | PairCandidate, ...]  # ranked: verified that meet, the rest
     rejected: tuple[Rejected, ...]  # closest first
     frontier: tuple[FrontierPoint, ...]
     api: ApiComparison | None
@@ -184,9 +228,10 @@ class PlanResult:
     skipped: tuple[str, ...]
     timings_s: dict[str, float] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    disaggregation: str = "not asked"  # what became of the disaggregated candidates
 
     @property
-    def best(self) -> Candidate | None:
+    def best(self) -> Candidate | PairCandidate | None:
         first = self.candidates[0] if self.candidates else None
         if first is None or first.met is False:
             return None
@@ -201,7 +246,7 @@ class PlanResult:
         (the screen passed them), then those the screen rejected, closest first."""
         simulated = []
         for c in self.candidates:
-            if c.verified is None or c.met is not False:
+            if not isinstance(c, Candidate) or c.verified is None or c.met is not False:
                 continue
             trial = c.verified.closest
             misses = [
@@ -231,6 +276,7 @@ class PlanResult:
                 "sized": sum(1 for _ in self.candidates),
                 "rejected": len(self.rejected),
                 "verified": sum(1 for c in self.candidates if c.verified is not None),
+                "disaggregated": self.disaggregation,
                 "skipped": list(self.skipped),
                 "timings_s": self.timings_s,
             },
@@ -272,11 +318,15 @@ def plan(question: Question, progress: Callable[[str, int, int], None] | None = 
     clock = time.perf_counter()
     verified = _verify_top(q, sized, requests, demand, space.caps, progress)
     timings["verify"] = time.perf_counter() - clock
-    ranked = _rank(q, verified, sized)
-    best = ranked[0].sized if ranked and ranked[0].met is not False else None
+    clock = time.perf_counter()
+    pairs, disaggregation = _pairs(q, space, demand, requests, progress)
+    timings["disaggregated"] = time.perf_counter() - clock
+    ranked = _rank(q, verified, sized, pairs)
+    colocated = [c for c in ranked if isinstance(c, Candidate) and c.met is not False]
+    best = colocated[0].sized if colocated else None
     api = None
     if q.compare_api:
-        replicas = None if best is None else ranked[0].screen_replicas
+        replicas = None if best is None else colocated[0].screen_replicas
         api = compare_api(q.constraints.models, demand, best, replicas)
     return PlanResult(
         question=q,
@@ -290,7 +340,44 @@ def plan(question: Question, progress: Callable[[str, int, int], None] | None = 
         skipped=space.skipped,
         timings_s=timings,
         warnings=_past_context(q.constraints.models, demand),
+        disaggregation=disaggregation,
     )
+
+
+def _pairs(
+    q: Question,
+    space: Any,
+    demand: Demand,
+    requests: Requests,
+    progress: Callable[[str, int, int], None] | None,
+) -> tuple[list[PairCandidate], str]:
+    """The disaggregated candidates: screened, and the best `PAIRS_VERIFIED` simulated."""
+    why = applies(q.targets)
+    if q.disaggregated is False:
+        return [], "not asked (--no-disaggregated)"
+    if why is not None:
+        if q.disaggregated:
+            raise InputError("disaggregated", why.removeprefix("disaggregated: "))
+        return [], f"left out: {why.removeprefix('disaggregated: ')}"
+    pricing = q.constraints.pricing
+    found = screen_pairs(space, demand, requests, q.targets, pricing, q.calibration,
+                         q.objective, q.router)  # fmt: skip
+    if q.constraints.max_gpus is not None:
+        found = [p for p in found if p.gpus <= q.constraints.max_gpus]
+    out: list[PairCandidate] = []
+    for i, pair in enumerate(found[:PAIRS_VERIFIED] if q.verify else []):
+        cheapest = min((c.objective(q.objective) for c in out if c.met), default=math.inf)
+        if pair.objective(q.objective) >= cheapest:  # the screen puts it above a verified one
+            break
+        n = min(requests_for(pair.decode, q.requests), len(requests))
+        subset = Requests(requests.arrival_s[:n], requests.input_tokens[:n],
+                          requests.output_tokens[:n], requests.rate_per_s)  # fmt: skip
+        v = verify_pair(pair, subset, q.targets, demand, pricing.basis, q.router, q.seed)
+        out.append(PairCandidate(v.pair, pair, v, demand))
+        if progress:
+            progress("verifying pairs", i + 1, min(len(found), PAIRS_VERIFIED))
+    out += [PairCandidate(p, p, None, demand) for p in found[len(out) : len(out) + 3]]
+    return out, f"{len(found)} pairs screened, {sum(c.verified is not None for c in out)} simulated"
 
 
 def _past_context(models: tuple[str, ...], d: Demand) -> tuple[str, ...]:
@@ -418,16 +505,24 @@ def _resize(s: Sized, d: Demand, q: Question, cap: int, replicas: int) -> Sized:
     )
 
 
-def _rank(q: Question, verified: list[Candidate], sized: list[Sized]) -> list[Candidate]:
-    """Verified candidates that meet the targets by the objective at their verified size
-    (ties: more simulated headroom), then those the simulation failed, then the rest of
-    the screen in its order."""
+def _rank(
+    q: Question, verified: list[Candidate], sized: list[Sized], pairs: list[PairCandidate]
+) -> list[Candidate | PairCandidate]:
+    """Verified candidates that meet the targets — colocated and disaggregated — by the
+    objective at their verified size (ties: more simulated headroom), then those the
+    simulation failed, then the rest of the screen in its order."""
 
-    def key(c: Candidate) -> tuple[float, float, int]:
+    def key(c: Candidate | PairCandidate) -> tuple[float, float, int]:
+        if isinstance(c, PairCandidate):
+            return (c.objective(q.objective), -c.margin(q.targets), c.gpus)
         margin = c.verified.closest.check.margin(q.targets) if c.verified else 0.0
         return (c.sized.objective(q.objective), -margin, c.sized.gpus)
 
-    met = sorted((c for c in verified if c.met), key=key)
-    failed = [c for c in verified if not c.met]
-    rest = [Candidate(s, s.replicas, None) for s in sized[len(verified) :][:LISTED]]
+    tried: list[Candidate | PairCandidate] = [*verified, *(p for p in pairs if p.verified)]
+    met = sorted((c for c in tried if c.met), key=key)
+    failed = [c for c in tried if not c.met]
+    rest: list[Candidate | PairCandidate] = [
+        Candidate(s, s.replicas, None) for s in sized[len(verified) :][:LISTED]
+    ]
+    rest += [p for p in pairs if p.verified is None]
     return [*met, *failed, *rest]

@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from infercost.planning.frontier import FrontierPoint
-from infercost.planning.planner import PlanResult
+from infercost.planning.planner import PairCandidate, PlanResult
+from infercost.units import SECONDS_PER_DAY
 
 
 def chosen_point(result: PlanResult) -> dict[str, float | None] | None:
@@ -20,8 +21,19 @@ def chosen_point(result: PlanResult) -> dict[str, float | None] | None:
     best = result.best
     if best is None:
         return None
+    if isinstance(best, PairCandidate):  # a disaggregated fleet: its decode pool's speed
+        per_gpu = result.demand.traffic.output_tokens_per_day / SECONDS_PER_DAY / best.gpus
+        summary = best.verified.closest.result.summary() if best.verified else None
+        mean = None if summary is None else summary["tpot_s"]["mean"]
+        tpot = mean or float(next(iter(best.pair.decode.predicted.values()), 0.0))
+        out = best.to_dict(result.question.targets)["usd_per_million_output_tokens"]
+        return {
+            "output_tokens_per_s_per_gpu": per_gpu,
+            "interactivity_tokens_per_s": 1.0 / tpot if tpot else None,
+            "usd_per_million_output_tokens": out,
+        }
     s = best.sized
-    per_gpu = result.demand.traffic.output_tokens_per_day / 86_400.0 / s.gpus
+    per_gpu = result.demand.traffic.output_tokens_per_day / SECONDS_PER_DAY / s.gpus
     tpot = float(s.curve.at("tpot_s", min(max(s.occupancy, 1.0), s.cap)))
     if best.verified is not None:
         mean = best.verified.closest.result.summary()["tpot_s"]["mean"]

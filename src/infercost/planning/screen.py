@@ -175,9 +175,10 @@ def size_config(
     targets: Targets,
     basis: CostBasis,
     router: str = "round-robin",
+    include_prefill: bool = True,
 ) -> Sized | Rejected:
     """The batch cap of one configuration that needs fewest replicas, and that count; or
-    why no count meets the targets."""
+    why no count meets the targets (`include_prefill` False: as a decode pool)."""
     d = demand
     fits = check(r, d.input_mean, d.output_mean)
     if fits.binding in ("weights", "request"):
@@ -186,7 +187,7 @@ def size_config(
     ceiling = max_concurrency(r, d.input_mean, d.output_mean)
     if ceiling < 1:
         return Rejected(r.config, (fits.reason,), "KV memory", {}, math.inf)
-    curve = make_curve(r, d, ceiling)
+    curve = make_curve(r, d, ceiling, include_prefill)
     floor = at_rates(curve, d, targets, ceiling, np.asarray([_lightest(curve, ceiling)]), d.ca2)
     if not all(floor[s.name][0] <= s.threshold_s for s in targets.slos):
         return _rejected(r, curve, targets, {k: float(v[0]) for k, v in floor.items()})

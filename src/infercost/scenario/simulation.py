@@ -26,6 +26,7 @@ from infercost.records import Slo, parse_slos
 from infercost.scenario.engine import evaluate_inputs, pools_of, traffic
 from infercost.scenario.schema import Scenario
 from infercost.sim.disaggregated import Pool
+from infercost.sim.disaggregated import subset as subset_of
 from infercost.sim.engine import Fleet
 from infercost.workload.requests import Requests, make_requests
 
@@ -126,7 +127,7 @@ def pools_simulation(
     node = prefill_r.gpus_per_server
     big_p = prefill_replicas or math.ceil(pools.nodes_prefill * node / prefill_r.gpus - 1e-9)
     big_d = decode_replicas or math.ceil(pools.nodes_decode * node / decode_r.gpus - 1e-9)
-    d, p = _subset(big_p, big_d, subset)
+    d, p = subset_of(big_p, big_d, subset)
     w = inputs.workload
     peak = pools.input_tokens_per_s / w.input_tokens * w.peak_to_average
     requests = make_requests(
@@ -150,10 +151,3 @@ def pools_simulation(
         prefill, decode, prefill_r, decode_r, requests, parse_slos(inputs.serving.slo),
         big_p, big_d, share,
     )  # fmt: skip
-
-
-def _subset(prefill: int, decode: int, most: int) -> tuple[int, int]:
-    """d ≤ `most` of the decode replicas, and the p prefill replicas that carry at least
-    their d/D share of the traffic at the fleet's load per replica (p/P ≥ d/D)."""
-    d = min(decode, most)
-    return d, min(math.ceil(prefill * d / decode - 1e-9), prefill)

@@ -22,6 +22,7 @@ pool; the others were load on the prefill pool only, and have no record.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -80,6 +81,14 @@ class DisaggregatedResult:
             },
         }
         return out
+
+
+def subset(prefill: int, decode: int, most: int) -> tuple[int, int]:
+    """(d, p): d ≤ `most` of `decode` replicas, and the p of `prefill` that carry at least
+    their d/D share of the traffic at the fleet's load per replica (p/P ≥ d/D); the decode
+    pool then takes a (d/D) ÷ (p/P) share of the prefilled requests."""
+    d = min(decode, most)
+    return d, min(math.ceil(prefill * d / decode - 1e-9), prefill)
 
 
 def simulate_disaggregated(
