@@ -37,6 +37,10 @@ MAX_QUERIES_PER_S = 1e9  # ~30 times every web search on Earth
 MAX_SEED = 2**32 - 1
 MAX_OVERRIDES = 256  # --set PATH=VALUE overrides of one scenario
 
+# Monte Carlo over uncertain inputs (`--samples`): evaluated in chunks of 65,536 samples, so
+# memory stays bounded; a million samples of chatgpt-2023 take a few seconds.
+MAX_SAMPLES = 1_000_000
+
 # Measurements against a live server.
 MAX_LEVELS = 64
 MAX_MEASURE_REQUESTS = 1_000_000

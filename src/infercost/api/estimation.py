@@ -118,10 +118,31 @@ def _traffic(req: EstimateRequest) -> Any:
 
 
 def reproduce(request: ReproduceRequest | dict[str, Any] | None = None, **fields: Any) -> Any:
-    """A scenario recomputed from its assumptions: published against computed."""
+    """A scenario recomputed from its assumptions: published against computed. With
+    `samples`, its ranges (and `range`) are also sampled through the same pipeline: the
+    quantiles of every figure and the tornado of the headline figure."""
+    from dataclasses import replace
+
     from infercost.scenario.engine import run
     from infercost.scenario.loader import load
+    from infercost.scenario.ranges import active_ranges
 
     req = parse(ReproduceRequest, request, **fields)
+    for name in ("range", "headline"):
+        if getattr(req, name) and req.samples is None:
+            raise InputError(name, "applies to a Monte Carlo: give samples too")
     cal = calibration_choice(req.calibration)
-    return run(load(req.scenario, list(req.set)), cal)
+    scenario = load(req.scenario, list(req.set))
+    ranges = None if req.samples is None else active_ranges(scenario, req.range, req.set)
+    result = run(scenario, cal)
+    if req.samples is None or ranges is None:
+        return result
+    from infercost.evaluate.config import calibration_of
+    from infercost.scenario.uncertainty import headline_of, sample
+
+    headline = req.headline or headline_of(scenario, result.computed)
+    if not isinstance(result.computed.get(headline), int | float):
+        numeric = [k for k, v in result.computed.items() if isinstance(v, int | float)]
+        raise InputError("headline", f"{headline!r} is not a figure; figures: {', '.join(numeric)}")
+    sampled = sample(scenario, ranges, req.samples, req.seed, calibration_of(cal), headline)
+    return replace(result, sampled=sampled)

@@ -30,6 +30,7 @@ from infercost.limits import (
     MAX_QUERIES_PER_S,
     MAX_REPLICA_GPUS,
     MAX_REQUESTS,
+    MAX_SAMPLES,
     MAX_SCHEDULER_STEPS,
     MAX_SEED,
     MAX_SEQUENCES,
@@ -76,6 +77,10 @@ class ReproduceRequest(Request):
     scenario: str = Field(min_length=1)
     set: list[str] = Field(default_factory=list, max_length=MAX_OVERRIDES)
     calibration: Calibration = "builtin"
+    samples: int | None = Field(None, ge=1, le=MAX_SAMPLES)  # a Monte Carlo over the ranges
+    seed: int = Field(0, ge=0, le=MAX_SEED)
+    range: list[str] = Field(default_factory=list, max_length=MAX_OVERRIDES)  # PATH=LOW:HIGH
+    headline: str | None = Field(None, min_length=1)  # the output the tornado ranks inputs by
 
 
 class SimulateRequest(Request):

@@ -29,6 +29,31 @@ def reproduce(
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="Override an input: PATH=VALUE (repeatable).")
     ] = None,
+    samples: Annotated[
+        int | None,
+        typer.Option(
+            "--samples",
+            "-n",
+            help="Sample the scenario's ranges N times through the same pipeline (Monte "
+            "Carlo): P10/P50/P90 of every figure and a tornado of the inputs.",
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the Monte Carlo's samples.")] = 0,
+    range_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--range",
+            help="An uncertain input: PATH=LOW:HIGH (uniform), PATH=LOW:MODE:HIGH "
+            "(triangular) or PATH=lognormal:MEDIAN:P90 (repeatable; replaces the file's).",
+        ),
+    ] = None,
+    headline: Annotated[
+        str | None,
+        typer.Option(
+            help="The figure the tornado ranks inputs by (default: the first published "
+            "dollar figure)."
+        ),
+    ] = None,
     as_json: JsonOpt = False,
     calibration: CalibrationOpt = None,
     no_calibration: NoCalibrationOpt = False,
@@ -37,14 +62,26 @@ def reproduce(
     from infercost.api import reproduce as verb
 
     result = verb(
-        scenario=scenario, set=set_ or [], calibration=_calibration(calibration, no_calibration)
+        scenario=scenario,
+        set=set_ or [],
+        calibration=_calibration(calibration, no_calibration),
+        samples=samples,
+        seed=seed,
+        range=range_ or [],
+        headline=headline,
     )
     if as_json:
         emit_json(result.to_dict())
         return
     from infercost.cli.render import print_scenario
 
-    print_scenario(Console(), result.to_dict())
+    console = Console()
+    doc = result.to_dict()
+    print_scenario(console, doc)
+    if "quantiles" in doc:
+        from infercost.cli.uncertainty import print_uncertainty
+
+        print_uncertainty(console, doc)
 
 
 # --- estimate ------------------------------------------------------------------------------

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from infercost.cost.fleet import FleetCost
 from infercost.elementwise import is_array, scalar
@@ -25,6 +25,9 @@ from infercost.scenario.schema import EfficiencyIn, Inputs, ParallelIn, Scenario
 from infercost.units import DAYS_PER_YEAR, SECONDS_PER_DAY
 from infercost.workload.traffic import Traffic
 
+if TYPE_CHECKING:
+    from infercost.scenario.uncertainty import SampledRun
+
 
 @dataclass(frozen=True)
 class ScenarioResult:
@@ -33,6 +36,7 @@ class ScenarioResult:
     details: dict[str, Any]
     uncalibrated: dict[str, Any] | None = None
     variants: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sampled: SampledRun | None = None  # with --samples: quantiles, tornado
 
     def comparisons(self) -> list[dict[str, Any]]:
         """Published against computed, key by key, with the difference in percent."""
@@ -105,6 +109,7 @@ class ScenarioResult:
             "details": self.details,
             "sources": [src.model_dump() for src in s.sources],
             "notes": s.notes,
+            **(self.sampled.to_dict() if self.sampled is not None else {}),
         }
 
     def calibration(self) -> dict[str, Any] | None:
@@ -241,10 +246,18 @@ def figures(inputs: Inputs, calibration: Calibration | None = None) -> dict[str,
     raises `NotElementwise`, and so does a disaggregated deployment.
     """
     if inputs.prefill is not None:
-        w = inputs.workload
-        scalar(w.input_tokens, w.output_tokens, w.queries_per_second, w.queries_per_day)
+        scalar(*_values(inputs))  # the pools are sized one sample at a time
         return _run_disaggregated(inputs, calibration)[0]
     return fleet_figures(inputs, evaluate_inputs(inputs, calibration))
+
+
+def _values(model: BaseModel) -> list[Any]:
+    """Every leaf value of a model, nested models included."""
+    out: list[Any] = []
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        out.extend(_values(value) if isinstance(value, BaseModel) else [value])
+    return out
 
 
 def _run_fleet(

@@ -162,6 +162,9 @@ def validate(raw: dict[str, Any], origin: str) -> Scenario:
         raise InputError(field, message) from None
     check_provenance(raw.get("inputs", {}), scenario)
     check_sources(scenario)
+    from infercost.scenario.ranges import check_ranges  # it reads paths as this module does
+
+    check_ranges(scenario)
     return scenario
 
 

@@ -3,8 +3,10 @@
 A scenario holds `inputs` (everything the engine reads), `provenance` (for every input the
 file sets: stated by a source, derived by arithmetic, calibrated to a measurement, or a
 default we chose), `published` (figures a source reported, only ever compared against),
-`sources`, and optional `variants` (named sets of dotted-path overrides, e.g. the same
-traffic on other hardware). `base: NAME` starts from another scenario and overrides it.
+`sources`, optional `variants` (named sets of dotted-path overrides, e.g. the same
+traffic on other hardware) and optional `ranges` (uncertain inputs by dotted path, each a
+distribution with its sources, sampled by `--samples`). `base: NAME` starts from another
+scenario and overrides it (a base's ranges are not inherited: they belong to its inputs).
 Unknown keys are errors, so a typo fails loudly.
 """
 
@@ -208,6 +210,66 @@ class ProvenanceIn(Strict):
     note: str = ""
 
 
+BOUNDS = ("low", "mode", "high", "median", "p90")
+RangeKind = Literal["uniform", "triangular", "lognormal"]
+SHAPES: dict[tuple[str, ...], RangeKind] = {
+    ("high", "low"): "uniform",
+    ("high", "low", "mode"): "triangular",
+    ("median", "p90"): "lognormal",
+}
+
+
+class RangeIn(Strict):
+    """An uncertain input: {low, high} (uniform), {low, mode, high} (triangular) or
+    {median, p90} (lognormal), with its source (one id, or one per bound) and a note."""
+
+    low: float | None = None
+    mode: float | None = None
+    high: float | None = None
+    median: float | None = None
+    p90: float | None = None
+    source: str | dict[str, str]
+    note: str = Field(min_length=1)
+
+    @property
+    def given(self) -> tuple[str, ...]:
+        return tuple(sorted(b for b in BOUNDS if getattr(self, b) is not None))
+
+    @property
+    def kind(self) -> RangeKind:
+        return SHAPES[self.given]
+
+    @model_validator(mode="after")
+    def _shape(self) -> RangeIn:
+        if self.given not in SHAPES:
+            got = ", ".join(self.given) or "no bound"
+            raise ValueError(
+                "give {low, high} (uniform), {low, mode, high} (triangular) or {median, p90} "
+                f"(lognormal), not {got}"
+            )
+        low, high = self.low, self.high
+        if low is not None and high is not None and not low <= high:
+            raise ValueError(f"low ({low:g}) must be ≤ high ({high:g})")
+        mode = self.mode
+        if mode is not None and low is not None and high is not None and not low <= mode <= high:
+            raise ValueError(f"mode ({mode:g}) must be within [{low:g}, {high:g}]")
+        if self.median is not None and self.p90 is not None:
+            if not self.median > 0:
+                raise ValueError(f"a lognormal's median must be > 0, got {self.median:g}")
+            if not self.p90 > self.median:
+                raise ValueError(f"p90 ({self.p90:g}) must be > the median ({self.median:g})")
+        if isinstance(self.source, dict) and set(self.source) != set(self.given):
+            raise ValueError(f"source: name one per bound ({', '.join(self.given)})")
+        return self
+
+    @property
+    def sources(self) -> dict[str, str]:
+        """Each bound's source id."""
+        if isinstance(self.source, dict):
+            return dict(self.source)
+        return dict.fromkeys(self.given, self.source)
+
+
 class PublishedIn(Strict):
     value: float
     source: str = ""
@@ -252,6 +314,7 @@ class Scenario(Strict):
     sources: list[SourceIn] = Field(default_factory=list)
     variants: dict[str, VariantIn] = Field(default_factory=dict)
     plan: PlanIn | None = None
+    ranges: dict[str, RangeIn] = Field(default_factory=dict)  # uncertain inputs, by path
     notes: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
