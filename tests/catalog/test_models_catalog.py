@@ -252,7 +252,7 @@ def test_r1_distill_is_not_an_alias_of_r1() -> None:
         ("Llama-9-70B", "llama-3-70b"),
         ("Mixtral-8x22B", "mixtral-8x7b"),
         ("deepseek-v2", "deepseek-v3"),
-        ("qwen3-32b", "qwen3-30b-a3b"),
+        ("qwen3-14b", "qwen3-32b"),
     ],
 )
 def test_unknown_name_suggests_close_ids(name: str, expected: str) -> None:
