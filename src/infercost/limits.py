@@ -40,6 +40,9 @@ MAX_OVERRIDES = 256  # --set PATH=VALUE overrides of one scenario
 # Monte Carlo over uncertain inputs (`--samples`): evaluated in chunks of 65,536 samples, so
 # memory stays bounded; a million samples of chatgpt-2023 take a few seconds.
 MAX_SAMPLES = 1_000_000
+# A plan's fleet re-sized per sample by its screen: ~3 ms a sample, ~0.1 s when a length is
+# ranged (the demand is read again from the plan's requests).
+MAX_PLAN_SAMPLES = 2_000
 
 # Measurements against a live server.
 MAX_LEVELS = 64

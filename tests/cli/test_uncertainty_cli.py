@@ -110,3 +110,38 @@ def test_the_installed_command_exits_2_on_a_bad_sample_count() -> None:
     assert run.returncode == 2
     assert run.stdout == ""
     assert run.stderr.strip().startswith("error: --samples")
+
+
+PLAN = ["plan", "chatgpt-2023", "--no-disaggregated", "--verify", "0"]
+
+
+def test_plan_samples_in_80_columns_and_json() -> None:
+    pins = ["--set", "workload.output_tokens=2000", "--set", "workload.target_utilisation=0.5"]
+    result = invoke(*PLAN, *pins, "--samples", "20")
+    assert result.exit_code == 0, result.output
+    assert "Monte Carlo: 20 samples" in result.stdout
+    assert "Not sampled: serving.concurrency" in result.stdout
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
+    doc = json.loads(invoke(*PLAN, *pins, "--samples", "20", "--json").stdout)
+    assert doc["uncertainty"]["headline"] == "usd_per_month"
+    assert set(doc["quantiles"]["usd_per_month"]) == {"p10", "p50", "p90"}
+    assert [r["input"] for r in doc["tornado"]] == [
+        "cost.usd_per_gpu_hour",
+        "workload.queries_per_user_per_day",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--samples", "5", "--range", "serving.concurrency=100:140"], "a plan cannot sample"),
+        (["--samples", "0"], "--samples: input should be greater than or equal to 1"),
+        (["--samples", "5", "--qps", "100"], "--qps replaces it"),
+    ],
+)
+def test_plan_samples_bad_input_is_one_line(args: list[str], needle: str) -> None:
+    result = invoke(*PLAN, *args)
+    assert result.exit_code == 2, result.output
+    err = stderr_of(result).strip()
+    assert len(err.splitlines()) == 1, err
+    assert needle in err, err

@@ -25,6 +25,7 @@ from infercost.limits import (
     MAX_PLAN_CANDIDATES,
     MAX_PLAN_MODELS,
     MAX_PLAN_REQUESTS,
+    MAX_PLAN_SAMPLES,
     MAX_PLAN_VERIFY,
     MAX_PRICE_USD_PER_GPU_HOUR,
     MAX_QUERIES_PER_S,
@@ -163,6 +164,8 @@ class PlanRequest(Request):
     frontier: str | None = None
     plot: str | None = None
     calibration: Calibration = "builtin"
+    samples: int | None = Field(None, ge=1, le=MAX_PLAN_SAMPLES)  # the chosen fleet, sampled
+    range: list[str] = Field(default_factory=list, max_length=MAX_OVERRIDES)  # PATH=LOW:HIGH
 
 
     disaggregated: bool | None = None  # None: considered when the targets size both pools

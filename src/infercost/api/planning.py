@@ -22,6 +22,12 @@ from infercost.limits import MAX_QUERIES_PER_S
 from infercost.units import SECONDS_PER_DAY
 
 TRAFFIC = ("qps", "queries_per_day", "daily_users", "queries_per_user", "trace")
+TRAFFIC_PATHS = (
+    "workload.daily_users",
+    "workload.queries_per_user_per_day",
+    "workload.queries_per_second",
+    "workload.queries_per_day",
+)
 DOLLAR_OBJECTIVES = ("usd_per_month", "usd_per_million_tokens")
 
 
@@ -30,6 +36,7 @@ class PlanOutcome:
     result: Any  # infercost.planning.planner.PlanResult
     frontier_path: Path | None = None
     plot_path: Path | None = None
+    sampled: Any = None  # infercost.scenario.uncertainty.SampledPlan, with samples
 
     @property
     def feasible(self) -> bool:
@@ -41,6 +48,8 @@ class PlanOutcome:
             "frontier": None if self.frontier_path is None else str(self.frontier_path),
             "plot": None if self.plot_path is None else str(self.plot_path),
         }
+        if self.sampled is not None:
+            out.update(self.sampled.to_dict())
         return out
 
 
@@ -58,12 +67,20 @@ def plan(
     frontier_path = output_file(req.frontier, "frontier", (".csv",))
     plot_path = output_file(req.plot, "plot", (".html", ".htm"))
     given = {k: v for k, v in req.model_dump().items() if v is not None and v != [] and v != {}}
+    for name in ("samples", "range"):
+        given.pop(name, None)
     efficiency: tuple[tuple[str, float], ...] = ()
+    scenario = None
+    if req.range and req.samples is None:
+        raise InputError("range", "applies to a Monte Carlo: give samples too")
+    if req.samples is not None and req.scenario is None:
+        raise InputError("samples", "samples a scenario's ranges: give a scenario")
     if req.scenario is not None:
         from infercost.scenario.loader import load
         from infercost.scenario.planning import question_of
 
-        asked = question_of(load(req.scenario, list(req.set)))
+        scenario = load(req.scenario, list(req.set))
+        asked = question_of(scenario)
         defaults = dict(asked.fields)
         if any(k in given for k in TRAFFIC):  # the user's traffic replaces the scenario's
             for key in ("qps", "peak_to_average"):
@@ -79,6 +96,7 @@ def plan(
         raise InputError("set", "overrides a scenario's inputs; give a scenario")
     merged = parse(PlanRequest, {**given, "scenario": None, "set": []})
     question = _question(merged, efficiency)
+    uncertain = None if scenario is None or req.samples is None else _ranges(req, scenario)
     with renamed(REQUEST_FIELDS):
         result = run_plan(question, progress)
     if frontier_path is not None:
@@ -87,7 +105,75 @@ def plan(
         from infercost.planning.plot import frontier_html
 
         _write(plot_path, frontier_html(result), "plot")
-    return PlanOutcome(result, frontier_path, plot_path)
+    sampled = None
+    if uncertain is not None and req.samples is not None:
+        sampled = _sample(req, scenario, uncertain, result, question)
+    return PlanOutcome(result, frontier_path, plot_path, sampled)
+
+
+# The request fields that replace a scenario's input a range may vary.
+REPLACES = {
+    "qps": TRAFFIC_PATHS,
+    "queries_per_day": TRAFFIC_PATHS,
+    "daily_users": TRAFFIC_PATHS,
+    "queries_per_user": TRAFFIC_PATHS,
+    "trace": (*TRAFFIC_PATHS, "workload.input_tokens", "workload.output_tokens"),
+    "peak_to_average": ("workload.peak_to_average",),
+    "input_tokens": ("workload.input_tokens",),
+    "output_tokens": ("workload.output_tokens",),
+    "cached_fraction": ("workload.cached_input_fraction",),
+    "price": ("cost.usd_per_gpu_hour",),
+    "prices": ("cost.usd_per_gpu_hour",),
+    "own": ("cost.usd_per_gpu_hour",),
+}
+
+
+def _ranges(req: PlanRequest, scenario: Any) -> Any:
+    """The scenario's ranges a plan samples, checked before the plan runs."""
+    from infercost.scenario.ranges import active_ranges
+    from infercost.scenario.uncertainty import plan_ranges
+
+    ranges = active_ranges(scenario, req.range, req.set)
+    given = {k for k, v in req.model_dump().items() if v not in (None, [], {}, False)}
+    replaced = {
+        path: "--" + name.replace("_", "-") for name in given for path in REPLACES.get(name, ())
+    }
+    return ranges, plan_ranges(ranges, req.range, replaced)
+
+
+def _sample(req: PlanRequest, scenario: Any, uncertain: Any, result: Any, q: Any) -> Any:
+    """The plan's chosen fleet re-sized for each sample of its ranges (planning/sampled)."""
+    from infercost.planning.planner import Candidate
+    from infercost.planning.sampled import Planned
+    from infercost.planning.verify import MAX_VERIFY_REQUESTS
+    from infercost.scenario.uncertainty import sample_plan
+
+    best = result.best
+    if best is None:
+        raise InputError("samples", "the plan found no fleet that meets the targets to sample")
+    if not isinstance(best, Candidate):
+        raise InputError(
+            "samples",
+            "the plan's answer is a disaggregated pair; --samples re-sizes a colocated fleet: "
+            "add --no-disaggregated",
+        )
+    s = best.sized
+    planned = Planned(
+        sized=s,
+        demand=result.demand,
+        requests=q.load.requests(q.requests or MAX_VERIFY_REQUESTS, q.seed),
+        targets=q.targets,
+        basis=q.constraints.pricing.basis(s.config.gpu),
+        router=q.router,
+        peak_to_average=q.load.peak_to_average,
+        calibration=q.calibration,
+    )
+    ranges, not_sampled = uncertain
+    assert req.samples is not None
+    with renamed(REQUEST_FIELDS):
+        return sample_plan(
+            scenario, ranges, planned, not_sampled, req.samples, q.seed, s.config.gpu
+        )
 
 
 def _question(req: PlanRequest, efficiency: tuple[tuple[str, float], ...]) -> Any:

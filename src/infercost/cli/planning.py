@@ -133,6 +133,23 @@ def plan(
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="Scenario override PATH=VALUE.")
     ] = None,
+    samples: Annotated[
+        int | None,
+        typer.Option(
+            "--samples",
+            "-n",
+            help="Re-size the chosen fleet for N samples of the scenario's ranges (its "
+            "screen): P10/P50/P90 of replicas, $ and latencies, and a tornado.",
+        ),
+    ] = None,
+    range_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--range",
+            help="An uncertain input: PATH=LOW:HIGH, PATH=LOW:MODE:HIGH or "
+            "PATH=lognormal:MEDIAN:P90 (repeatable).",
+        ),
+    ] = None,
     calibration: CalibrationOpt = None,
     no_calibration: NoCalibrationOpt = False,
     as_json: JsonOpt = False,
@@ -167,13 +184,18 @@ def plan(
             plot=None if plot is None else str(plot),
             calibration=_calibration(calibration, no_calibration),
             progress=None if bar is None else (lambda _what, done, total: bar(done, total)),
-            **_bound(max_candidates),
+            samples=samples, range=range_ or [], **_bound(max_candidates),
         )  # fmt: skip
     doc = outcome.to_dict()
     if as_json:
         emit_json(doc)
     else:
-        print_plan(Console(), doc)
+        console = Console()
+        print_plan(console, doc)
+        if "quantiles" in doc:
+            from infercost.cli.uncertainty import print_plan_uncertainty
+
+            print_plan_uncertainty(console, doc)
     if not outcome.feasible:
         fail(_why_infeasible(doc))
 
