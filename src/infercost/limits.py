@@ -30,6 +30,7 @@ MAX_PLAN_CANDIDATES = 200_000
 MAX_PLAN_MODELS = 16
 MAX_PLAN_VERIFY = 100
 MAX_PLAN_REQUESTS = 1_000_000
+MAX_CLASSES = 16  # request classes of one plan (--classes)
 MAX_FLEET_GPUS = 100_000_000  # a fleet's accelerators (every GPU ever made is ~1e8)
 
 MAX_PRICE_USD_PER_GPU_HOUR = 10_000.0

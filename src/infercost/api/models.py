@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from infercost.errors import InputError
 from infercost.limits import (
+    MAX_CLASSES,
     MAX_DURATION_S,
     MAX_FLEET_GPUS,
     MAX_FLEET_REPLICAS,
@@ -119,6 +120,22 @@ class SimulateRequest(Request):
     calibration: Calibration = "builtin"
 
 
+class RequestClassIn(Request):
+    """One request class of a `--classes` file."""
+
+    name: str = Field(min_length=1, max_length=64)
+    share: float = Field(gt=0, le=1)
+    input_tokens: int | str  # a length spec: N, uniform:A:B, lognormal:MEAN:SIGMA, file:PATH
+    output_tokens: int | str
+    slo: str | None = None  # its own targets (else the plan's)
+
+
+class ClassesFile(Request):
+    """A `--classes` file: the request classes the traffic is a mix of."""
+
+    classes: list[RequestClassIn] = Field(min_length=1, max_length=MAX_CLASSES)
+
+
 class PlanRequest(Request):
     """The cheapest fleet that meets latency targets: from flags, or a scenario's traffic and
     `plan:` block (then these fields override it)."""
@@ -161,6 +178,8 @@ class PlanRequest(Request):
     router: Literal["round-robin", "least-outstanding"] | None = None
     max_candidates: int = Field(MAX_PLAN_CANDIDATES, ge=1, le=MAX_PLAN_CANDIDATES)
     compare_api: bool = False
+    disaggregated: bool | None = None  # None: considered when the targets size both pools
+    classes: str | None = None  # a YAML file of request classes (a mixed fleet)
     frontier: str | None = None
     plot: str | None = None
     calibration: Calibration = "builtin"
@@ -168,7 +187,6 @@ class PlanRequest(Request):
     range: list[str] = Field(default_factory=list, max_length=MAX_OVERRIDES)  # PATH=LOW:HIGH
 
 
-    disaggregated: bool | None = None  # None: considered when the targets size both pools
 class MeasureRequest(Request):
     """Load levels against a live OpenAI-compatible server."""
 

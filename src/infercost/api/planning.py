@@ -279,10 +279,11 @@ def _load(req: PlanRequest) -> Any:
         raise InputError("burstiness", "applies to gamma arrivals (arrival gamma)")
     p2a = req.peak_to_average or 1.0
     if req.trace is not None:
-        for name in ("input_tokens", "output_tokens", "arrival", "peak_to_average"):
+        for name in ("input_tokens", "output_tokens", "arrival", "peak_to_average", "classes"):
             if getattr(req, name) is not None:
                 raise InputError(name, "a trace sets its own schedule and lengths; drop it")
         return Load(None, trace=req.trace, cached_fraction=req.cached_fraction or 0.0)
+    classes = _classes(req)
     average = req.qps
     if req.queries_per_day is not None:
         average = req.queries_per_day / SECONDS_PER_DAY
@@ -302,7 +303,29 @@ def _load(req: PlanRequest) -> Any:
         burstiness=req.burstiness or (2.0 if arrival == "gamma" else 1.0),
         cached_fraction=req.cached_fraction or 0.0,
         peak_to_average=p2a,
+        classes=classes,
     )
+
+
+def _classes(req: PlanRequest) -> tuple[Any, ...]:
+    """The request classes of a `classes` file, checked (their lengths replace the plan's)."""
+    from infercost.api.models import ClassesFile
+    from infercost.files import read_yaml
+    from infercost.workload.classes import RequestClass, check_classes
+
+    if req.classes is None:
+        return ()
+    for name in ("input_tokens", "output_tokens"):
+        if getattr(req, name) is not None:
+            raise InputError(name, "each request class sets its own lengths; drop it")
+    raw = read_yaml(Path(req.classes), "classes")
+    doc = parse(ClassesFile, raw if isinstance(raw, dict) else {"classes": raw})
+    out = tuple(
+        RequestClass(c.name, c.share, str(c.input_tokens), str(c.output_tokens), c.slo)
+        for c in doc.classes
+    )
+    check_classes(out)
+    return out
 
 
 FRONTIER_COLUMNS = (

@@ -126,6 +126,10 @@ def plan(
             help="Prefill and decode pools apart (default: when TTFT and TPOT targets size them).",
         ),
     ] = None,
+    classes: Annotated[
+        Path | None,
+        typer.Option(help="Request classes (YAML): a mixed fleet, each class to its targets."),
+    ] = None,
     frontier: Annotated[
         Path | None, typer.Option(help="Write the Pareto frontiers (.csv).")
     ] = None,
@@ -180,6 +184,7 @@ def plan(
             engine=engine, price=flat, prices=per_gpu, own=own, owner_profile=owner_profile,
             objective=objective, verify=verify, seed=seed, requests=requests, router=router,
             compare_api=compare_api, disaggregated=disaggregated,
+            classes=None if classes is None else str(classes),
             frontier=None if frontier is None else str(frontier),
             plot=None if plot is None else str(plot),
             calibration=_calibration(calibration, no_calibration),
@@ -275,6 +280,8 @@ def print_plan(console: Console, doc: dict[str, Any]) -> None:
         console.print(_ranked(doc["candidates"][:SHOWN], q))
     else:
         _print_infeasible(console, doc)
+    if doc.get("mix") is not None or doc.get("best_single") is not None:
+        _print_mix(console, doc)
     if doc["api"] is not None:
         console.print(_api_table(doc["api"]))
     for warning in doc["warnings"]:
@@ -288,6 +295,32 @@ def print_plan(console: Console, doc: dict[str, Any]) -> None:
     for what, path in doc["files"].items():
         if path:
             console.print(f"{what}: {path}", highlight=False)
+
+
+def _print_mix(console: Console, doc: dict[str, Any]) -> None:
+    """The request classes' mixed fleet: which pools serve which classes, against the best
+    single configuration."""
+    mix, single = doc.get("mix"), doc.get("best_single")
+    out = table("Mixed fleet, by request class", "class", "served by", "share",
+                "replicas' worth", right=("share", "replicas' worth"))  # fmt: skip
+    for c in [] if mix is None else mix["classes"]:
+        conf = c["configuration"]
+        out.add_row(c["class"], f"{c['pool_replicas']:,} × {_name(conf)}",
+                    f"{c['share']:.0%}", f"{c['replicas']:.2f}")  # fmt: skip
+    if mix is not None:
+        console.print(out)
+    parts = []
+    for name, fleet in (("mixed", mix), ("best single configuration", single)):
+        if fleet is not None:
+            met = {True: "met", False: "[red]missed[/red]", None: "not simulated"}
+            done = met[fleet["meets_targets"]]
+            parts.append(f"{name}: {fmt('usd', fleet['usd_per_month'])} a month, "
+                         f"{_gpus(fleet['gpus'])}, targets {done}")  # fmt: skip
+    saving = (mix or {}).get("saving_vs_best_single")
+    line = "; ".join(parts) + (f"; saving {saving:.1%}" if saving is not None else "")
+    console.print(line, highlight=False)
+    if doc.get("note"):
+        console.print(f"[yellow]Note:[/yellow] {escape(doc['note'])}", highlight=False)
 
 
 def _slo(t: dict[str, Any]) -> str:

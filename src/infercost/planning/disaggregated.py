@@ -260,8 +260,8 @@ def verify_pair(
         t = run(p, q)
     if not t.check.met:
         return PairVerified(pair, False, tuple(tried.values()), len(requests))
-    p = _fewest(lambda k: run(k, q).check.met, p)
-    q = _fewest(lambda k: run(p, k).check.met, q)
+    p = fewest(lambda k: run(k, q).check.met, p)
+    q = fewest(lambda k: run(p, k).check.met, q)
     return PairVerified(pair.resized(p, q, demand, basis_of), True, tuple(tried.values()),
                         len(requests))  # fmt: skip
 
@@ -269,7 +269,7 @@ def verify_pair(
 NEAR = 0.85  # the bisection first tries this share of a passing count
 
 
-def _fewest(meets: Any, hi: int) -> int:
+def fewest(meets: Any, hi: int) -> int:
     """The smallest count that still meets, by bisection below `hi` (which meets): first
     between `NEAR` × hi and hi, where the screen's count usually leaves it."""
     near = math.floor(NEAR * hi)

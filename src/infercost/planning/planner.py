@@ -7,6 +7,8 @@
             the next ones while the screen puts them below the cheapest verified answer
     pairs:  disaggregated candidates, a prefill pool sized to TTFT and a decode pool to TPOT
             (`disaggregated`), the best `PAIRS_VERIFIED` simulated likewise
+    mix:    with request classes, the cheapest mix of configurations serving them, each
+            class to its own targets, against the best single configuration (`mix`)
     rank:   verified candidates by the objective at their verified size, then the rest
     frontier and the API comparison, from the same curves and costs
 
@@ -39,6 +41,7 @@ from infercost.planning.disaggregated import (
     verify_pair,
 )
 from infercost.planning.frontier import FrontierPoint, frontier
+from infercost.planning.mix import MixResult, plan_mix
 from infercost.planning.predict import target_quantiles
 from infercost.planning.screen import (
     OBJECTIVES,
@@ -53,6 +56,7 @@ from infercost.planning.space import Constraints, build_space
 from infercost.planning.targets import Targets
 from infercost.planning.verify import MAX_VERIFY_REQUESTS, Verified, requests_for, verify
 from infercost.units import SECONDS_PER_DAY
+from infercost.workload.classes import ClassRequests, RequestClass, class_requests
 from infercost.workload.requests import Requests, make_requests
 
 ARRIVALS = ("poisson", "gamma")
@@ -74,11 +78,14 @@ class Load:
     trace: str | None = None
     cached_fraction: float = 0.0
     peak_to_average: float = 1.0
+    classes: tuple[RequestClass, ...] = ()  # a mix of request classes (then not the specs)
 
     def requests(self, n: int, seed: int) -> Requests:
-        """`n` requests of this load (a trace: its first `n`), seeded."""
+        """`n` requests of this load (a trace: its first `n`; classes: their mix), seeded."""
         if self.arrival not in ARRIVALS:
             raise InputError("arrival", f"unknown {self.arrival!r}; allowed: {', '.join(ARRIVALS)}")
+        if self.classes:
+            return self.by_class(n, seed).requests
         reqs = make_requests(
             rate=self.rate_per_s,
             n=n,
@@ -94,6 +101,12 @@ class Load:
         return Requests(
             reqs.arrival_s[:n], reqs.input_tokens[:n], reqs.output_tokens[:n], reqs.rate_per_s
         )
+
+    def by_class(self, n: int, seed: int) -> ClassRequests:
+        """`n` requests of the classes' mix, each labelled with its class."""
+        if self.trace is not None or self.rate_per_s is None:
+            raise InputError("classes", "set their own lengths: drop the trace")
+        return class_requests(self.classes, self.rate_per_s, n, self.arrival, self.burstiness, seed)
 
     def ca2(self, reqs: Requests) -> float:
         """The squared coefficient of variation of the gaps: stated, or a trace's own."""
@@ -229,6 +242,7 @@ class PlanResult:
     timings_s: dict[str, float] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     disaggregation: str = "not asked"  # what became of the disaggregated candidates
+    mix: MixResult | None = None  # with request classes
 
     @property
     def best(self) -> Candidate | PairCandidate | None:
@@ -270,6 +284,7 @@ class PlanResult:
             "api": None if self.api is None else self.api.to_dict(),
             "question": question_dict(self.question, self.demand),
             "warnings": list(self.warnings),
+            **(self.mix.to_dict() if self.mix is not None else {}),
             "search": {
                 "candidates": self.screened,
                 "configurations": self.configs,
@@ -321,6 +336,14 @@ def plan(question: Question, progress: Callable[[str, int, int], None] | None = 
     clock = time.perf_counter()
     pairs, disaggregation = _pairs(q, space, demand, requests, progress)
     timings["disaggregated"] = time.perf_counter() - clock
+    mix = None
+    if q.load.classes:
+        clock = time.perf_counter()
+        mix = plan_mix(
+            q.load.classes, q.load.by_class(len(requests), q.seed), space, q.targets, pricing,
+            q.calibration, q.router, q.constraints.max_gpus, q.verify > 0, q.seed,
+        )  # fmt: skip
+        timings["mix"] = time.perf_counter() - clock
     ranked = _rank(q, verified, sized, pairs)
     colocated = [c for c in ranked if isinstance(c, Candidate) and c.met is not False]
     best = colocated[0].sized if colocated else None
@@ -341,6 +364,7 @@ def plan(question: Question, progress: Callable[[str, int, int], None] | None = 
         timings_s=timings,
         warnings=_past_context(q.constraints.models, demand),
         disaggregation=disaggregation,
+        mix=mix,
     )
 
 
