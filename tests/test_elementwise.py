@@ -50,3 +50,10 @@ def test_a_branch_must_go_one_way_for_every_sample():
     with pytest.raises(NotElementwise):
         scalar(1.0, np.array([1.0]))
     scalar(1.0, 2)  # numbers pass
+
+
+def test_max_and_min_of_numbers_are_the_builtins_even_with_nan():
+    nan = float("nan")
+    for a, b in ((nan, 1.0), (1.0, nan), (2.0, 2), (2, 2.0), (-0.0, 0.0), (0.0, -0.0)):
+        assert repr(maximum(a, b)) == repr(max(a, b))
+        assert repr(minimum(a, b)) == repr(min(a, b))
