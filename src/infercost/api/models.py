@@ -180,6 +180,10 @@ class PlanRequest(Request):
     compare_api: bool = False
     disaggregated: bool | None = None  # None: considered when the targets size both pools
     classes: str | None = None  # a YAML file of request classes (a mixed fleet)
+    profile: str | list[float] | None = None  # a day: diurnal, sinusoid:A[:H], a file, 24 rates
+    min_replicas: int | None = Field(None, ge=1, le=MAX_FLEET_REPLICAS)  # autoscaling
+    scale_up_delay: float | None = Field(None, ge=0, le=3600)  # s, a replica's cold start
+    headroom: float | None = Field(None, ge=0, le=10)  # capacity above the hour's load
     frontier: str | None = None
     plot: str | None = None
     calibration: Calibration = "builtin"

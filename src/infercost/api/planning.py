@@ -90,6 +90,8 @@ def plan(
                 defaults.pop(key, None)
         if "price" in given or given.get("own"):
             defaults.pop("prices", None)
+        if "profile" in given or "profile" in defaults:  # the day's shape sets its peak
+            defaults.pop("peak_to_average", None)
         given = {**defaults, **given}
         efficiency = asked.efficiency
     elif req.set:
@@ -218,7 +220,28 @@ def _question(req: PlanRequest, efficiency: tuple[tuple[str, float], ...]) -> An
         calibration=calibration_choice(req.calibration),
         compare_api=req.compare_api,
         disaggregated=req.disaggregated,
+        **_day(req),
     )
+
+
+def _day(req: PlanRequest) -> dict[str, Any]:
+    """A traffic profile and the autoscaling policy, checked (none: an empty dict)."""
+    from infercost.planning.day import Autoscale, profile_of
+
+    scaling = {"min_replicas": req.min_replicas, "scale_up_delay": req.scale_up_delay,
+               "headroom": req.headroom}  # fmt: skip
+    if req.profile is None:
+        given = [k for k, v in scaling.items() if v is not None]
+        if given:
+            raise InputError(given[0], "sets how a day is autoscaled: give a profile too")
+        return {}
+    policy = Autoscale(
+        min_replicas=req.min_replicas or 1,
+        scale_up_delay_s=300.0 if req.scale_up_delay is None else req.scale_up_delay,
+        headroom=0.1 if req.headroom is None else req.headroom,
+    )
+    policy.check()
+    return {"profile": profile_of(req.profile), "autoscale": policy}
 
 
 def _pricing(req: PlanRequest) -> Any:
@@ -278,6 +301,15 @@ def _load(req: PlanRequest) -> Any:
     if req.burstiness is not None and arrival != "gamma":
         raise InputError("burstiness", "applies to gamma arrivals (arrival gamma)")
     p2a = req.peak_to_average or 1.0
+    if req.profile is not None:
+        from infercost.planning.day import profile_of
+
+        for name in ("peak_to_average", "trace", "classes"):
+            if getattr(req, name) is not None:
+                raise InputError(name, "a profile sets the day's shape and its peak; drop it")
+        profile = profile_of(req.profile)
+        assert profile is not None
+        p2a = profile.peak_to_average
     if req.trace is not None:
         for name in ("input_tokens", "output_tokens", "arrival", "peak_to_average", "classes"):
             if getattr(req, name) is not None:

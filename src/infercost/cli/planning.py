@@ -130,6 +130,22 @@ def plan(
         Path | None,
         typer.Option(help="Request classes (YAML): a mixed fleet, each class to its targets."),
     ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            help="A day of traffic: diurnal, sinusoid:AMPLITUDE[:PEAK_HOUR] or a file "
+            "of 24 hourly rates; the fleet fixed for its peak and autoscaled."
+        ),
+    ] = None,
+    min_replicas: Annotated[
+        int | None, typer.Option(help="Autoscaling: replicas kept at the quietest hour.")
+    ] = None,
+    scale_up_delay: Annotated[
+        float | None, typer.Option(help="Autoscaling: a replica's cold start, s (default 300).")
+    ] = None,
+    headroom: Annotated[
+        float | None, typer.Option(help="Autoscaling: capacity above the hour's load (0.1).")
+    ] = None,
     frontier: Annotated[
         Path | None, typer.Option(help="Write the Pareto frontiers (.csv).")
     ] = None,
@@ -184,7 +200,8 @@ def plan(
             engine=engine, price=flat, prices=per_gpu, own=own, owner_profile=owner_profile,
             objective=objective, verify=verify, seed=seed, requests=requests, router=router,
             compare_api=compare_api, disaggregated=disaggregated,
-            classes=None if classes is None else str(classes),
+            classes=None if classes is None else str(classes), profile=profile,
+            min_replicas=min_replicas, scale_up_delay=scale_up_delay, headroom=headroom,
             frontier=None if frontier is None else str(frontier),
             plot=None if plot is None else str(plot),
             calibration=_calibration(calibration, no_calibration),
@@ -282,6 +299,8 @@ def print_plan(console: Console, doc: dict[str, Any]) -> None:
         _print_infeasible(console, doc)
     if doc.get("mix") is not None or doc.get("best_single") is not None:
         _print_mix(console, doc)
+    if doc.get("fixed") is not None:
+        _print_day(console, doc)
     if doc["api"] is not None:
         console.print(_api_table(doc["api"]))
     for warning in doc["warnings"]:
@@ -295,6 +314,28 @@ def print_plan(console: Console, doc: dict[str, Any]) -> None:
     for what, path in doc["files"].items():
         if path:
             console.print(f"{what}: {path}", highlight=False)
+
+
+def _print_day(console: Console, doc: dict[str, Any]) -> None:
+    """The day: replicas hour by hour under each policy, their cost and the hours missed."""
+    fixed, auto = doc["fixed"], doc["autoscaled"]
+    out = table(f"A day of traffic ({doc['profile']['source']})", "hour", "queries/s",
+                "fixed", "autoscaled", right=("queries/s", "fixed", "autoscaled"))  # fmt: skip
+    for f, a in zip(fixed["hours"], auto["hours"], strict=True):
+        mark = "" if a["met"] else " [red](misses)[/red]"
+        out.add_row(f"{f['hour']:02d}", f"{f['rate_per_s']:,.2f}", f"{f['replicas']:,}",
+                    f"{a['replicas']:,}{mark}")  # fmt: skip
+    console.print(out)
+    for name, p in (("Fixed for the peak", fixed), ("Autoscaled", auto)):
+        missed = ", ".join(f"{h:02d}" for h in p["intervals_missed"]) or "none"
+        console.print(
+            f"{name}: {fmt('usd', p['usd_per_day'])} a day; replicas at the peak "
+            f"{p['replicas_peak']:,}, on average {p['replicas_mean']:,.1f}; hours missing a "
+            f"target: {missed}",
+            highlight=False,
+        )
+    if auto.get("saving_vs_fixed") is not None:
+        console.print(f"Autoscaling saves {auto['saving_vs_fixed']:.1%} a day.", highlight=False)
 
 
 def _print_mix(console: Console, doc: dict[str, Any]) -> None:

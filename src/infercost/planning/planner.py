@@ -9,6 +9,8 @@
             (`disaggregated`), the best `PAIRS_VERIFIED` simulated likewise
     mix:    with request classes, the cheapest mix of configurations serving them, each
             class to its own targets, against the best single configuration (`mix`)
+    day:    with a traffic profile, the best colocated fleet fixed for the peak hour
+            against it autoscaled hour by hour, each hour simulated (`day`)
     rank:   verified candidates by the objective at their verified size, then the rest
     frontier and the API comparison, from the same curves and costs
 
@@ -32,6 +34,7 @@ from infercost.evaluate.config import CalibrationChoice, Config
 from infercost.limits import MAX_QUERIES_PER_S
 from infercost.planning.compare import ApiComparison, compare_api
 from infercost.planning.curve import Demand
+from infercost.planning.day import Autoscale, DayPlan, Profile, plan_day
 from infercost.planning.disaggregated import (
     Pair,
     PairVerified,
@@ -132,6 +135,8 @@ class Question:
     calibration: CalibrationChoice = "builtin"
     compare_api: bool = False
     disaggregated: bool | None = None  # None: considered when the targets size both pools
+    profile: Profile | None = None  # a day of traffic: the load's rate is its peak hour's
+    autoscale: Autoscale = field(default_factory=Autoscale)
 
     def check(self) -> None:
         if self.objective not in OBJECTIVES:
@@ -243,6 +248,7 @@ class PlanResult:
     warnings: tuple[str, ...] = ()
     disaggregation: str = "not asked"  # what became of the disaggregated candidates
     mix: MixResult | None = None  # with request classes
+    day: DayPlan | None = None  # with a traffic profile
 
     @property
     def best(self) -> Candidate | PairCandidate | None:
@@ -285,6 +291,7 @@ class PlanResult:
             "question": question_dict(self.question, self.demand),
             "warnings": list(self.warnings),
             **(self.mix.to_dict() if self.mix is not None else {}),
+            **(self.day.to_dict() if self.day is not None else {}),
             "search": {
                 "candidates": self.screened,
                 "configurations": self.configs,
@@ -346,6 +353,16 @@ def plan(question: Question, progress: Callable[[str, int, int], None] | None = 
         timings["mix"] = time.perf_counter() - clock
     ranked = _rank(q, verified, sized, pairs)
     colocated = [c for c in ranked if isinstance(c, Candidate) and c.met is not False]
+    day = None
+    if q.profile is not None and colocated:
+        clock = time.perf_counter()
+        load = q.load
+        day = plan_day(
+            colocated[0].sized, demand.rate_per_s / q.profile.peak_to_average, q.profile,
+            q.autoscale, q.targets, (load.input_spec, load.output_spec), q.router, q.seed,
+            simulate_hours=q.verify > 0,
+        )  # fmt: skip
+        timings["day"] = time.perf_counter() - clock
     best = colocated[0].sized if colocated else None
     api = None
     if q.compare_api:
@@ -365,6 +382,7 @@ def plan(question: Question, progress: Callable[[str, int, int], None] | None = 
         warnings=_past_context(q.constraints.models, demand),
         disaggregation=disaggregation,
         mix=mix,
+        day=day,
     )
 
 

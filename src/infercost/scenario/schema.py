@@ -181,6 +181,11 @@ class PlanIn(Strict):
     router: Literal["round-robin", "least-outstanding"] | None = None
     verify: int | None = Field(None, ge=0)
     seed: int | None = Field(None, ge=0)
+    # A day of traffic: diurnal, sinusoid:AMPLITUDE[:PEAK_HOUR], a file, or 24 hourly rates
+    profile: str | list[float] | None = None
+    min_replicas: int | None = Field(None, ge=1)  # autoscaling over that day
+    scale_up_delay: float | None = Field(None, ge=0, le=3600)  # s, a replica's cold start
+    headroom: float | None = Field(None, ge=0, le=10)
 
     @field_validator("prices")
     @classmethod
