@@ -45,6 +45,8 @@ def test_plan_classes_json(tmp_path: Path) -> None:
         ("classes:\n  - {name: a, share: 1, input_tokens: 10, output_tokens: 5,"
          " slo: 'ttft_p99=-1s'}\n", "classes.a.slo"),
         ("classes: []\n", "classes"),
+        ("classes:\n  - {name: a, share: 1, input_tokens: 10, output_tokens: 5,"
+         " slo: {ttft_p99: [1, 2]}}\n", "classes.slo: ttft_p99"),
     ],
 )  # fmt: skip
 def test_bad_class_files_are_one_clear_error(tmp_path: Path, body: str, needle: str) -> None:
@@ -53,3 +55,23 @@ def test_bad_class_files_are_one_clear_error(tmp_path: Path, body: str, needle: 
     result = invoke("plan", "-m", "llama-3.1-8b", "--qps", "5", "--slo", "ttft_p99=2s",
                     "--classes", str(spec), "--verify", "0")  # fmt: skip
     assert_user_error(result, needle)
+
+
+def test_mix_is_the_same_option_and_slo_may_be_a_mapping(tmp_path: Path) -> None:
+    """`--mix` names `--classes`; a class's targets may be a mapping (a bare number is
+    seconds), read as the same targets as the text."""
+    spec = tmp_path / "classes.yaml"
+    spec.write_text(
+        "- {name: chat, share: 0.6, input_tokens: 300, output_tokens: 150,"
+        " slo: {ttft_p99: 800ms, tpot_p99: 0.04}}\n"
+        "- {name: long, share: 0.4, input_tokens: 4000, output_tokens: 100}\n"
+    )
+    result = invoke("plan", "-m", "llama-3.1-8b", "--gpu", "h100", "--qps", "10",
+                    "--max-gpus-per-replica", "1", "--slo", "ttft_p99=5s",
+                    "--mix", str(spec), "--verify", "0", "--no-disaggregated", "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    chat = next(c for c in json.loads(result.stdout)["classes"] if c["name"] == "chat")
+    assert {(t["metric"], t["threshold_s"]) for t in chat["targets"]["slo"]} == {
+        ("ttft", 0.8),
+        ("tpot", 0.04),
+    }

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from infercost.errors import InputError
 from infercost.limits import (
@@ -128,6 +128,20 @@ class RequestClassIn(Request):
     input_tokens: int | str  # a length spec: N, uniform:A:B, lognormal:MEAN:SIGMA, file:PATH
     output_tokens: int | str
     slo: str | None = None  # its own targets (else the plan's)
+
+    @field_validator("slo", mode="before")
+    @classmethod
+    def _slo_mapping(cls, value: Any) -> Any:
+        """`{ttft_p99: 800ms, tpot_p99: 0.04}` reads as `ttft_p99=800ms,tpot_p99=0.04s`:
+        a bare number is seconds. The text is checked where the plan reads its targets."""
+        if isinstance(value, dict):
+            parts = []
+            for key, v in value.items():
+                if isinstance(v, bool) or not isinstance(v, int | float | str):
+                    raise ValueError(f"{key}: a duration such as 800ms or 0.8 (seconds)")
+                parts.append(f"{key}={v}s" if isinstance(v, int | float) else f"{key}={v}")
+            return ",".join(parts)
+        return value
 
 
 class ClassesFile(Request):

@@ -128,7 +128,11 @@ def plan(
     ] = None,
     classes: Annotated[
         Path | None,
-        typer.Option(help="Request classes (YAML): a mixed fleet, each class to its targets."),
+        typer.Option(
+            "--classes",
+            "--mix",
+            help="Request classes (YAML): a mixed fleet, each class to its targets.",
+        ),
     ] = None,
     profile: Annotated[
         str | None,
