@@ -67,8 +67,8 @@ def test_mix_is_the_same_option_and_slo_may_be_a_mapping(tmp_path: Path) -> None
         "- {name: long, share: 0.4, input_tokens: 4000, output_tokens: 100}\n"
     )
     result = invoke("plan", "-m", "llama-3.1-8b", "--gpu", "h100", "--qps", "10",
-                    "--max-gpus-per-replica", "1", "--slo", "ttft_p99=5s",
-                    "--mix", str(spec), "--verify", "0", "--no-disaggregated", "--json")  # fmt: skip
+                    "--max-gpus-per-replica", "1", "--slo", "ttft_p99=5s", "--mix", str(spec),
+                    "--verify", "0", "--no-disaggregated", "--json")  # fmt: skip
     assert result.exit_code == 0, result.output
     chat = next(c for c in json.loads(result.stdout)["classes"] if c["name"] == "chat")
     assert {(t["metric"], t["threshold_s"]) for t in chat["targets"]["slo"]} == {
