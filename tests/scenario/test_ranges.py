@@ -237,3 +237,42 @@ def test_samples_that_do_not_fit_are_counted_in_the_error():
         infercost.reproduce(
             scenario="chatgpt-2023", samples=1000, range=["serving.concurrency=120:200"]
         )
+
+
+def test_an_input_written_as_a_range_is_its_point_and_a_range(tmp_path: Path):
+    """`output_tokens: {low, high}` inline is the same scenario as the midpoint with a
+    `ranges:` entry; the range cites the input's provenance unless it names its own."""
+    inline = own_scenario()
+    inline["inputs"]["workload"]["output_tokens"] = {"low": 100, "high": 400}
+    inline["inputs"]["cost"]["usd_per_gpu_hour"] = {
+        "low": 2.0, "mode": 2.5, "high": 4.0, "source": "invoice", "note": "reserved to list"
+    }  # fmt: skip
+    block = own_scenario(
+        ranges={
+            "workload.output_tokens": {"low": 100, "high": 400, "source": "logs",
+                                       "note": "the range given at inputs.workload.output_tokens"},
+            "cost.usd_per_gpu_hour": {"low": 2.0, "mode": 2.5, "high": 4.0, "source": "invoice",
+                                      "note": "reserved to list"},
+        }
+    )  # fmt: skip
+    block["inputs"]["workload"]["output_tokens"] = 250  # the midpoint
+    a, b = load(write(tmp_path, inline, "a.yaml")), load(write(tmp_path, block, "b.yaml"))
+    assert a.inputs == b.inputs
+    assert a.ranges == b.ranges
+    one = infercost.reproduce(scenario=write(tmp_path, inline, "a.yaml"), samples=500, seed=3)
+    two = infercost.reproduce(scenario=write(tmp_path, block, "b.yaml"), samples=500, seed=3)
+    assert one.to_dict()["quantiles"] == two.to_dict()["quantiles"]
+
+
+def test_an_inline_range_given_twice_or_without_numbers_is_refused(tmp_path: Path):
+    doc = own_scenario(
+        ranges={"workload.output_tokens": {"low": 1, "high": 2, "source": "logs", "note": "x"}}
+    )
+    doc["inputs"]["workload"]["output_tokens"] = {"low": 100, "high": 300}
+    with pytest.raises(InputError, match="give it once") as err:
+        load(write(tmp_path, doc))
+    assert err.value.field == "inputs.workload.output_tokens"
+    doc = own_scenario()
+    doc["inputs"]["workload"]["output_tokens"] = {"low": "short", "high": 300}
+    with pytest.raises(InputError, match="with numbers"):
+        load(write(tmp_path, doc))

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from infercost.errors import InputError, UnknownNameError
 from infercost.files import read_yaml
-from infercost.scenario.schema import Inputs, PlanIn, Scenario
+from infercost.scenario.schema import BOUNDS, Inputs, PlanIn, Scenario
 
 DATA_DIR = Path(__file__).parent / "data"
 OVERRIDE_SOURCE = "--set on the command line"
@@ -146,6 +146,7 @@ def parse_override(text: str) -> tuple[str, Any]:
 
 def validate(raw: dict[str, Any], origin: str) -> Scenario:
     """A `Scenario` from a raw mapping, or one `InputError` line naming the field."""
+    inline_ranges(raw)
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
@@ -166,6 +167,85 @@ def validate(raw: dict[str, Any], origin: str) -> Scenario:
 
     check_ranges(scenario)
     return scenario
+
+
+INLINE_KEYS = frozenset(BOUNDS) | {"point", "source", "note"}
+
+
+def inline_ranges(raw: dict[str, Any]) -> None:
+    """An input written as a range (`output_tokens: {low: 350, high: 2000}`) becomes its
+    point and a `ranges:` entry for its path. The point is `point:` if given, else the mode
+    (triangular), the median (lognormal) or the midpoint (uniform), rounded for a whole
+    input. Without a `source` or `note` of its own, the range cites the input's provenance
+    (its entry, or the nearest parent's)."""
+    inputs, provenance = raw.get("inputs"), raw.get("provenance")
+    if not isinstance(inputs, dict):
+        return
+    provenance = provenance if isinstance(provenance, dict) else {}
+    found = [(p, v) for p, v in _nodes(inputs) if set(v) & set(BOUNDS) and set(v) <= INLINE_KEYS]
+    if not found:
+        return
+    ranges = raw.setdefault("ranges", {})
+    if not isinstance(ranges, dict):
+        return  # the schema names it
+    for path, spec in found:
+        if path in ranges:
+            raise InputError(f"inputs.{path}", "is a range here and in `ranges:`; give it once")
+        spec = dict(spec)
+        point = spec.pop("point", None)
+        if point is None:
+            point = _middle(spec)
+        if point is None:
+            raise InputError(
+                f"inputs.{path}",
+                "a range is {low, high}, {low, mode, high} or {median, p90}, with numbers",
+            )
+        if _whole(path):
+            point = round(point)
+        cited = _provenance_of(provenance, path)
+        spec.setdefault("source", cited.get("source", "") if cited else "")
+        spec.setdefault("note", (cited or {}).get("note") or f"the range given at inputs.{path}")
+        ranges[path] = spec
+        set_path(inputs, path, point)
+
+
+def _nodes(node: dict[str, Any], prefix: str = "") -> list[tuple[str, dict[str, Any]]]:
+    out: list[tuple[str, dict[str, Any]]] = []
+    for key, value in node.items():
+        if isinstance(value, dict):
+            out.append((f"{prefix}{key}", value))
+            out.extend(_nodes(value, f"{prefix}{key}."))
+    return out
+
+
+def _middle(spec: dict[str, Any]) -> float | None:
+    def num(key: str) -> float | None:
+        v = spec.get(key)
+        return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
+
+    for key in ("mode", "median"):
+        if key in spec:
+            return num(key)
+    low, high = num("low"), num("high")
+    return None if low is None or high is None else (low + high) / 2
+
+
+def _whole(path: str) -> bool:
+    from infercost.scenario.ranges import input_limits
+
+    try:
+        return input_limits(path, f"inputs.{path}").integer
+    except InputError:
+        return False  # the schema names it when the scenario is read
+
+
+def _provenance_of(provenance: dict[str, Any], path: str) -> dict[str, Any] | None:
+    parts = path.split(".")
+    for i in range(len(parts), 0, -1):
+        entry = provenance.get(".".join(parts[:i]))
+        if isinstance(entry, dict):
+            return entry
+    return None
 
 
 def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
