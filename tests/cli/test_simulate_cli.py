@@ -6,6 +6,7 @@ import csv
 import json
 from pathlib import Path
 
+import pytest
 from test_cli import assert_user_error, invoke
 
 BASE = ("simulate", "-m", "llama-3.1-8b", "-g", "h100", "--rate", "5", "--requests", "500")
@@ -137,3 +138,14 @@ def test_pool_options_are_refused_where_they_do_not_apply() -> None:
     assert_user_error(invoke("simulate", "chatgpt-2023", "--prefill-replicas", "3"),
                       "--prefill-replicas")  # fmt: skip
     assert_user_error(invoke(*BASE, "--prefill-replicas", "3"), "--prefill-replicas")
+
+
+@pytest.mark.parametrize(("prefill", "grows"), [(8, True), (14, False)])
+def test_a_prefill_pool_past_its_capacity_is_said_to_be(prefill: int, grows: bool) -> None:
+    """DeepSeek's prefill pool needs 11 replicas of 4 nodes for the day's mean; 8 cannot keep
+    up (its TTFT grows all run), 14 can."""
+    result = invoke("simulate", "deepseek-2025", "--requests", "20000", "--prefill-replicas",
+                    str(prefill), "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    warnings = json.loads(result.stdout)["warnings"]
+    assert any("prefill pool's queue grows" in w for w in warnings) is grows

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from infercost.api.models import SimulateRequest, parse
 from infercost.api.options import REQUEST_FIELDS, calibration_choice, output_file
 from infercost.errors import InputError, renamed
@@ -174,7 +176,8 @@ def _pools(
         "prefill": plan.prefill_resolved.to_dict(),
         "decode": plan.decode_resolved.to_dict(),
     }
-    summary["warnings"] = _pool_warnings(summary, reqs, plan)
+    filling = _pool_warnings(summary, reqs, plan)
+    summary["warnings"] = filling + _growing(result.records, decode=not filling)
     if records_path is not None:
         _write_records(result.records, records_path)
     return SimulationResult(summary, result.records, records_path)
@@ -192,6 +195,37 @@ def _pool_warnings(summary: dict[str, Any], reqs: Any, plan: Any) -> list[str]:
             "for its steady state"
         ]
     return []
+
+
+GROWTH = 1.5  # the last third's median over the first's that says a queue is growing
+
+
+def _growing(records: Any, decode: bool = True) -> list[str]:
+    """A pool whose queue grows through the run (its load at or past what it serves) has no
+    steady state: its percentiles are the run's length, not the fleet's. Said when the median
+    TTFT (prefill) or time per output token (decode) of the last third of arrivals is 1.5 ×
+    the first third's (decode's only once the run is long enough for the pool to fill)."""
+    order = np.argsort(records.arrival_s, kind="stable")
+    ok = records.ok[order]
+    third = len(order) // 3
+    out = []
+    for pool, metric, fix in (("prefill", records.ttft_s, "--prefill-replicas"),
+                              ("decode", records.tpot_s, "--replicas")):  # fmt: skip
+        values = metric[order]
+        first = values[:third][ok[:third]]
+        last = values[-third:][ok[-third:]]
+        first, last = first[np.isfinite(first)], last[np.isfinite(last)]
+        if third < 100 or not len(first) or not len(last) or (pool == "decode" and not decode):
+            continue
+        a, b = float(np.median(first)), float(np.median(last))
+        if a > 0 and b >= GROWTH * a:
+            out.append(
+                f"the {pool} pool's queue grows through the run (median "
+                f"{'TTFT' if pool == 'prefill' else 'TPOT'} {a:.3g} s in the first third of "
+                f"arrivals, {b:.3g} s in the last): its load is at or past what it serves, so "
+                f"its percentiles depend on the run's length; add replicas ({fix})"
+            )
+    return out
 
 
 def _scenario_simulation(req: SimulateRequest, scenario: Any, cal: CalibrationChoice) -> Any:
