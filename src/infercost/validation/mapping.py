@@ -89,7 +89,7 @@ class Case:
     kv: str
     input_tokens: float
     output_tokens: float
-    mode: str  # static | continuous | single | rate
+    mode: str  # static | continuous | single | rate | offline | server (MLPerf's scenarios)
     batch: float | None  # static batch or fixed concurrency; None: the engine's choice
     max_requests: float  # requests available to batch (caps concurrency)
     request_rate: float | None
@@ -104,6 +104,14 @@ class Case:
     max_output_tokens: float = math.inf  # longest output the dataset allows
     scheduler_steps: int = 1  # decode steps scheduled at once (vLLM multi-step)
     mixed_prefill: bool | None = None  # prompt chunks ride with decodes; None: the engine's
+    # Speculative decoding (issue 13): None when the row used none.
+    spec_method: str | None = None  # mtp | eagle | draft | ngram
+    spec_draft_tokens: int = 0  # tokens proposed per verify step
+    spec_acceptance_length: float | None = None  # mean tokens emitted per verify step
+    spec_acceptance_rate: float | None = None  # share of drafted tokens accepted
+    expert_balance: str | None = None  # MoE routing: "balanced" (a load balancer), "none"
+    # MLPerf Server: the (metric, percentile, seconds) its rate had to meet
+    latency_constraints: tuple[tuple[str, float, float], ...] = ()
     assumptions: tuple[str, ...] = ()
 
     @property
