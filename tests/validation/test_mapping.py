@@ -125,8 +125,10 @@ def test_batching_modes() -> None:
     assert _case(batch_or_concurrency="static batch 64").batch == 64
     assert _case(batch_or_concurrency="1").mode == "single"
     maxed = _case(batch_or_concurrency="max load; 3000 requests queued at once")
-    assert (maxed.mode, maxed.batch, maxed.max_requests) == ("continuous", None, 3000)
-    rated = _case(batch_or_concurrency="1200 prompts", request_rate="4", metric="ttft_ms_p50")
+    assert (maxed.mode, maxed.batch, maxed.max_requests) == ("offline", None, 3000)
+    rated = _case(
+        batch_or_concurrency="1200 prompts", request_rate="4", metric="ttft_ms_p50", unit="ms"
+    )
     assert (rated.mode, rated.request_rate) == ("rate", 4.0)
     capped = _case(batch_or_concurrency="3200 prompts, max_num_seqs 256")
     assert capped.max_requests == 256

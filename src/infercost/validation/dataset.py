@@ -16,7 +16,9 @@ from pathlib import Path
 from infercost.errors import InputError
 
 DATA_DIR = Path(__file__).parent / "data"
-BUILTIN = DATA_DIR / "measured.csv"
+BUILTIN = DATA_DIR / "measured.csv"  # free text, as sources wrote it
+# the same rows, read by scripts/convert_measured.py
+BUILTIN_STRUCTURED = DATA_DIR / "measured.jsonl"
 
 COLUMNS = (
     "id",

@@ -20,7 +20,10 @@ from infercost.catalog.hardware import Accelerator, accelerators, server_for
 from infercost.catalog.models import ModelArch, models
 from infercost.errors import InputError
 from infercost.units import weight_and_compute
-from infercost.validation.dataset import MeasuredRow
+from infercost.validation.dataset import MeasuredRow, source_of
+from infercost.validation.datasets import dataset
+from infercost.validation.freetext import read_row
+from infercost.validation.schema import Measurement
 
 # Metric families as the issue and the summary use them.
 THROUGHPUT = "throughput"
@@ -258,84 +261,86 @@ class _Notes:
 
 
 def map_row(row: MeasuredRow) -> Case | Unmapped:
-    """The row as a `Case`, or `Unmapped` with the reason."""
+    """A free-text row as a `Case` (through the strict reader), or `Unmapped` with the reason."""
     try:
-        return _map(row)
+        return case_of(read_row(row))
     except InputError as exc:
         return Unmapped(row.id, row.source, row.get("metric"), str(exc))
 
 
-def _map(row: MeasuredRow) -> Case:
+def map_measurement(m: Measurement) -> Case | Unmapped:
+    """A structured measurement as a `Case`, or `Unmapped` with the reason."""
+    try:
+        return case_of(m)
+    except InputError as exc:
+        return Unmapped(m.id, source_of(m.id), _label(m), str(exc))
+
+
+def _label(m: Measurement) -> str:
+    per = "" if m.per == "aggregate" else f"_per_{m.per}"
+    return f"{m.metric}{per}_{m.statistic}"
+
+
+# what the model predicts for each measured quantity: (target, family, factor from SI)
+_TARGETS: dict[str, tuple[str, str, float]] = {
+    "output_tok_s": ("output_tok_s", THROUGHPUT, 1.0),
+    "input_tok_s": ("prefill_tok_s", THROUGHPUT, 1.0),
+    "requests_s": ("requests_s", THROUGHPUT, 1.0),
+    "ttft_s": ("ttft_ms", LATENCY, 1e3),
+    "tpot_s": ("tpot_ms", LATENCY, 1e3),
+    "itl_s": ("tpot_ms", LATENCY, 1e3),
+}
+_MODES = {
+    "static_batch": "static",
+    "concurrency": "continuous",
+    "request_rate": "rate",
+    "offline": "offline",
+    "mlperf_offline": "offline",
+    "mlperf_server": "server",
+    "production": "continuous",
+}
+
+
+def case_of(m: Measurement) -> Case:
+    """The measurement in the model's terms: catalog entries, layout, load, lengths, scale."""
     notes = _Notes()
-    metric = row.get("metric")
-    target, family = _metric(metric)
-    measured = _float(row.get("value"))
-    if measured is None or not math.isfinite(measured) or measured <= 0:
-        raise InputError("value", f"not a positive number: {row.get('value')!r}")
-    engine = engine_family(row.get("engine"), row.get("engine_version"))
-    gpu = find_accelerator(row.get("gpu"))
-    arch = find_model(row.get("model"))
-    weights, note = find_precision(row.get("precision_weights"), arch.released_precision)
+    if m.metric not in _TARGETS:
+        raise InputError("metric", f"the model predicts no {m.metric}")
+    target, family, factor = _TARGETS[m.metric]
+    measured = m.value * factor
+    engine = engine_family(m.engine, m.engine_version)
+    gpu = find_accelerator(m.gpu)
+    arch = find_model(m.model)
+    weights, note = find_precision(m.precision_weights or "", arch.released_precision)
     notes.add(note)
-    kv = _kv_precision(row, weights, engine, notes)
-
-    text = " ".join(row.get(c) for c in ("batch_or_concurrency", "unit", "notes")).lower()
-    gpus_text = row.get("num_gpus")
-    tp = _int(row.get("tp")) or 0
-    pp = _int(row.get("pp")) or 1
-    ep_text = row.get("ep")
-    ep = _int(ep_text) or 1
-    group = _int(gpus_text) or 0
-    dp_attention = 1
-    if ep > 1 and (arch.mla is not None or "dp" in ep_text.lower()):
-        # DeepSeek-style: attention data-parallel across the expert-parallel group.
-        tp = tp or 1
-        dp_attention = max(ep // tp, 1)
-    elif arch.moe is not None and engine.family == "tensorrt-llm-pytorch" and (tp or group) > 1:
-        width = tp or group
-        tp, dp_attention, ep = 1, width, width
-        notes.add(f"attention DP{width} + EP{width} (trtllm-bench MoE setting; EP not printed)")
-    if not tp:
-        tp = max(group // (pp * dp_attention), 1) if group else 1
+    kv = _kv_precision(m, weights, engine, notes)
+    tp, pp, dp_attention, ep = _layout(m, arch, engine, notes)
     replica = tp * pp * dp_attention
-    if arch.moe is None:
-        ep = 1
-    ep = min(ep, replica)
-
-    scale = _scale(row, metric, text, replica, group, gpu, notes)
-    input_tokens, output_tokens = _lengths(row, arch, engine, target, notes)
-    mode, batch, max_requests, rate = _batching(row, text, target, replica, notes)
-    include_prefill = not re.search(r"decode (tgs|tpgs)|\(decode\)|disaggregated", text)
-    if target == "prefill_tok_s":
-        include_prefill = True
-    cached = 0.0
-    hit = re.search(r"(\d+(?:\.\d+)?)\s*%[^,;)]*cache hit", row.get("input_len").lower())
-    if hit:
-        cached = float(hit.group(1)) / 100
-    interactivity = None
-    speed = re.search(r"output speed (\d+(?:\.\d+)?)\s*[-–]\s*(\d+(?:\.\d+)?) tok/s", text)
-    if speed and mode == "continuous":
-        interactivity = (float(speed.group(1)) + float(speed.group(2))) / 2
+    group = m.num_gpus or 0
+    mode, batch, max_requests, rate = _batching(m, replica, notes)
+    if m.per == "user":
+        if m.metric != "output_tok_s":
+            raise InputError("per", f"a per-user {m.metric} is not a throughput")
+        if batch != 1 or mode not in ("single", "static", "continuous"):
+            # Per-user speed under load is 1 / TPOT (DESIGN.md's interactivity).
+            target, family, measured = "tpot_ms", LATENCY, 1e3 / m.value
+            notes.add("per-user tok/s read as 1 / TPOT")
+    scale = _scale(m, target, replica, group, gpu, notes)
+    input_tokens, output_tokens, variable, longest = _lengths(m, engine, target, notes)
+    include_prefill = m.phase != "decode" or target == "prefill_tok_s"
+    interactivity = m.target_user_tok_s if mode == "continuous" else None
+    if interactivity:
         notes.add(f"batch limited by the stated {interactivity:g} tok/s per user")
-    steps = re.search(r"num-scheduler-steps (\d+)", row.get("notes"))
-    scheduler_steps = int(steps.group(1)) if steps and engine.family == "vllm" else 1
-    if engine.family == "vllm" and not steps and "multi-step" in text:
-        scheduler_steps = 10
-        notes.add("vLLM multi-step scheduling at 10 steps (the source's stated setting)")
     mixed = None
-    version = re.match(r"\s*0\.(\d+)", row.get("engine_version"))
+    version = re.match(r"\s*0\.(\d+)", m.engine_version)
     if engine.family == "vllm" and version and int(version.group(1)) < 8:
         mixed = False  # vLLM before V1 (0.8) ran prefill steps apart from decodes
-    overlap = 1.0 if "overlap" in text or engine.family == "deepseek" else 0.0
-    budget = None
-    per_gpu_tokens = re.search(r"(\d+)k tokens per gpu", text)
-    if per_gpu_tokens:
-        budget = int(per_gpu_tokens.group(1)) * 1024
-    variable = any("sharegpt" in row.get(c).lower() for c in ("input_len", "output_len"))
+    overlap = m.comm_overlap if m.comm_overlap is not None else engine.family == "deepseek"
+    spec = m.spec_method is not None
     return Case(
-        row_id=row.id,
-        source=row.source,
-        metric=metric,
+        row_id=m.id,
+        source=source_of(m.id),
+        metric=_label(m),
         family=family,
         target=target,
         measured=measured,
@@ -356,23 +361,55 @@ def _map(row: MeasuredRow) -> Case:
         request_rate=rate,
         scale=scale,
         include_prefill=include_prefill,
-        cached_fraction=cached,
+        cached_fraction=m.cache_hit_rate,
         target_interactivity=interactivity,
-        comm_overlap=overlap,
-        max_batched_tokens=budget,
+        comm_overlap=1.0 if overlap else 0.0,
+        max_batched_tokens=m.max_batched_tokens,
         output_distribution="exponential" if variable else "fixed",
-        scheduler_steps=scheduler_steps,
+        max_output_tokens=longest - input_tokens if variable else math.inf,
+        scheduler_steps=m.scheduler_steps or 1,
         mixed_prefill=mixed,
-        max_output_tokens=SHAREGPT_MAX_TOKENS - input_tokens if variable else math.inf,
+        spec_method=m.spec_method,
+        spec_draft_tokens=m.spec_draft_tokens or 0 if spec else 0,
+        spec_acceptance_length=m.spec_acceptance_length,
+        spec_acceptance_rate=m.spec_acceptance_rate,
+        expert_balance=m.expert_balance,
+        latency_constraints=tuple(
+            (c.metric, c.percentile, c.seconds) for c in m.latency_constraints
+        ),
         assumptions=tuple(notes.items),
     )
 
 
-def _kv_precision(row: MeasuredRow, weights: str, engine: Engine, notes: _Notes) -> str:
-    text = row.get("precision_kv").lower()
+def _layout(
+    m: Measurement, arch: ModelArch, engine: Engine, notes: _Notes
+) -> tuple[int, int, int, int]:
+    """(tp, pp, attention DP, ep) of one replica."""
+    tp, pp, ep = m.tp or 0, m.pp or 1, m.ep or 1
+    group = m.num_gpus or 0
+    dp_attention = m.attention_dp or 1
+    if m.attention_dp is None and ep > 1 and engine.family == "deepseek":
+        # DeepSeek's own system runs attention data-parallel across the EP group (day-6
+        # overview: "MLA/shared DP"), so its profile traces do too.
+        tp = tp or 1
+        dp_attention = max(ep // tp, 1)
+        notes.add(f"attention DP{dp_attention} (DeepSeek's published design)")
+    elif arch.moe is not None and engine.family == "tensorrt-llm-pytorch" and (tp or group) > 1:
+        width = tp or group
+        tp, dp_attention, ep = 1, width, width
+        notes.add(f"attention DP{width} + EP{width} (trtllm-bench MoE setting; EP not printed)")
+    if not tp:
+        tp = max(group // (pp * dp_attention), 1) if group else 1
+    if arch.moe is None:
+        ep = 1
+    return tp, pp, dp_attention, min(ep, tp * pp * dp_attention)
+
+
+def _kv_precision(m: Measurement, weights: str, engine: Engine, notes: _Notes) -> str:
+    text = (m.precision_kv or "").lower()
     if text:
         return {"f16": "fp16", "f32": "fp32"}.get(text.split()[0], text.split()[0])
-    if "fp8-kv" in row.get("model").lower() or "fp8_kv" in row.get("model").lower():
+    if "fp8-kv" in m.model.lower() or "fp8_kv" in m.model.lower():
         return "fp8"
     if engine.family.startswith("tensorrt-llm") and weights in ("fp8", "nvfp4", "fp4"):
         notes.add("KV cache fp8 (ModelOpt checkpoints quantise KV; not stated)")
@@ -383,24 +420,18 @@ def _kv_precision(row: MeasuredRow, weights: str, engine: Engine, notes: _Notes)
 
 
 def _scale(
-    row: MeasuredRow,
-    metric: str,
-    text: str,
-    replica: int,
-    group: int,
-    gpu: Accelerator,
-    notes: _Notes,
+    m: Measurement, target: str, replica: int, group: int, gpu: Accelerator, notes: _Notes
 ) -> float:
     """Multiplier from one replica's figure to the row's unit."""
-    unit = row.get("unit").lower()
-    if metric.startswith(("ttft", "tpot", "itl")) or metric == "decode_tok_s_single_stream":
+    if target in ("ttft_ms", "tpot_ms") or m.per == "user":
         return 1.0
-    if "per_gpu" in metric or "/gpu" in unit or "per gpu" in unit or "tpgs" in unit:
+    if m.per == "gpu":
         return 1.0 / replica
-    if "node" in unit:
+    if m.per == "node":
         node = server_for(gpu)
-        per_node = node.accelerators_per_server if node else 8
-        return per_node / replica
+        if node is None:
+            raise InputError("per", f"a per-node figure, but no server in the catalog has {gpu.id}")
+        return node.accelerators_per_server / replica
     if group and group != replica:
         if group % replica:
             raise InputError("num_gpus", f"{group} GPUs is not a whole number of replicas")
@@ -410,60 +441,61 @@ def _scale(
 
 
 def _lengths(
-    row: MeasuredRow, arch: ModelArch, engine: Engine, target: str, notes: _Notes
-) -> tuple[float, float]:
-    raw_in, raw_out = row.get("input_len"), row.get("output_len")
-    low_in = raw_in.lower()
-    if "sharegpt" in low_in or "sharegpt" in raw_out.lower():
-        notes.add(_SHAREGPT_NOTE)
-        return SHAREGPT
-    if low_in.startswith("mixed"):
-        if arch.mla is None:
-            raise InputError("input_len", f"mixed production lengths not known for {arch.id}")
-        notes.add(_DEEPSEEK_NOTE)
-        return DEEPSEEK_PRODUCTION
-    if not raw_in and not raw_out:
-        raise InputError("input_len", "prompt and output lengths not stated")
-    prompt = _float(raw_in)
+    m: Measurement, engine: Engine, target: str, notes: _Notes
+) -> tuple[float, float, bool, float]:
+    """(prompt, output, lengths vary, longest prompt + output the data set allows)."""
+    variable = m.length_distribution == "variable"
+    longest = math.inf
+    prompt, output = m.input_tokens, m.output_tokens
+    for side, name in (("input", m.input_dataset), ("output", m.output_dataset)):
+        if name is None:
+            continue
+        d = dataset(name)
+        notes.add(d.describe())
+        variable = variable or d.variable
+        longest = min(longest, d.max_total_tokens or math.inf)
+        if side == "input":
+            prompt = d.mean("input")
+        else:
+            output = d.mean("output")
     if prompt is None:
-        if target == "prefill_tok_s" or "pp" in low_in:
-            notes.add(f"prompt {DEFAULT_PREFILL_PROMPT:g} tokens (llama-bench pp512; not stated)")
+        if target == "prefill_tok_s" and engine.family == "llama.cpp":
+            notes.add(f"prompt {DEFAULT_PREFILL_PROMPT:g} tokens (llama-bench's pp512 default)")
             prompt = DEFAULT_PREFILL_PROMPT
         else:
-            prompt = 0.0
-    output = _float(raw_out)
-    if output is None or (output == 0 and target != "prefill_tok_s"):
-        guess = GPT_FAST_OUTPUT if engine.family == "gpt-fast" else DEFAULT_DECODE_OUTPUT
-        if target in ("output_tok_s", "tpot_ms"):
-            notes.add(f"output {guess:g} tokens (not stated)")
-        output = guess
-    return prompt, max(output, 1.0)
+            raise InputError("input_len", "prompt length not stated")
+    if output is None:
+        if target in ("ttft_ms", "prefill_tok_s"):
+            output = 1.0  # the first token's time and the prefill rate do not depend on it
+        elif engine.family == "llama.cpp" and m.batch == 1:
+            notes.add(f"output {DEFAULT_DECODE_OUTPUT:g} tokens (llama-bench's tg128 default)")
+            output = DEFAULT_DECODE_OUTPUT
+        elif engine.family == "gpt-fast":
+            notes.add(f"output {GPT_FAST_OUTPUT:g} tokens (generate.py's max_new_tokens default)")
+            output = GPT_FAST_OUTPUT
+        else:
+            raise InputError("output_len", "output length not stated")
+    return prompt, max(output, 1.0), variable, longest
 
 
 def _batching(
-    row: MeasuredRow, text: str, target: str, replica: int, notes: _Notes
+    m: Measurement, replica: int, notes: _Notes
 ) -> tuple[str, float | None, float, float | None]:
     """(mode, batch or concurrency, requests available, request rate)."""
-    spec = row.get("batch_or_concurrency").lower()
-    rate = _float(row.get("request_rate"))
-    requests = re.search(r"(\d+)\s+(?:requests|prompts)", f"{spec} {row.get('input_len').lower()}")
-    available = float(requests.group(1)) if requests else math.inf
-    static = re.search(r"static batch (\d+)", spec)
-    if static:
-        return "static", float(static.group(1)), available, None
-    if rate is not None and rate > 0:
-        return "rate", None, available, rate
-    per_gpu = re.search(r"~?(\d+)\s+(?:requests\s+)?per gpu", spec)
-    if per_gpu and "tokens" not in spec.split("per gpu")[0]:
-        return "continuous", float(per_gpu.group(1)) * replica, math.inf, None
-    cap = re.search(r"max_num_seqs (\d+)", spec)
-    if cap:
-        return "continuous", None, min(available, float(cap.group(1))), None
-    streams = re.match(r"\s*(\d+)\s+(?:concurrent|streams|parallel)", spec)
-    if streams:  # a fixed number of requests in flight together
-        n = float(streams.group(1))
-        return "continuous", n, min(available, n), None
-    single = re.match(r"\s*1\b", spec)
-    if single and not requests:
+    available = float(m.num_requests) if m.num_requests else math.inf
+    mode = _MODES[m.load_mode]
+    batch = m.batch
+    if batch is not None and m.batch_per_gpu:
+        batch *= replica
+    if m.load_mode in ("static_batch", "concurrency") and batch == 1:
         return "single", 1.0, 1.0, None
-    return "continuous", None, available, None
+    if m.load_mode == "production":
+        notes.add("a production fleet's average, predicted at the batch the engine reaches")
+    cap = float(m.max_batch) if m.max_batch else None
+    if cap is not None and m.max_batch_per_rank:
+        cap *= max(replica // (m.tp or 1) // (m.pp or 1), 1)
+    if mode == "continuous" and batch is not None:
+        return mode, batch, available, None  # held in flight: a closed loop
+    if cap is not None:
+        available = min(available, cap)
+    return mode, batch, available, m.request_rate_per_s

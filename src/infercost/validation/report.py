@@ -17,9 +17,18 @@ from infercost.errors import InputError
 from infercost.perf.calibration import Calibration
 from infercost.perf.deployment import Efficiency
 from infercost.validation.calibrate import calibrate, leave_one_source_out
-from infercost.validation.dataset import MeasuredRow, load_rows
-from infercost.validation.mapping import LATENCY, THROUGHPUT, Case, Unmapped, map_row
+from infercost.validation.dataset import BUILTIN_STRUCTURED, MeasuredRow, source_of
+from infercost.validation.mapping import (
+    LATENCY,
+    THROUGHPUT,
+    Case,
+    Unmapped,
+    map_measurement,
+    map_row,
+)
+from infercost.validation.measurements import load, unread
 from infercost.validation.predict import check_fits, predict
+from infercost.validation.schema import Measurement
 
 FAMILIES = (THROUGHPUT, LATENCY)
 
@@ -125,12 +134,12 @@ class Validation:
         }
 
 
-def prepare(rows: Sequence[MeasuredRow]) -> tuple[list[Case], list[Unmapped]]:
+def prepare(rows: Sequence[MeasuredRow | Measurement]) -> tuple[list[Case], list[Unmapped]]:
     """Map every row; rows that can't be read, or whose model doesn't fit, are unmapped."""
     cases: list[Case] = []
     unmapped: list[Unmapped] = []
     for row in rows:
-        mapped = map_row(row)
+        mapped = map_measurement(row) if isinstance(row, Measurement) else map_row(row)
         if isinstance(mapped, Unmapped):
             unmapped.append(mapped)
             continue
@@ -138,7 +147,7 @@ def prepare(rows: Sequence[MeasuredRow]) -> tuple[list[Case], list[Unmapped]]:
             check_fits(mapped)
             predict(mapped, Efficiency())
         except (InputError, ZeroDivisionError, ValueError) as exc:
-            unmapped.append(Unmapped(row.id, row.source, mapped.metric, str(exc)))
+            unmapped.append(Unmapped(mapped.row_id, mapped.source, mapped.metric, str(exc)))
             continue
         cases.append(mapped)
     return cases, unmapped
@@ -157,8 +166,11 @@ def validate(
     out); otherwise with the default efficiencies. `fit_all` also fits factors on every row,
     for `--write-calibration`.
     """
-    rows = load_rows(data)
+    rows = load(data)
     cases, unmapped = prepare(rows)
+    # rows of the bundled free text that the conversion could not read
+    left = unread(BUILTIN_STRUCTURED) if data is None else []
+    unmapped += [Unmapped(u["id"], source_of(u["id"]), u["metric"], u["reason"]) for u in left]
     base = Efficiency()
     held = leave_one_source_out(cases, base, progress=progress) if calibrated else {}
     results: list[RowResult] = []
@@ -174,4 +186,4 @@ def validate(
         else:
             results.append(RowResult(case, raw.value, raw.value, raw.batch, raw.bound, "raw"))
     fitted = calibrate(cases, base) if fit_all else None
-    return Validation(len(rows), results, unmapped, calibrated, fitted)
+    return Validation(len(rows) + len(left), results, unmapped, calibrated, fitted)
