@@ -21,7 +21,11 @@ from infercost.cli.app import (
 def validate(
     data: Annotated[
         Path | None,
-        typer.Option("--data", help="A measured-points CSV (default: the built-in data set)."),
+        typer.Option(
+            "--data",
+            help="Measured points: structured CSV/JSONL/Parquet or the free-text CSV "
+            "(default: the built-in data set).",
+        ),
     ] = None,
     no_calibration: Annotated[
         bool, typer.Option("--no-calibration", help="Raw roofline with default efficiencies.")
