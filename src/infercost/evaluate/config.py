@@ -25,6 +25,7 @@ from infercost.errors import InputError
 from infercost.limits import MAX_SCHEDULER_STEPS, MAX_SEQUENCES
 from infercost.perf.calibration import Calibration, load_calibration
 from infercost.perf.deployment import Deployment, Efficiency, build
+from infercost.perf.speculative import NONE, Speculation, speculation
 
 EFFICIENCY_FIELDS = tuple(f.name for f in fields(Efficiency))
 
@@ -55,6 +56,13 @@ class Config:
     scheduler_steps: int = 1  # vLLM multi-step: decode steps planned at once
     mixed_prefill: bool | None = None  # None: the engine's
     efficiency: tuple[tuple[str, float], ...] = ()  # stated factors, over any calibration
+    # Speculative decoding (perf/speculative.py); no method: none.
+    spec_method: str | None = None  # mtp | eagle | draft | ngram
+    spec_draft_tokens: int = 0  # k, tokens drafted per verify step
+    spec_acceptance_length: float | None = None  # τ, tokens emitted per verify step
+    spec_acceptance_rate: float | None = None  # a, when τ is not stated
+    spec_draft_cost: float | None = None  # the drafter's step ÷ the target's (None: method's)
+    expert_balance: str | None = None  # perf/moe.py: balanced | none; None: even routing
 
     @property
     def gpus(self) -> int:
@@ -149,6 +157,8 @@ def resolve(
         compute_precision_name=config.compute_precision,
         efficiency=eff,
         server=node if config.server else None,
+        speculation=_speculation(config, arch.num_layers),
+        expert_balance=config.expert_balance,
     )
     cap = config.max_sequences or eng.max_sequences * config.dp_attention
     return Resolved(
@@ -160,6 +170,20 @@ def resolve(
         max_sequences=min(cap, MAX_SEQUENCES),
         mixed_prefill=eng.mixed_prefill if config.mixed_prefill is None else config.mixed_prefill,
         scheduler_steps=config.scheduler_steps,
+    )
+
+
+def _speculation(config: Config, num_layers: int) -> Speculation:
+    """The configuration's speculative decoding, or none."""
+    if config.spec_method is None or config.spec_draft_tokens == 0:
+        return NONE
+    return speculation(
+        config.spec_method,
+        config.spec_draft_tokens,
+        num_layers,
+        length=config.spec_acceptance_length,
+        rate=config.spec_acceptance_rate,
+        draft_step_fraction=config.spec_draft_cost,
     )
 
 

@@ -332,7 +332,7 @@ def at_rate(
         busy = rate_per_s * base.stall_s_per_prefill  # share of time others' prompts take
         if busy >= 1:
             break
-        decoding = (w.output_tokens - 1) * base.decode.total_s / (1 - busy)
+        decoding = (w.output_tokens - 1) * base.decode_s_per_token / (1 - busy)
         perf = replace(base, stalls=rate_per_s * decoding)
         updated = rate_per_s * perf.e2e_s
         if abs(updated - concurrency) < 1e-3 * max(concurrency, 1.0):
@@ -346,3 +346,89 @@ def at_rate(
         f"{rate_per_s:g} requests/s overloads one replica of {describe_layout(r.config)}; it "
         f"completes at most {capacity.requests_per_s:.3g} requests/s",
     )
+
+
+@dataclass(frozen=True)
+class ClosedLoop:
+    """N users in a closed loop against a replica that runs at most B sequences at once.
+
+    Each user sends its next request as soon as the last one finishes. With N ≤ B every
+    request runs at once (the steady state at concurrency N). With N > B the replica runs B
+    and the others queue for a slot. The replica completes X requests a second at B, so a
+    request holds its slot B / X; by Little's law over the queue, N − B = X · W:
+
+        W = (N − B) / X,      TTFT = W + TTFT_B,      throughput = the replica's at B
+
+    (a request's first token waits for the slot; TPOT is the batch's, B in flight).
+    """
+
+    users: float
+    served: ReplicaPerformance  # the replica at min(N, B)
+
+    @property
+    def queue_wait_s(self) -> float:
+        waiting = max(self.users - self.served.concurrency, 0.0)
+        return waiting / self.served.requests_per_s
+
+    @property
+    def ttft_s(self) -> float:
+        return self.queue_wait_s + self.served.ttft_s
+
+    @property
+    def tpot_s(self) -> float:
+        return self.served.tpot_s
+
+    @property
+    def output_tokens_per_s(self) -> float:
+        return self.served.output_tokens_per_s
+
+
+def closed_loop(r: Resolved, w: Workload, users: float, s: Serving | None = None) -> ClosedLoop:
+    """`users` in a closed loop against `r`, whose batch cap is `r.max_sequences` (or what
+    its KV cache holds, if fewer): see `ClosedLoop`."""
+    if not math.isfinite(users) or users < 1:
+        raise InputError("concurrency", f"must be a finite number ≥ 1, got {users}")
+    s = s or Serving()
+    cap = max(max_concurrency(r, w.input_tokens, w.output_tokens), 1)
+    return ClosedLoop(users, performance(r, w, s, min(users, cap)))
+
+
+def highest_rate(
+    r: Resolved,
+    w: Workload,
+    constraints: tuple[tuple[str, float, float], ...],
+    include_prefill: bool = True,
+    relative_tolerance: float = 1e-3,
+) -> tuple[float, ReplicaPerformance]:
+    """The largest Poisson request rate at which `at_rate`'s TTFT, TPOT and E2E meet every
+    (metric, percentile, seconds) constraint (MLPerf Server), and the replica there.
+
+    The model predicts means; a percentile bound is checked against the mean, so the rate
+    is an upper bound on what the benchmark's percentile allows. Bisection on the rate,
+    between one request per E2E at batch 1 and the replica's capacity.
+    """
+    if not constraints:
+        raise InputError("latency_constraints", "MLPerf Server needs latency constraints")
+    for metric, _, _ in constraints:
+        if metric not in ("ttft", "tpot", "e2e"):
+            raise InputError("latency_constraints", f"cannot check {metric!r}: ttft, tpot, e2e")
+
+    def meets(rate: float) -> ReplicaPerformance | None:
+        try:
+            perf = at_rate(r, w, rate, include_prefill)
+        except InputError:
+            return None
+        values = {"ttft": perf.ttft_s, "tpot": perf.tpot_s, "e2e": perf.e2e_s}
+        return perf if all(values[m] <= limit for m, _, limit in constraints) else None
+
+    cap = max(max_concurrency(r, w.input_tokens, w.output_tokens), 1)
+    hi = performance(r, w, Serving(include_prefill=include_prefill), cap).requests_per_s
+    lo = hi * 1e-6
+    best = meets(lo)
+    if best is None:
+        raise InputError("latency_constraints", "no request rate meets the constraints")
+    while hi - lo > relative_tolerance * lo:
+        mid = (lo + hi) / 2
+        found = meets(mid)
+        lo, hi, best = (mid, hi, found) if found is not None else (lo, mid, best)
+    return lo, best

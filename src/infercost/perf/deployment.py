@@ -22,6 +22,8 @@ from infercost.catalog.hardware import Accelerator, Server, accelerator, server_
 from infercost.catalog.models import ModelArch, model
 from infercost.errors import InputError
 from infercost.limits import MAX_BATCHED_TOKENS, MAX_REPLICA_GPUS
+from infercost.perf.moe import BALANCES
+from infercost.perf.speculative import NONE, Speculation
 from infercost.units import PRECISIONS, Precision, precision, weight_and_compute
 
 
@@ -125,6 +127,8 @@ class Deployment:
     intra_node_bandwidth_bytes_per_s: float
     inter_node_bandwidth_bytes_per_s: float
     efficiency: Efficiency = field(default_factory=Efficiency)
+    speculation: Speculation = NONE  # perf/speculative.py; NONE: one token per step
+    expert_balance: str | None = None  # perf/moe.py; None: routing assumed even
 
     @property
     def gpus(self) -> int:
@@ -152,6 +156,8 @@ class Deployment:
             "weight_precision": self.weights.name,
             "kv_precision": self.kv.name,
             "compute_precision": self.compute.name,
+            "speculation": self.speculation.to_dict() if self.speculation.draft_tokens else None,
+            "expert_balance": self.expert_balance,
         }
 
 
@@ -208,6 +214,8 @@ def build(
     compute_precision_name: str | None = None,
     efficiency: Efficiency | None = None,
     server: Server | None = None,
+    speculation: Speculation = NONE,
+    expert_balance: str | None = None,
 ) -> Deployment:
     """Resolve names into a checked `Deployment`.
 
@@ -225,6 +233,9 @@ def build(
     kv = precision(kv_precision_name, "kv_precision") if kv_precision_name else _default_kv(weights)
     eff = efficiency or Efficiency()
     eff.check()
+    speculation.check()
+    if expert_balance is not None and expert_balance not in BALANCES:
+        raise InputError("expert_balance", f"must be one of {', '.join(BALANCES)} or unset")
     if server is not None and server.accelerator != gpu.id:
         raise InputError(
             "server", f"{server.id} holds {server.accelerator}, not {gpu.id}; drop it or match them"
@@ -255,6 +266,8 @@ def build(
             node.scale_out_bandwidth_bytes_per_s if node else gpu.interconnect_bandwidth_bytes_per_s
         ),
         efficiency=eff,
+        speculation=speculation,
+        expert_balance=expert_balance,
     )
 
 

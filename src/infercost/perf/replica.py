@@ -54,7 +54,7 @@ from infercost.errors import InputError
 from infercost.limits import MAX_TOKENS
 from infercost.perf.deployment import Deployment
 from infercost.perf.memory import MemoryPlan, memory_plan
-from infercost.perf.step import Part, StepTime, decode_step, mixed_step, prefill_step
+from infercost.perf.step import Part, StepTime, mixed_step, prefill_step, verify_step
 
 
 @dataclass(frozen=True)
@@ -131,10 +131,21 @@ class ReplicaPerformance:
         return maximum(self.concurrency / self.group - 1.0, 0.0)
 
     @property
+    def tokens_per_step(self) -> float:
+        """τ: tokens one sequence emits per decode step (1 without speculative decoding)."""
+        return self.deployment.speculation.acceptance_length
+
+    @property
+    def decode_s_per_token(self) -> float:
+        """d: a decode (or verify) step's time per token it emits for each sequence."""
+        return self.decode.total_s / self.tokens_per_step
+
+    @property
     def replica_s_per_token(self) -> float:
         """Replica time per output token of one sequence, every prefill included."""
         return (
-            self.decode.total_s + self.concurrency * self.prefill_s_per_request / self.output_tokens
+            self.decode_s_per_token
+            + self.concurrency * self.prefill_s_per_request / self.output_tokens
         )
 
     @property
@@ -157,7 +168,7 @@ class ReplicaPerformance:
     def tpot_s(self) -> float:
         """A user's time per output token: only the others' prefills stall its decoding."""
         stall = self.others * self.stall_s_per_prefill / maximum(self.output_tokens - 1.0, 1.0)
-        return self.decode.total_s + stall
+        return self.decode_s_per_token + stall
 
     @property
     def interactivity_tokens_per_s(self) -> float:
@@ -310,7 +321,7 @@ def replica_curve(
             concurrency=concurrency,
             input_tokens=input_tokens,
             output_tokens=output_tokens,
-            decode=decode_step(dep, maximum(concurrency / pp, 1.0), context),
+            decode=verify_step(dep, maximum(concurrency / pp, 1.0), context),
             prefill_s_per_request=prefill_tok * fresh if include_prefill else 0.0,
             memory=plan,
             deployment=dep,

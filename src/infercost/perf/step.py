@@ -38,7 +38,7 @@ from infercost.catalog.models import ModelArch
 from infercost.elementwise import branch, maximum, minimum
 from infercost.perf.deployment import Deployment
 from infercost.perf.memory import kv_bytes_for_context, kv_share_per_gpu
-from infercost.perf.moe import expected_distinct_experts
+from infercost.perf.moe import expected_distinct_experts, expert_load_factor
 from infercost.units import PRECISIONS
 
 BOUNDS = ("compute", "memory", "communication", "overhead")
@@ -94,9 +94,12 @@ def attention_flops_per_token_layer(model: ModelArch, context: float, decode: bo
     return 2.0 * heads * context * (m.qk_nope_head_dim + m.qk_rope_head_dim + m.v_head_dim)
 
 
-def _attention_flops(model: ModelArch, past: float, new: float) -> float:
-    """Attention FLOPs of one sequence adding `new` tokens after `past` (causal, all layers)."""
-    decode = new <= 1
+def _attention_flops(model: ModelArch, past: float, new: float, verify: bool = False) -> float:
+    """Attention FLOPs of one sequence adding `new` tokens after `past` (causal, all layers).
+
+    A speculative verify step (`verify`) runs its few query tokens through the decode form.
+    """
+    decode = verify or new <= 1
     window = model.sliding_window_tokens
     windowed = model.sliding_window_layers if window else 0
     mean_context = past + (new + 1) / 2
@@ -124,6 +127,7 @@ class Part:
     sequences: float
     past_tokens: float
     new_tokens: float
+    verify: bool = False  # a speculative verify pass: few query tokens, decode kernels
 
 
 def step_time(dep: Deployment, sequences: float, past_tokens: float, new_tokens: float) -> StepTime:
@@ -142,14 +146,16 @@ def mixed_step(dep: Deployment, parts: Sequence[Part]) -> StepTime:
     stage_gpus = par.tp * par.dp_attention  # accelerators sharing one pipeline stage
     share = kv_share_per_gpu(dep) * par.pp  # all layers of a pass, this GPU's KV slice
     dense, head, experts = _dense_params(m), m.head_params(), _active_expert_params(m)
-    matmul = attention = kv_moved = 0.0
+    matmul = routed = attention = kv_moved = 0.0
     local_seqs = local_tokens = all_tokens = sequences = 0.0
     for part in parts:
         seqs = part.sequences / par.dp_attention  # each attention copy runs its share
         tokens = seqs * part.new_tokens
         matmul += 2.0 * (tokens * dense + seqs * head) / par.tp
-        matmul += 2.0 * part.sequences * part.new_tokens * experts / stage_gpus
-        attention += seqs * _attention_flops(m, part.past_tokens, part.new_tokens) / par.tp
+        routed += 2.0 * part.sequences * part.new_tokens * experts / stage_gpus
+        attention += (
+            seqs * _attention_flops(m, part.past_tokens, part.new_tokens, part.verify) / par.tp
+        )
         kv_read = kv_bytes_for_context(m, dep.kv, part.past_tokens)
         kv_write = kv_bytes_for_context(m, dep.kv, part.new_tokens)
         kv_moved += seqs * (kv_read + kv_write) * share
@@ -157,6 +163,8 @@ def mixed_step(dep: Deployment, parts: Sequence[Part]) -> StepTime:
         local_tokens += tokens
         all_tokens += part.sequences * part.new_tokens
         sequences += part.sequences
+    skew = _expert_skew(dep, all_tokens)  # the busiest expert-parallel GPU sets the step
+    matmul += routed * skew
     matmul_s = matmul / (dep.peak_flops_per_s(dep.compute) * eff.compute)
     attention_s = attention / (dep.peak_flops_per_s(PRECISIONS["bf16"]) * eff.compute)
 
@@ -169,7 +177,9 @@ def mixed_step(dep: Deployment, parts: Sequence[Part]) -> StepTime:
     busy = maximum(matmul_s, weights_s) + maximum(attention_s, kv_s)
 
     comm = (
-        _tp_time(dep, local_tokens) + _expert_time(dep, local_tokens) + _pp_time(dep, local_tokens)
+        _tp_time(dep, local_tokens)
+        + _expert_time(dep, local_tokens) * skew
+        + _pp_time(dep, local_tokens)
     )
     hidden = minimum(comm, eff.comm_overlap * busy)
     return StepTime(
@@ -183,6 +193,14 @@ def mixed_step(dep: Deployment, parts: Sequence[Part]) -> StepTime:
         sequences=sequences,
         new_tokens=all_tokens / sequences if branch(sequences != 0) else 0.0,
     )
+
+
+def _expert_skew(dep: Deployment, tokens: float) -> float:
+    """Busiest expert-parallel GPU's routed tokens ÷ the mean (moe.py; 1 when even)."""
+    moe = dep.model.moe
+    if moe is None or dep.parallelism.ep == 1:
+        return 1.0
+    return expert_load_factor(dep.expert_balance, moe.experts_per_token, dep.parallelism.ep, tokens)
 
 
 def _expert_bytes_read(model: ModelArch, tokens: float) -> float:
@@ -255,6 +273,31 @@ def _pp_time(dep: Deployment, tokens: float) -> float:
 def decode_step(dep: Deployment, batch: float, context_tokens: float) -> StepTime:
     """One decode step: `batch` sequences each add one token after `context_tokens`."""
     return step_time(dep, batch, context_tokens, 1.0)
+
+
+def verify_step(dep: Deployment, batch: float, context_tokens: float) -> StepTime:
+    """One step of a speculating replica: the target verifies k + 1 query tokens of each of
+    `batch` sequences, after the drafter proposed k (perf/speculative.py). Without
+    speculation (k = 0) it is `decode_step`. It emits τ tokens per sequence on average."""
+    spec = dep.speculation
+    if spec.draft_tokens == 0:
+        return decode_step(dep, batch, context_tokens)
+    verify = mixed_step(dep, (Part(batch, context_tokens, spec.query_tokens, verify=True),))
+    draft = spec.draft_tokens * spec.draft_step_fraction
+    if draft == 0:
+        return verify
+    one = decode_step(dep, batch, context_tokens)
+    return StepTime(
+        compute_s=verify.compute_s + draft * one.compute_s,
+        memory_s=verify.memory_s + draft * one.memory_s,
+        busy_s=verify.busy_s + draft * one.busy_s,
+        communication_s=verify.communication_s + draft * one.communication_s,
+        overhead_s=verify.overhead_s + draft * one.overhead_s,
+        flops_per_gpu=verify.flops_per_gpu + draft * one.flops_per_gpu,
+        bytes_per_gpu=verify.bytes_per_gpu + draft * one.bytes_per_gpu,
+        sequences=verify.sequences,
+        new_tokens=verify.new_tokens,
+    )
 
 
 def prefill_step(

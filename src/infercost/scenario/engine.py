@@ -155,6 +155,7 @@ def config_of(
     """The scenario's replica (or one pool of it) as the pipeline's configuration."""
     m, p = inputs.model, parallel or inputs.parallelism
     given = (eff or inputs.efficiency).model_dump()
+    spec = inputs.serving.speculative
     return Config(
         model=m.name,
         gpu=inputs.hardware.gpu,
@@ -169,6 +170,12 @@ def config_of(
         engine=inputs.serving.engine,
         max_sequences=inputs.serving.max_concurrency,
         efficiency=stated(**given),
+        expert_balance=p.expert_balance,
+        spec_method=spec.method if spec else None,
+        spec_draft_tokens=spec.draft_tokens if spec else 0,
+        spec_acceptance_length=spec.acceptance_length if spec else None,
+        spec_acceptance_rate=spec.acceptance_rate if spec else None,
+        spec_draft_cost=spec.draft_cost if spec else None,
     )
 
 

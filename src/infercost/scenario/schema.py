@@ -46,6 +46,18 @@ class ParallelIn(Strict):
     pp: int = Field(1, ge=1, le=MAX_REPLICA_GPUS)
     dp_attention: int = Field(1, ge=1, le=MAX_REPLICA_GPUS)
     ep: int = Field(1, ge=1, le=MAX_REPLICA_GPUS)
+    # MoE routing across the EP ranks (perf/moe.py): a balancer, none, or even (unset).
+    expert_balance: Literal["balanced", "none"] | None = None
+
+
+class SpeculativeIn(Strict):
+    """Speculative decoding (perf/speculative.py): k drafts, τ (or a) accepted, draft cost."""
+
+    method: Literal["mtp", "eagle", "draft", "ngram"]
+    draft_tokens: int = Field(ge=1, le=16)
+    acceptance_length: float | None = Field(None, ge=1)
+    acceptance_rate: float | None = Field(None, ge=0, le=1)
+    draft_cost: float | None = Field(None, ge=0, le=1)
 
 
 class EfficiencyIn(Strict):
@@ -71,6 +83,7 @@ class ServingIn(Strict):
     # The engine's batch cap per replica; None: the engine's (per attention-DP copy).
     max_concurrency: int | None = Field(None, ge=1, le=MAX_SEQUENCES)
     slo: str | None = None  # latency targets `infercost simulate` checks: "ttft_p99=2s,..."
+    speculative: SpeculativeIn | None = None
 
     @field_validator("slo")
     @classmethod

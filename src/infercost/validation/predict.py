@@ -10,7 +10,15 @@ How the engine batched decides the computation:
 - single: one sequence (decode speed, or a batch-1 prompt);
 - rate: Poisson arrivals at a request rate; the concurrency follows from Little's law and a
   new prompt waits on average half a scheduling round (one step, or vLLM's multi-step
-  group), then is prefilled in one step alongside the running decodes.
+  group), then is prefilled in one step alongside the running decodes;
+- offline (MLPerf Offline): every query at once, so the engine runs its largest batch:
+  continuous batching at the batch the engine reaches;
+- server (MLPerf Server): Poisson arrivals at the highest rate at which the row's latency
+  constraints hold (`evaluate.highest_rate`); the figure is the throughput at that rate.
+
+A closed loop of more users than the engine batches (a stated concurrency above the batch
+cap) queues for slots: TTFT gains the wait (`evaluate.closed_loop`). Speculative decoding
+and expert balance come from the row (`Case.spec_*`, `Case.expert_balance`).
 """
 
 from __future__ import annotations
@@ -29,7 +37,9 @@ from infercost.evaluate.pipeline import (
     Serving,
     Workload,
     at_rate,
+    closed_loop,
     evaluate,
+    highest_rate,
     performance,
 )
 from infercost.limits import MAX_SEQUENCES
@@ -39,7 +49,7 @@ from infercost.perf.replica import (
     prefill_seconds_per_token,
     replica_curve,
 )
-from infercost.perf.step import decode_step, prefill_step
+from infercost.perf.step import prefill_step, verify_step
 from infercost.validation.mapping import Case
 
 
@@ -79,6 +89,11 @@ def config(case: Case) -> Config:
         scheduler_steps=case.scheduler_steps,
         mixed_prefill=case.mixed_prefill,
         efficiency=factors,
+        expert_balance=case.expert_balance,
+        spec_method=case.spec_method,
+        spec_draft_tokens=case.spec_draft_tokens if case.spec_method else 0,
+        spec_acceptance_length=case.spec_acceptance_length,
+        spec_acceptance_rate=case.spec_acceptance_rate,
     )
 
 
@@ -108,6 +123,8 @@ def predict(case: Case, efficiency: Efficiency) -> Prediction:
         return _single(case, r.deployment)
     if case.mode == "rate":
         return _rate(case, r)
+    if case.mode == "server":
+        return _server(case, r)
     return _continuous(case, r)
 
 
@@ -118,14 +135,15 @@ def _context(case: Case) -> float:
 def _static(case: Case, dep: Deployment) -> Prediction:
     batch = case.batch or 1.0
     prefill = prefill_step(dep, batch, case.input_tokens)
-    decode = decode_step(dep, batch, _context(case))
-    total = prefill.total_s + (case.output_tokens - 1) * decode.total_s
+    decode = verify_step(dep, batch, _context(case))
+    per_token = decode.total_s / dep.speculation.acceptance_length
+    total = prefill.total_s + (case.output_tokens - 1) * per_token
     values = {
         "output_tok_s": batch * case.output_tokens / total * case.scale,
         "requests_s": batch / total * case.scale,
         "prefill_tok_s": batch * case.input_tokens / prefill.total_s * case.scale,
         "ttft_ms": prefill.total_s * 1e3,
-        "tpot_ms": decode.total_s * 1e3,
+        "tpot_ms": per_token * 1e3,
     }
     bound = prefill.bound if case.target in ("ttft_ms", "prefill_tok_s") else decode.bound
     return Prediction(values[case.target], batch, bound)
@@ -139,8 +157,9 @@ def _single(case: Case, dep: Deployment) -> Prediction:
         return Prediction(step.total_s * 1e3, 1.0, step.bound)
     if case.target == "requests_s":
         return _static(case, dep)
-    step = decode_step(dep, 1, _context(case))
-    value = step.total_s * 1e3 if case.target == "tpot_ms" else 1.0 / step.total_s
+    step = verify_step(dep, 1, _context(case))
+    per_token = step.total_s / dep.speculation.acceptance_length
+    value = per_token * 1e3 if case.target == "tpot_ms" else 1.0 / per_token
     return Prediction(value, 1.0, step.bound)
 
 
@@ -176,6 +195,8 @@ def _continuous(case: Case, r: Resolved) -> Prediction:
         # Throughput counts every prompt token, cache hits included (as DeepSeek does).
         value = case.input_tokens / fresh / per_token * case.scale
         return Prediction(value, float(dep.efficiency.max_batched_tokens), "compute")
+    if case.batch is not None and case.mode == "continuous" and case.batch > r.max_sequences:
+        return _queued(case, r)
     e = _evaluation(case, r)
     perf = e.performance
     batch = perf.concurrency
@@ -189,6 +210,37 @@ def _continuous(case: Case, r: Resolved) -> Prediction:
         "tpot_ms": perf.tpot_s * 1e3,
     }
     return Prediction(values[case.target], batch, perf.decode.bound)
+
+
+def _queued(case: Case, r: Resolved) -> Prediction:
+    """A closed loop of more users than the engine batches: TTFT becomes queueing."""
+    serving = Serving(include_prefill=case.include_prefill, arrival_group=case.arrival_group)
+    loop = closed_loop(r, _workload(case), case.batch or 1.0, serving)
+    values = {
+        "output_tok_s": loop.output_tokens_per_s * case.scale,
+        "requests_s": loop.output_tokens_per_s / case.output_tokens * case.scale,
+        "ttft_ms": loop.ttft_s * 1e3,
+        "tpot_ms": loop.tpot_s * 1e3,
+    }
+    return Prediction(values[case.target], loop.served.concurrency, loop.served.decode.bound)
+
+
+def _server(case: Case, r: Resolved) -> Prediction:
+    """MLPerf Server: the throughput at the highest rate meeting the row's constraints."""
+    constraints = tuple(
+        (metric.removesuffix("_s").removesuffix("_ms"), pct, limit)
+        for metric, pct, limit in case.latency_constraints
+    )
+    rate, perf = highest_rate(r, _workload(case), constraints, case.include_prefill)
+    values = {
+        "output_tok_s": rate * case.output_tokens * case.scale,
+        "requests_s": rate * case.scale,
+        "ttft_ms": perf.ttft_s * 1e3,
+        "tpot_ms": perf.tpot_s * 1e3,
+    }
+    if case.target not in values:
+        raise InputError("metric", f"{case.metric} is not predicted for MLPerf Server")
+    return Prediction(values[case.target], perf.concurrency, perf.decode.bound)
 
 
 def _finite_run(case: Case, r: Resolved, batch: float) -> float:
