@@ -142,3 +142,33 @@ def test_the_readme_quotes_the_chatgpt_pair_the_plan_gives() -> None:
     quoted = re.search(r"a\s+disaggregated\s+fleet\s+of\s+([\d,]+)\s+A100s", readme)
     assert quoted is not None
     assert int(quoted.group(1).replace(",", "")) == best.gpus
+
+
+def test_pairs_keep_one_precision_and_one_vendor_and_nvlink_needs_one_accelerator() -> None:
+    """A prefill pool on one vendor's GPUs and a decode pool on another's, or the two pools
+    at different precisions, are not offered; two accelerator types never share NVLink."""
+    doc = infercost.plan(
+        model=["llama-3.1-8b"], gpu=["h100", "a100-80gb", "mi300x"], qps=20.0,
+        input_tokens="2000", output_tokens="200", slo=SLO, verify=0, disaggregated=True,
+        max_gpus_per_replica=1,
+    ).to_dict()  # fmt: skip
+    pairs = [c for c in doc["candidates"] if c.get("disaggregated")]
+    assert pairs
+    vendor = {"h100": "nvidia", "a100-80gb": "nvidia", "mi300x": "amd"}
+    for p in pairs:
+        a, b = p["prefill"], p["decode"]
+        assert vendor[a["gpu"]] == vendor[b["gpu"]]
+        assert (a["weight_precision"], a["kv_precision"]) == (b["weight_precision"],
+                                                              b["kv_precision"])  # fmt: skip
+        if a["gpu"] != b["gpu"]:
+            assert p["kv_link"]["link"] == "scale-out network"
+
+
+def test_two_accelerator_types_never_share_nvlink() -> None:
+    from infercost.evaluate.config import Config, resolve
+    from infercost.perf.transfer import kv_link
+
+    h100 = resolve(Config(model="llama-3.1-8b", gpu="h100"), "builtin").deployment
+    h200 = resolve(Config(model="llama-3.1-8b", gpu="h200"), "builtin").deployment
+    assert kv_link(h100, h100).colocated
+    assert not kv_link(h100, h200).colocated

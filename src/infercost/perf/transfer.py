@@ -6,8 +6,9 @@ continues from it, so the whole prompt's KV crosses a link once per request:
     bytes      = KV of the prompt, every layer, in the decode pool's KV precision
     senders    = the prefill accelerators that hold a share of it (its TP shards × PP
                  stages: each sends its own share at once)
-    link       = NVLink within a server when both replicas fit in one (colocated), else
-                 each accelerator's share of the scale-out network
+    link       = NVLink within a server when both replicas are of one accelerator and fit
+                 in one server (colocated), else each accelerator's share of the
+                 scale-out network (the slower end's)
     time       = bytes / senders / (link bandwidth × link efficiency) + one link latency
 
 Cached prompt tokens move too: the decode pool needs the whole context. The decode replica
@@ -63,7 +64,9 @@ class KvLink:
 
 def kv_link(prefill: Deployment, decode: Deployment) -> KvLink:
     """The KV path between a prefill and a decode deployment (see the module docstring)."""
-    colocated = prefill.gpus + decode.gpus <= min(prefill.gpus_per_node, decode.gpus_per_node)
+    colocated = prefill.gpu.id == decode.gpu.id and prefill.gpus + decode.gpus <= min(
+        prefill.gpus_per_node, decode.gpus_per_node
+    )
     bandwidth = (
         prefill.intra_node_bandwidth_bytes_per_s
         if colocated

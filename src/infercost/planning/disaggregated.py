@@ -9,7 +9,12 @@ own by the same screen as a colocated candidate (`screen.size_config`):
                   not assumed to share a server)
     decode pool   every configuration with no prefill in its steps, against the TPOT targets
     pairs         the cheapest `PAIRED` pools of each kind, paired (each pair with its own
-                  KV link), ranked by the objective summed over both pools
+                  KV link), ranked by the objective summed over both pools. Both pools run
+                  the same weights and KV precision (one model, one answer) on accelerators
+                  of one vendor: the KV-transfer libraries disaggregated engines use
+                  (NVIDIA's NIXL, Mooncake, LMCache) move KV between GPUs of one vendor's
+                  stack; a prefill pool of one GPU type and a decode pool of another
+                  (Splitwise's H100 + A100) is allowed
 
 A pair is then simulated (`sim.disaggregated`) on the plan's requests, the whole journey
 checked against every target: a TPOT or E2E miss grows the decode pool; a TTFT miss grows
@@ -188,10 +193,21 @@ def screen_pairs(
         _priced(p, q, kv_link(p.resolved.deployment, q.resolved.deployment), demand, pricing.basis)
         for p in prefills[:PAIRED]
         for q in decodes[:PAIRED]
-        if p.config.model == q.config.model
+        if _pairable(p, q)
     ]
     pairs.sort(key=lambda x: (x.objective(objective), x.gpus))
     return pairs
+
+
+def _pairable(p: Sized, q: Sized) -> bool:
+    """One model, one precision of weights and KV, one vendor (see the module docstring)."""
+    a, b = p.resolved.deployment, q.resolved.deployment
+    return (
+        p.config.model == q.config.model
+        and a.weights == b.weights
+        and a.kv == b.kv
+        and a.gpu.vendor == b.gpu.vendor
+    )
 
 
 def _prompts_alone(d: Demand, requests: Requests, ttft: Targets) -> Demand:
