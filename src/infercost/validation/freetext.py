@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from infercost.errors import InputError
 from infercost.validation.dataset import MeasuredRow
 from infercost.validation.datasets import named_in
+from infercost.validation.fixes import Fix
 from infercost.validation.schema import LatencyConstraint, Measurement
 
 # metric column → (metric, statistic, per implied by the name)
@@ -310,6 +312,11 @@ def _length(row: MeasuredRow, column: str, other: str) -> dict[str, Any]:
     return {f"{side}_tokens": value}
 
 
+_SIDE = {
+    side: {f"{side}_tokens", f"{side}_dataset"} for side in ("input", "output")
+}  # the fields one length column gives
+
+
 def _cache_hit(row: MeasuredRow) -> float:
     text = " ".join(row.get(c) for c in ("input_len", "notes")).lower()
     hit = re.search(r"(\d+(?:\.\d+)?)\s*%[^,;)]*cache hit", text)
@@ -404,9 +411,9 @@ def _balance(text: str) -> str | None:
     return "none" if re.search(_NEGATED + r"$", text[: m.start()]) else "balanced"
 
 
-def _engine_options(row: MeasuredRow, text: str) -> dict[str, Any]:
+def _engine_options(row: MeasuredRow, text: str, fixed: set[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    if "vllm" in row.get("engine").lower():
+    if "vllm" in row.get("engine").lower() and "scheduler_steps" not in fixed:
         steps = re.search(r"num scheduler steps (\d+)", text)
         if steps:
             out["scheduler_steps"] = int(steps.group(1))
@@ -430,8 +437,12 @@ def _engine_options(row: MeasuredRow, text: str) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------- the row
 
 
-def read_row(row: MeasuredRow) -> Measurement:
-    """The row as a `Measurement`, or `InputError` naming the column no rule reads."""
+def read_row(row: MeasuredRow, fixes: Sequence[Fix] = ()) -> Measurement:
+    """The row as a `Measurement`, or `InputError` naming the column no rule reads.
+
+    `fixes` set fields the row's text leaves out (`fixes.py`): no rule reads a fixed field,
+    and the notes cite each fix's source."""
+    fixed = {f.field for f in fixes}
     metric, statistic, per_named = _metric(row)
     value = _number(row.get("value"))
     if value is None or not math.isfinite(value) or value <= 0:
@@ -445,8 +456,8 @@ def read_row(row: MeasuredRow) -> Measurement:
         layout["num_gpus"] = unit_gpus
     notes = _norm(row.get("notes") + " " + row.get("engine_version"))
     lengths = {
-        **_length(row, "input_len", row.get("output_len")),
-        **_length(row, "output_len", row.get("input_len")),
+        **({} if fixed & _SIDE["input"] else _length(row, "input_len", row.get("output_len"))),
+        **({} if fixed & _SIDE["output"] else _length(row, "output_len", row.get("input_len"))),
     }
     fields: dict[str, Any] = {
         "id": row.id,
@@ -464,17 +475,23 @@ def read_row(row: MeasuredRow) -> Measurement:
         "cache_hit_rate": _cache_hit(row),
         **_speculative(notes),
         "expert_balance": _balance(notes),
-        **_engine_options(row, notes),
+        **_engine_options(row, notes, fixed),
         "metric": metric,
         "value": value * factor,
         "per": per,
         "statistic": statistic,
         "notes": "; ".join(
-            f"{c}: {row.get(c)}"
-            for c in ("batch_or_concurrency", "input_len", "output_len", "unit", "notes")
-            if row.get(c)
+            [
+                *(
+                    f"{c}: {row.get(c)}"
+                    for c in ("batch_or_concurrency", "input_len", "output_len", "unit", "notes")
+                    if row.get(c)
+                ),
+                *(f.note() for f in fixes),
+            ]
         ),
     }
+    fields.update({f.field: f.value for f in fixes})
     try:
         return Measurement.model_validate(fields)
     except ValueError as exc:
