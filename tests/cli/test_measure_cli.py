@@ -181,3 +181,46 @@ def test_bad_values_are_refused_before_anything_is_sent(
     url: str, flag: str, value: str, needle: str
 ) -> None:
     assert_user_error(invoke("measure", "--url", url, "--model", "m", flag, value), flag, needle)
+
+
+def test_levels_are_written_as_structured_rows_that_validate_reads(
+    url: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "run-a"
+    result = invoke(
+        "measure", "--url", url, "--model", "m", "--concurrency", "1,2", "--rate", "20",
+        "--requests", "6", "--output-tokens", "8", "--gpu", "h100",
+        "--catalog-model", "llama-3.1-8b", "--engine", "vllm", "--out", str(out), "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    written = out / "measurements.jsonl"
+    assert json.loads(result.stdout)["measurements"] == str(written)
+    rows = [json.loads(line) for line in written.read_text().splitlines()]
+    by = {(r["load_mode"], r.get("batch"), r.get("request_rate_per_s"), r["metric"],
+           r.get("statistic", "mean")): r for r in rows}  # fmt: skip
+    summary = json.loads((out / "summary.json").read_text())["levels"]
+    one = by[("concurrency", 1.0, None, "output_tok_s", "mean")]
+    assert one["value"] == summary[0]["throughput_output_tok_s"]
+    assert by[("concurrency", 2.0, None, "ttft_s", "p50")]["value"] == summary[1]["ttft_s"]["p50"]
+    assert by[("request_rate", None, 20.0, "tpot_s", "p99")]["value"] == summary[2]["tpot_s"]["p99"]
+    assert (one["engine"], one["gpu"], one["model"], one["output_tokens"]) == (
+        "vllm", "h100", "llama-3.1-8b", 8.0,
+    )  # fmt: skip
+    assert one["num_requests"] == 6
+    assert {r["id"].rsplit("-", 1)[0] for r in rows} == {"MEASURE-RUN-A"}  # one source
+    checked = invoke("validate", "--data", str(written), "--no-calibration", "--json")
+    assert checked.exit_code == 0, checked.output
+    doc = json.loads(checked.stdout)
+    assert doc["total"] == len(rows)
+    assert doc["mapped"] == len([r for r in rows if r["metric"] != "e2e_s"])  # no E2E model
+    assert {u["id"] for u in doc["unmapped"]} == {r["id"] for r in rows if r["metric"] == "e2e_s"}
+
+
+def test_without_an_accelerator_no_structured_rows_are_written(url: str, tmp_path: Path) -> None:
+    result = invoke(
+        "measure", "--url", url, "--model", "m", "--requests", "3", "--output-tokens", "4",
+        "--out", str(tmp_path / "run"), "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["measurements"] is None
+    assert not (tmp_path / "run" / "measurements.jsonl").exists()

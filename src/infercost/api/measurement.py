@@ -24,6 +24,7 @@ class MeasureResult:
     levels: list[dict[str, Any]]
     max_error_rate: float
     out: Path | None = None
+    measurements: Path | None = None  # the levels as structured rows (validate --data)
 
     @property
     def sent(self) -> int:
@@ -71,6 +72,7 @@ class MeasureResult:
             "max_error_rate": self.max_error_rate,
             "interrupted": self.interrupted,
             "exit_code": self.exit_code,
+            "measurements": None if self.measurements is None else str(self.measurements),
         }
 
 
@@ -81,7 +83,7 @@ def measure(
 ) -> MeasureResult:
     """Load levels against a live server, every request kept on disk as it finishes."""
     from infercost.catalog.engines import engine as engine_catalog
-    from infercost.measurement.engines import detect
+    from infercost.measurement.engines import detect, detect_version
     from infercost.measurement.run import Level, Plan, load_prompts, sweep
     from infercost.measurement.run import measure as run_measure
     from infercost.records import parse_slos
@@ -122,8 +124,40 @@ def measure(
         headers=headers, prompt_offset=secrets.randbelow(PROMPT_OFFSETS),
         api_price=req.api_price, turns=req.turns,
     )  # fmt: skip
+    version = detect_version(url, plan.engine, headers) if out and setup else ""
     reports = run_measure(plan, levels, slos, out, progress)
-    return MeasureResult(setup, reports, req.max_error_rate, out)
+    written = _write_measurements(out, setup, req, plan.engine, version, reports)
+    return MeasureResult(setup, reports, req.max_error_rate, out, written)
+
+
+def _write_measurements(
+    out: Path | None,
+    setup: Any,
+    req: MeasureRequest,
+    engine: str | None,
+    version: str,
+    reports: list[dict[str, Any]],
+) -> Path | None:
+    """`OUT/measurements.jsonl`: every level as structured rows that `validate --data`
+    reads. Only with a catalog setup (`gpu`): a row names its accelerator."""
+    if out is None or setup is None:
+        return None
+    from datetime import date
+
+    from infercost.validation.measured import Served, run_measurements
+    from infercost.validation.measurements import write_measurements
+
+    run = re.sub(r"[^A-Za-z0-9]+", "-", out.resolve().name).strip("-").upper()
+    served = Served(
+        model=setup.model, gpu=setup.gpu, gpus=setup.gpus, precision=req.precision,
+        engine=engine or "unknown", engine_version=version,
+        run=f"MEASURE-{run}" if run else "MEASURE", date=date.today().isoformat(),
+    )  # fmt: skip
+    rows = run_measurements(served, reports)
+    return write_measurements(rows, out / MEASUREMENTS) if rows else None
+
+
+MEASUREMENTS = "measurements.jsonl"
 
 
 HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an HTTP token (RFC 9110)

@@ -321,6 +321,9 @@ def print_measurement(console: Console, doc: dict[str, Any]) -> None:
     for r in levels:
         if r.get("workload"):
             console.print(f"{r['level']}: {_workload_line(r)}", highlight=False)
+    if doc.get("measurements"):
+        path = doc["measurements"]
+        console.print(f"measurements: {path} (infercost validate --data {path})", highlight=False)
 
 
 def _workload_line(r: dict[str, Any]) -> str:

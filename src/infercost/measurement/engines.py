@@ -16,7 +16,9 @@ user opts out (`--no-ignore-eos`); `OUTPUT` stands for the request's output leng
 The family is the one the user names (`--engine`), else the one the server's `/metrics`
 names reveal (`vllm:`, `sglang:`, `llamacpp:`, `tgi_`), else an endpoint only that engine
 serves (`/props`, `/version`, `/get_model_info`, `/info`). An unknown server gets no extra
-fields (a hosted API may refuse them).
+fields (a hosted API may refuse them). The version is the one the server reports for itself
+(`VERSIONS`: vLLM's `/version`, SGLang's `/get_server_info`, TGI's `/info`, llama-server's
+`/props` build), else not stated.
 """
 
 from __future__ import annotations
@@ -48,6 +50,12 @@ ENDPOINTS = (  # (path, a key its JSON answer has, engine)
     ("/info", "model_id", "tgi"),
     ("/version", "version", "vllm"),
 )
+VERSIONS = {  # engine → (path, the key of its JSON answer that holds the version)
+    "vllm": ("/version", "version"),
+    "sglang": ("/get_server_info", "version"),
+    "tgi": ("/info", "version"),
+    "llama.cpp": ("/props", "build_info"),
+}
 TIMEOUT_S = 3.0
 
 
@@ -73,6 +81,18 @@ def detect(url: str, headers: dict[str, str] | None = None) -> str | None:
         if isinstance(doc, dict) and key in doc:
             return family
     return None
+
+
+def detect_version(url: str, engine: str | None, headers: dict[str, str] | None = None) -> str:
+    """The version the server reports for itself (`VERSIONS`), or "" when it reports none."""
+    path, key = VERSIONS.get(engine or "", ("", ""))
+    body = _get(url + path, headers or {}) if path else None
+    try:
+        doc = json.loads(body) if body else None
+    except ValueError:
+        return ""
+    found = doc.get(key) if isinstance(doc, dict) else None
+    return str(found) if isinstance(found, str | int | float) else ""
 
 
 def _get(url: str, headers: dict[str, str]) -> str | None:

@@ -16,34 +16,33 @@ from typing import Any
 from infercost.perf.calibration import load_calibration
 from infercost.perf.deployment import Efficiency
 from infercost.perf.step import decode_step
-from infercost.validation.dataset import MeasuredRow
-from infercost.validation.mapping import Case, map_row
+from infercost.validation.mapping import Case, case_of
 from infercost.validation.predict import deployment, predict
+from infercost.validation.schema import Measurement, Per
 
 MODEL = "SmolLM2-135M-Instruct"
 GPU = "cpu-avx512-2c"
 
 
-def _case(row_id: str, metric: str, batch: str, prompt: int, output: int, value: float) -> Case:
-    fields = {
-        "id": row_id,
-        "engine": "llama.cpp",
-        "model": MODEL,
-        "precision_weights": "Q4_1",
-        "precision_kv": "f16",
-        "gpu": GPU,
-        "num_gpus": "0",
-        "input_len": str(prompt),
-        "output_len": str(output),
-        "batch_or_concurrency": batch,
-        "metric": metric,
-        "value": str(value),
-        "unit": "tok/s",
-    }
-    mapped = map_row(MeasuredRow(row_id, fields))
-    if not isinstance(mapped, Case):
-        raise ValueError(f"the CPU point no longer maps: {mapped.reason}")
-    return mapped
+def _case(row_id: str, per: Per, streams: int, prompt: int, output: int, value: float) -> Case:
+    """`streams` sequences held in flight; `value` output tok/s in all or per stream."""
+    measured = Measurement(
+        id=row_id,
+        engine="llama.cpp",
+        model=MODEL,
+        precision_weights="Q4_1",
+        precision_kv="f16",
+        gpu=GPU,
+        num_gpus=0,
+        input_tokens=prompt,
+        output_tokens=output,
+        load_mode="concurrency",
+        batch=streams,
+        metric="output_tok_s",
+        value=value,
+        per=per,
+    )
+    return case_of(measured)
 
 
 def cases(measured: dict[str, Any]) -> dict[str, Case]:
@@ -53,16 +52,16 @@ def cases(measured: dict[str, Any]) -> dict[str, Case]:
     return {
         "single_stream": _case(
             "CPU-1",
-            "decode_tok_s_single_stream",
-            "1",
+            "user",
+            1,
             prompt,
             int(single["max_tokens"]),
             float(single["median"]["decode_tok_per_s"]),
         ),
         "four_streams": _case(
             "CPU-4",
-            "throughput_output_tok_s",
-            f"{four['streams']} concurrent streams",
+            "aggregate",
+            int(four["streams"]),
             prompt,
             int(four["max_tokens"]),
             float(four["median"]["aggregate_tok_per_s"]),

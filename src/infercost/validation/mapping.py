@@ -362,6 +362,7 @@ def case_of(m: Measurement) -> Case:
         scale=scale,
         include_prefill=include_prefill,
         cached_fraction=m.cache_hit_rate,
+        arrival_group=m.arrival_group or 1.0,
         target_interactivity=interactivity,
         comm_overlap=1.0 if overlap else 0.0,
         max_batched_tokens=m.max_batched_tokens,

@@ -87,6 +87,11 @@ class Measurement(BaseModel):
     max_batch_per_rank: bool = Field(False, description="`max_batch` counts per DP rank.")
     num_requests: int | None = Field(None, ge=1, description="Requests the run sent.")
     request_rate_per_s: float | None = Field(None, gt=0)
+    arrival_group: float | None = Field(
+        None,
+        ge=1,
+        description="Requests that arrived together, as measured (a closed loop's lockstep).",
+    )
     latency_constraints: tuple[LatencyConstraint, ...] = ()
     # request lengths: a mean in tokens, or a data set whose mean the table gives
     input_tokens: float | None = Field(None, ge=0, description="Mean prompt tokens.")
