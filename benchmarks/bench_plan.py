@@ -108,12 +108,19 @@ def plan_speed(runs: int) -> dict[str, Any]:
            "--slo", QUESTION["slo"], "--json"]  # fmt: skip
     start = time.perf_counter()
     proc = subprocess.run(cli, capture_output=True, text=True, check=False)
+    cli_s = time.perf_counter() - start
+    colocated, coloc = timed(lambda: infercost.plan(**QUESTION, disaggregated=False), runs)
     return {
+        "colocated_only": {
+            "runs_s": colocated,
+            "median_s": statistics.median(colocated),
+            "best": _brief(coloc.to_dict()["best"]),
+        },
         "runs_s": times,
         "median_s": statistics.median(times),
         "screen_s": doc["search"]["timings_s"]["screen"],
         "verify_s": doc["search"]["timings_s"]["verify"],
-        "cli_s": time.perf_counter() - start,
+        "cli_s": cli_s,
         "cli_exit": proc.returncode,
         "best": _brief(doc["best"]),
     }
@@ -122,6 +129,17 @@ def plan_speed(runs: int) -> dict[str, Any]:
 def _brief(c: dict[str, Any] | None) -> dict[str, Any] | None:
     if c is None:
         return None
+    if c.get("disaggregated"):
+        pool_keys = ("gpu", "tp", "pp", "weight_precision", "kv_precision", "max_seqs",
+                     "replicas", "gpus")  # fmt: skip
+        out = {"disaggregated": True, "gpus": c["gpus"], "usd_per_month": c["usd_per_month"]}
+        for pool in ("prefill", "decode"):
+            out[pool] = {k: c[pool].get(k) for k in pool_keys}
+        sim = c["simulated"]
+        if sim is not None:
+            out["ttft_s"] = sim["ttft_s"]
+            out["tpot_s"] = sim["tpot_s"]
+        return out
     keys = ("gpu", "tp", "pp", "weight_precision", "kv_precision", "max_seqs", "replicas",
             "gpus", "usd_per_month", "binding_limit")  # fmt: skip
     out = {k: c[k] for k in keys}
@@ -138,8 +156,14 @@ def ours_on_h200(runs: int) -> dict[str, Any]:
 
     out = {}
     for name, slo in (("p99", QUESTION["slo"]), ("p50", MEDIAN_SLO)):
-        ask = {**QUESTION, "slo": slo, "gpu": ["h200"], "precision": ["bf16"],
-               "kv_precision": ["bf16"]}  # fmt: skip
+        ask = {
+            **QUESTION,
+            "slo": slo,
+            "gpu": ["h200"],
+            "precision": ["bf16"],
+            "kv_precision": ["bf16"],
+            "disaggregated": False,
+        }  # fmt: skip  (agg, as the peer)
         times, outcome = timed(lambda ask=ask: infercost.plan(**ask), runs)
         out[name] = {"runs_s": times, "median_s": statistics.median(times),
                      "best": _brief(outcome.to_dict()["best"])}  # fmt: skip
