@@ -5,7 +5,9 @@ layout are matched against phrasings sources use ("concurrency 8", "8 concurrent
 "batch size 8", "bs=8", "max_batch_size 8 per rank", "Offline scenario", "max load", a data
 set named for a length, "tok/s/user", "TPS per GPU"); text that no rule reads, or that two
 rules read differently, raises `InputError` naming the column and the text. Parenthesised
-asides in the load column ("1 (8 threads)") are comments and are not read.
+asides in the load column ("1 (8 threads)") are comments and are not read. A figure or a rate
+is one positive number ("12,345", "12.3k" = 12,300, "1.2e4"); a range, a bound ("8+") or a
+negative count is refused, never read as one of its ends.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import math
 import re
 from collections.abc import Sequence
 from typing import Any
+
+from pydantic import ValidationError
 
 from infercost.errors import InputError
 from infercost.validation.dataset import MeasuredRow
@@ -45,8 +49,9 @@ _STATISTICS = {
 
 
 def _norm(text: str) -> str:
-    """Lower case, separators as spaces, one space between words."""
+    """Lower case, separators as spaces, one space between words, "1,024" as "1024"."""
     low = text.lower().replace("_", " ").replace("=", " ").replace(":", " ")
+    low = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", low)  # thousands separators
     low = re.sub(r"(?<![\w.])-+(?=\w)", " ", low)  # --max-concurrency → max-concurrency
     return " ".join(low.replace("-", " ").split())
 
@@ -60,9 +65,36 @@ def _number(text: str) -> float | None:
     return value * 1024 if m.group(2) else value
 
 
+def _signed(column: str, raw: str) -> None:
+    """Refuse a negative number: `_norm` would read "-8" as the flag-like " 8"."""
+    if re.search(r"(?<![\w.])[-−–]\s*\d", raw):
+        raise InputError(column, f"a negative number: {raw!r}")
+
+
 def _count(text: str) -> int | None:
     value = _number(text)
     return int(value) if value is not None and value == int(value) else None
+
+
+_FIGURE = re.compile(
+    r"~?\s*(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?:e([+-]?\d+))?\s*(k|m)?\b"
+    r"(?!\s*[-–+±/x×~<>]|\s*to\s*\d)(?:\s*[^\d\s][^\d]*)?\s*"
+)
+
+
+def _figure(text: str, column: str) -> float:
+    """A measured figure or a rate: "12,345", "12.3k" (× 1000), "1.2e4", "~8", "8 QPS".
+
+    A range ("8-16", "8 to 16"), a bound ("8+", "<8"), a second number or a value that is
+    not finite and positive is refused: taking one end of it would be a guess."""
+    m = _FIGURE.fullmatch(text.strip().lower())
+    if not m:
+        raise InputError(column, f"not one positive number: {text!r}")
+    value = float(f"{m.group(1).replace(',', '')}{m.group(2) or ''}e{m.group(3) or 0}")
+    value *= {"k": 1e3, "m": 1e6}.get(m.group(4) or "", 1.0)
+    if not math.isfinite(value) or value <= 0:
+        raise InputError(column, f"not one positive number: {text!r}")
+    return value
 
 
 # ---------------------------------------------------------------------------------- the figure
@@ -88,6 +120,13 @@ _PER_NODE = r"/\s*node|per[ -]?(?:\d+-gpu )?node"
 _AGGREGATE = r"all gpus|\(\d+ gpus\)|total|aggregate|all \d+ streams|whole|system"
 
 
+_SECONDS = {
+    **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), 1.0),
+    **dict.fromkeys(("ms", "msec", "msecs", "millisecond", "milliseconds"), 1e-3),
+    **dict.fromkeys(("us", "µs", "usec", "microsecond", "microseconds"), 1e-6),
+}
+
+
 def _unit(row: MeasuredRow, metric: str, per_named: str | None) -> tuple[str, float, int | None]:
     """(per, factor to SI, GPUs the unit names)."""
     raw = row.get("unit")
@@ -95,18 +134,17 @@ def _unit(row: MeasuredRow, metric: str, per_named: str | None) -> tuple[str, fl
     if "ambiguous" in unit and _count(row.get("num_gpus") or "0") != 1:
         # per GPU and in all are one figure on one GPU; on several the source cannot say
         raise InputError("unit", f"the source calls the unit ambiguous: {raw!r}")
-    if metric.endswith("_s") and metric in ("ttft_s", "tpot_s", "itl_s", "e2e_s"):
-        m = re.fullmatch(
-            r"\s*(ms|s|seconds?|milliseconds?|us|µs)(?:\s*/\s*(?:token|tok))?\s*", unit
-        )
-        if not m:
+    if metric in ("ttft_s", "tpot_s", "itl_s", "e2e_s"):
+        m = re.fullmatch(r"\s*([a-zµ]+)(?:\s*/\s*(?:token|tok))?\s*", unit)
+        factor = _SECONDS.get(m.group(1)) if m else None
+        if factor is None:
             raise InputError("unit", f"{raw!r} is not a time unit for {row.get('metric')}")
-        factor = {"ms": 1e-3, "s": 1.0, "us": 1e-6, "µs": 1e-6}.get(m.group(1)[:2].rstrip("i"), 1.0)
-        if m.group(1).startswith("milli"):
-            factor = 1e-3
+        named = re.search(r"_(ms|s)(?:_|$)", row.get("metric").lower())
+        if named and _SECONDS[named.group(1)] != factor:
+            raise InputError("unit", f"{raw!r} contradicts the metric {row.get('metric')!r}")
         return "aggregate", factor, None
     if metric == "requests_s":
-        if not re.search(r"req|request|sentence|quer|sample|\bqps\b|/s\b", unit):
+        if "tok" in unit or not re.search(r"req|request|sentence|quer|sample|\b[qr]ps\b", unit):
             raise InputError("unit", f"{raw!r} is not a rate of requests")
     elif not re.search(r"tok|\btps\b|\btgs\b|\btpgs\b", unit):
         raise InputError("unit", f"{raw!r} is not a token rate")
@@ -134,26 +172,52 @@ def _outer(text: str) -> str:
 
 
 _STATIC = (
-    r"static batch(?: size)? (\d+)",
-    r"(?<!max )(?<!n )(?<!micro )\bbatch size (\d+)(?! per)",
+    r"static batch(?: size)? (\d+)\b",
+    r"(?<!max )(?<!n )(?<!micro )\bbatch size (\d+)\b",
     r"\bbs (\d+)\b",
     r"(?<!max )(?<!n )(?<!micro )\bbatch of (\d+)\b",
 )
 _CONCURRENT = (
-    r"\b(?:max )?concurrency (?:of )?(\d+)",
-    r"(\d+) (?:concurrent|parallel|simultaneous)(?: requests| streams| users| clients| sequences)?",
+    r"\b(?:max )?concurrency (?:of )?(\d+)\b",
+    r"(\d+) (?:concurrent|parallel|simultaneous)"
+    r"(?: requests| streams| users| clients| sequences)?\b",
     r"(\d+) (?:streams|users|clients)\b",
     r"(\d+) (?:requests |sequences )?in flight",
 )
 _CAP = (
-    r"max num seqs (\d+)",
-    r"max batch size (\d+)",
-    r"max batch (\d+)",
+    r"max num seqs (\d+)\b",
+    r"max batch size (\d+)\b",
+    r"max batch (\d+)\b",
+)
+# what follows a number that counts per GPU, not per replica ("100 concurrent requests per GPU")
+_THEN_PER_GPU = re.compile(r"(?: (?:requests|sequences|streams|users|clients|reqs))? per gpu\b")
+_REQUESTS = (
+    r"(\d+) (?:requests|prompts|queries|samples)\b(?! ?/| per)|\bnum (?:prompts|requests) (\d+)"
+)
+_RATE = (
+    r"(?:request rate|rate|qps) (\d+(?:\.\d+)?)\b(?! ?(?:requests|prompts))"
+    r"|(\d+(?:\.\d+)?) ?(?:req(?:uests?)?/s(?:ec)?|qps|rps|requests? per second)\b"
 )
 
 
-def _all(patterns: tuple[str, ...], text: str) -> set[float]:
-    return {float(m.group(1)) for p in patterns for m in re.finditer(p, text)}
+def _load_text(raw: str, asides: bool = False) -> str:
+    """The load column normalised: asides dropped (unless `asides`), "3k requests" as 3000
+    (counts are decimal; "16K tokens" keeps its binary K), "per device" and "/GPU" as per gpu."""
+    text = _norm(raw if asides else _outer(raw))
+    text = re.sub(
+        r"\b(\d+(?:\.\d+)?)k\b(?! ?tok)", lambda m: str(round(float(m.group(1)) * 1000)), text
+    )
+    return re.sub(r"(?: per|/) ?(?:gpu|device|chip|accelerator)\b", " per gpu", text)
+
+
+def _all(patterns: tuple[str, ...], text: str, per_gpu: bool = False) -> set[float]:
+    """The numbers the patterns read: those counted per GPU when `per_gpu`, else the rest."""
+    return {
+        float(m.group(1))
+        for p in patterns
+        for m in re.finditer(p, text)
+        if bool(_THEN_PER_GPU.match(text, m.end())) == per_gpu
+    }
 
 
 def _one(field: str, values: set[float], raw: str) -> float | None:
@@ -162,25 +226,47 @@ def _one(field: str, values: set[float], raw: str) -> float | None:
     return values.pop() if values else None
 
 
-def _load(row: MeasuredRow, metric_name: str) -> dict[str, Any]:
-    raw = row.get("batch_or_concurrency")
-    text = _norm(_outer(raw))
-    notes = _norm(row.get("notes"))
-    rate_raw = row.get("request_rate").strip().lower()
+def _rate(row: MeasuredRow, text: str) -> float | None:
+    """The request rate from its column and the load text; they must agree."""
+    raw, rate_raw = row.get("batch_or_concurrency"), row.get("request_rate").strip().lower()
     rate = None
     if rate_raw and rate_raw not in ("inf", "infinite", "∞"):
-        rate = _number(rate_raw)
-        if rate is None or rate <= 0:
-            raise InputError("request_rate", f"not a positive rate: {rate_raw!r}")
-    text_rate = re.search(
-        r"(?:request rate|rate|qps) (\d+(?:\.\d+)?)|(\d+(?:\.\d+)?) (?:req/s|qps|requests/s)", text
-    )
-    if text_rate:
-        stated = float(text_rate.group(1) or text_rate.group(2))
-        if rate is not None and rate != stated:
+        rate = _figure(rate_raw, "request_rate")
+    stated = {float(m.group(1) or m.group(2)) for m in re.finditer(_RATE, text)}
+    text_rate = _one("batch_or_concurrency", stated, raw)
+    if text_rate is not None:
+        if rate is not None and rate != text_rate:
             raise InputError("request_rate", f"{rate_raw!r} and {raw!r} disagree")
-        rate = stated
+        rate = text_rate
+    return rate
+
+
+def _mlperf_server(row: MeasuredRow, text: str, notes: str) -> bool:
+    """MLPerf's Server or Interactive scenario (Interactive is Server with tighter bounds).
+
+    A bare "Server" or "Interactive" load is read so only where the row names MLPerf."""
+    if re.search(
+        r"\b(?:server|interactive) scenario\b|\bmlperf (?:server|interactive)\b", f"{text} {notes}"
+    ):
+        return True
+    if not re.fullmatch(r"(?:server|interactive)", text):
+        return False
+    context = f"{notes} {_norm(row.get('engine_version'))} {row.get('source_url').lower()}"
+    if re.search(r"\bmlperf\b|mlcommons", context):
+        return True
+    raw = row.get("batch_or_concurrency")
+    raise InputError("batch_or_concurrency", f"{raw!r} without MLPerf named: which scenario?")
+
+
+def _load(row: MeasuredRow, metric_name: str) -> dict[str, Any]:
+    raw = row.get("batch_or_concurrency")
+    text = _load_text(raw)
+    notes = _norm(row.get("notes"))
+    rate_raw = row.get("request_rate").strip().lower()
+    rate = _rate(row, text)
     static = _one("batch_or_concurrency", _all(_STATIC, text), raw)
+    if _all(_STATIC, text, per_gpu=True):
+        raise InputError("batch_or_concurrency", f"{raw!r}: a static batch per GPU, or in flight?")
     concurrent = _one("batch_or_concurrency", _all(_CONCURRENT, text), raw)
     caps = {
         float(m.group(1))
@@ -191,39 +277,52 @@ def _load(row: MeasuredRow, metric_name: str) -> dict[str, Any]:
     per_rank = bool(
         re.search(r"max (?:num seqs|batch(?: size)?) \d+ per (?:rank|gpu|dp rank)", text)
     )
-    per_gpu = re.search(r"(\d+) (?:requests |sequences )?per gpu\b", text)
-    tokens_per_gpu = re.search(r"(\d+)k? tokens per gpu", _norm(raw))
-    requests = re.search(r"(\d+) (?:requests|prompts|queries|samples)\b(?! per)", text)
-    requests_in_lengths = re.search(r"(\d+) (?:requests|prompts)", _norm(row.get("input_len")))
-    offline = bool(
-        re.search(
-            r"\boffline\b|\bmax(?:imum)? load\b|\bmax throughput\b|saturat|at once|queued", text
-        )
-        or rate_raw in ("inf", "infinite", "∞")
+    per_gpu = _one(
+        "batch_or_concurrency",
+        _all((*_CONCURRENT, r"(\d+)(?= (?:requests |sequences )?per gpu\b)"), text, per_gpu=True),
+        raw,
     )
+    tokens_per_gpu = re.search(r"(\d+)(k?) tok(?:ens)? per gpu", _load_text(raw, asides=True))
+    requests = _one(
+        "batch_or_concurrency",
+        {float(m.group(1) or m.group(2)) for m in re.finditer(_REQUESTS, text)},
+        raw,
+    )
+    requests_in_lengths = re.search(r"(\d+) (?:requests|prompts)", _norm(row.get("input_len")))
+    offline_text = bool(
+        re.search(
+            r"\boffline\b|\bmax(?:imum)? load\b|\bmax throughput\b|saturat|at once|queued"
+            r"|\b(?:request )?rate inf\b",
+            text,
+        )
+    )
+    if offline_text and rate is not None:
+        raise InputError("request_rate", f"{raw!r} is offline, yet a rate {rate_raw!r} is given")
+    offline = offline_text or rate_raw in ("inf", "infinite", "∞")
     mlperf = bool(re.search(r"\bmlperf\b|\bscenario\b", f"{text} {notes}"))
-    server = bool(re.search(r"\bserver scenario\b|\bmlperf server\b", f"{text} {notes}"))
+    server = _mlperf_server(row, text, notes)
     production = bool(re.search(r"\bproduction\b", text))
     single_metric = metric_name == "decode_tok_s_single_stream"
     bare = re.fullmatch(r"~?(\d+)", text)
 
     out: dict[str, Any] = {}
-    n_req = requests or requests_in_lengths
+    n_req = requests or (float(requests_in_lengths.group(1)) if requests_in_lengths else None)
     if n_req:
-        out["num_requests"] = int(n_req.group(1))
+        out["num_requests"] = int(n_req)
     if cap is not None:
         out["max_batch"] = int(cap)
         out["max_batch_per_rank"] = per_rank
-    if tokens_per_gpu:
-        out["max_batched_tokens"] = int(_number(tokens_per_gpu.group(0)) or 0)
+    if tokens_per_gpu:  # "16K tokens": K is 1,024 for token counts
+        kilo = 1024 if tokens_per_gpu.group(2) else 1
+        out["max_batched_tokens"] = int(tokens_per_gpu.group(1)) * kilo
 
     kinds = []
     if static is not None:
         kinds.append(("static_batch", static))
     if concurrent is not None:
         kinds.append(("concurrency", concurrent))
-    if per_gpu and "tokens" not in text.split("per gpu")[0].split()[-2:]:
-        kinds.append(("concurrency_per_gpu", float(per_gpu.group(1))))
+    if per_gpu is not None:
+        kinds.append(("concurrency_per_gpu", per_gpu))
     if bare:
         n = float(bare.group(1))
         if n != 1:
@@ -274,18 +373,18 @@ def _load(row: MeasuredRow, metric_name: str) -> dict[str, Any]:
 
 
 def _constraints(text: str) -> tuple[LatencyConstraint, ...]:
+    """Latency bounds: "TTFT ≤ 2 s", "p99 TTFT < 2000 ms", "TPOT 99th percentile ≤ 0.2 s".
+
+    A bound without its percentile is MLPerf's p99."""
     found = []
     pattern = (
-        r"\b(ttft|tpot|e2e)(?: p(\d+))? (?:<=|≤|<|under|below|of|at most)? ?"
-        r"(\d+(?:\.\d+)?) ?(ms|s)\b"
+        r"\b(?:p(\d+) )?(ttft|tpot|e2e)(?: (?:p(\d+)|(\d+)th percentile))?"
+        r" (?:<=|≤|<|under|below|of|at most)? ?(\d+(?:\.\d+)?) ?(ms|s)\b"
     )
     for m in re.finditer(pattern, text):
-        seconds = float(m.group(3)) * (1e-3 if m.group(4) == "ms" else 1.0)
-        found.append(
-            LatencyConstraint(
-                metric=m.group(1), percentile=float(m.group(2) or 99), seconds=seconds
-            )
-        )
+        seconds = float(m.group(5)) * (1e-3 if m.group(6) == "ms" else 1.0)
+        percentile = float(m.group(1) or m.group(3) or m.group(4) or 99)
+        found.append(LatencyConstraint(metric=m.group(2), percentile=percentile, seconds=seconds))
     return tuple(found)
 
 
@@ -298,6 +397,7 @@ def _length(row: MeasuredRow, column: str, other: str) -> dict[str, Any]:
     """`{side}_tokens` or `{side}_dataset` from one length column (the other for context)."""
     side = "input" if column == "input_len" else "output"
     raw = row.get(column)
+    _signed(column, raw)
     low = _norm(_outer(raw))
     named = named_in(raw)
     if named is None and low in ("", "variable", "mixed", "same") and named_in(other):
@@ -326,22 +426,42 @@ def _cache_hit(row: MeasuredRow) -> float:
 # ---------------------------------------------------------------------------------- layout
 
 
+def _whole(row: MeasuredRow, column: str) -> int | None:
+    """A TP, PP or EP degree: "8", "TP8", "tp=8", "8-way", "8 (DP+EP)"."""
+    _signed(column, row.get(column))
+    text = _norm(_outer(row.get(column)))
+    if not text:
+        return None
+    m = re.fullmatch(rf"(?:{column} ?)?(\d+)(?: way)?", text)
+    if not m or not int(m.group(1)):
+        raise InputError(column, f"not a positive whole number: {row.get(column)!r}")
+    return int(m.group(1))
+
+
+def _gpus(row: MeasuredRow) -> int | None:
+    """GPUs the run used: "8", "8xH100", "16 (2 nodes)", "2x8", "2 nodes x 8 GPUs", or a
+    row's "8 per node (...)" (the per-node unit); "not stated" gives None."""
+    raw = row.get("num_gpus")
+    _signed("num_gpus", raw)
+    text = _norm(raw)
+    if text in _NOT_STATED or "not stated" in text:
+        return None
+    product = re.match(r"(\d+) ?(?:nodes? )?[x×*] ?(\d+)\b", text)
+    if product:
+        return int(product.group(1)) * int(product.group(2))
+    count = _count(text)
+    if count is None:
+        raise InputError("num_gpus", f"not a number of GPUs: {raw!r}")
+    return count
+
+
 def _layout(row: MeasuredRow) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for column in ("tp", "pp"):
-        text = row.get(column)
-        if text and _count(text) is None:
-            raise InputError(column, f"not a whole number: {text!r}")
-        if text and _count(text):
-            out[column] = _count(text)
-    ep_text = row.get("ep")
-    if ep_text and _count(ep_text) is None:
-        raise InputError("ep", f"not a whole number: {ep_text!r}")
-    if ep_text and _count(ep_text):
-        out["ep"] = _count(ep_text)
-    gpus = row.get("num_gpus")
-    if gpus and _count(gpus) is not None:
-        out["num_gpus"] = _count(gpus)
+    out: dict[str, Any] = {
+        column: value for column in ("tp", "pp", "ep") if (value := _whole(row, column))
+    }
+    gpus = _gpus(row)
+    if gpus is not None:
+        out["num_gpus"] = gpus
     text = _norm(" ".join(row.get(c) for c in ("ep", "notes", "engine_version")))
     dp = re.search(
         r"\b(?:attention dp|attn dp|dp attention|attention data parallel(?:ism)?|"
@@ -444,9 +564,7 @@ def read_row(row: MeasuredRow, fixes: Sequence[Fix] = ()) -> Measurement:
     and the notes cite each fix's source."""
     fixed = {f.field for f in fixes}
     metric, statistic, per_named = _metric(row)
-    value = _number(row.get("value"))
-    if value is None or not math.isfinite(value) or value <= 0:
-        raise InputError("value", f"not a positive number: {row.get('value')!r}")
+    value = _figure(row.get("value"), "value")
     per, factor, unit_gpus = _unit(row, metric, per_named)
     layout = _layout(row)
     if unit_gpus is not None:
@@ -495,4 +613,13 @@ def read_row(row: MeasuredRow, fixes: Sequence[Fix] = ()) -> Measurement:
     try:
         return Measurement.model_validate(fields)
     except ValueError as exc:
-        raise InputError("row", str(exc).splitlines()[-1] if str(exc) else "invalid") from None
+        raise InputError("row", _first_error(exc)) from None
+
+
+def _first_error(exc: ValueError) -> str:
+    """Pydantic's first complaint as "field: message", without its documentation link."""
+    if isinstance(exc, ValidationError) and exc.errors():
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "row"
+        return f"{where}: {err['msg']}"
+    return str(exc).splitlines()[0] if str(exc) else "invalid"

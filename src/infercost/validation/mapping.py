@@ -19,7 +19,7 @@ from infercost.catalog.engines import Engine, engine
 from infercost.catalog.hardware import Accelerator, accelerators, server_for
 from infercost.catalog.models import ModelArch, models
 from infercost.errors import InputError
-from infercost.units import weight_and_compute
+from infercost.units import precision, weight_and_compute
 from infercost.validation.dataset import MeasuredRow, source_of
 from infercost.validation.datasets import dataset
 from infercost.validation.freetext import read_row
@@ -408,8 +408,17 @@ def _layout(
 
 def _kv_precision(m: Measurement, weights: str, engine: Engine, notes: _Notes) -> str:
     text = (m.precision_kv or "").lower()
-    if text:
-        return {"f16": "fp16", "f32": "fp32"}.get(text.split()[0], text.split()[0])
+    if text:  # "fp8", "FP8 KV cache", "fp8_e4m3", "KV fp8": the one precision it names
+        outer, _ = _parenthetical(text)
+        named: set[str] = set()
+        for token in re.split(r"[\s;,/]+", outer):
+            try:
+                named.add(precision({"f16": "fp16", "f32": "fp32"}.get(token, token)).name)
+            except InputError:
+                continue
+        if len(named) != 1:
+            raise InputError("precision_kv", f"no one KV precision in {m.precision_kv!r}")
+        return named.pop()
     if "fp8-kv" in m.model.lower() or "fp8_kv" in m.model.lower():
         return "fp8"
     if engine.family.startswith("tensorrt-llm") and weights in ("fp8", "nvfp4", "fp4"):
