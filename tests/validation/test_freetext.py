@@ -187,7 +187,7 @@ def test_per_user_throughput_is_read_as_tpot() -> None:
 def test_speculative_decoding_and_balance_fill_the_case() -> None:
     c = map_row(
         row(
-            notes="EAGLE-3 with 3 draft tokens, acceptance length 2.4; EPLB on; MLPerf Server",
+            notes="EAGLE-3 with 3 draft tokens, acceptance length 2.4; EPLB on",
             batch_or_concurrency="concurrency 8",
         )
     )

@@ -336,6 +336,8 @@ def _load(row: MeasuredRow, metric_name: str) -> dict[str, Any]:
     if sizes == {1.0} and rate is None:
         # One sequence: a static batch of 1, one stream and concurrency 1 are the same run.
         return {**out, "load_mode": "concurrency", "batch": 1.0}
+    if server and (static is not None or concurrent is not None or per_gpu is not None):
+        raise InputError("batch_or_concurrency", f"{raw!r} beside MLPerf's Server scenario")
     if server:
         return {
             **out,

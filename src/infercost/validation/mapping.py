@@ -218,9 +218,10 @@ def find_precision(text: str, default: str = "bf16") -> tuple[str, str | None]:
             continue
         name = {"f16": "fp16", "f32": "fp32"}.get(token, token)
         try:
-            weight_and_compute(name)
+            weights, compute = weight_and_compute(name)
         except InputError:
             continue
+        name = name if compute is not None else weights.name  # "float8" is fp8; "w4a16" stays
         note = f"weights {name} (default; not stated)" if "not stated" in low else None
         return name, note
     raise InputError("precision_weights", f"unknown precision {text!r}")
