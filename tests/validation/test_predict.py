@@ -51,14 +51,18 @@ def test_more_requests_never_lower_max_load_throughput() -> None:
 
 
 def test_multi_step_scheduling_delays_the_first_token() -> None:
-    online = _case(batch_or_concurrency="1200 prompts", request_rate="4", metric="ttft_ms_p50")
+    online = _case(
+        batch_or_concurrency="1200 prompts", request_rate="4", metric="ttft_ms_p50", unit="ms"
+    )
     one = predict(online, EFF).value
     ten = predict(replace(online, scheduler_steps=10), EFF).value
     assert ten > one * 1.5
 
 
 def test_rate_mode_concurrency_obeys_littles_law() -> None:
-    online = _case(batch_or_concurrency="1200 prompts", request_rate="4", metric="ttft_ms_p50")
+    online = _case(
+        batch_or_concurrency="1200 prompts", request_rate="4", metric="ttft_ms_p50", unit="ms"
+    )
     p = predict(online, EFF)
     e2e = (
         predict(replace(online, target="ttft_ms"), EFF).value / 1e3
