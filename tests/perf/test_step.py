@@ -159,14 +159,39 @@ def test_cross_node_dispatch_is_capped_by_group_limited_routing() -> None:
     assert moe is not None
     assert moe.max_groups_per_token == 4
     free = replace(dep, model=replace(dep.model, moe=replace(moe, max_groups_per_token=0)))
-    capped_step = decode_step(dep, 32 * 64, 4096)
-    free_step = decode_step(free, 32 * 64, 4096)
+    capped_step = prefill_step(dep, 32, 2048)
+    free_step = prefill_step(free, 32, 2048)
     # Four nodes: unconstrained, a token with 8 experts reaches 4 * (1 - 0.75**8) = 3.6 nodes;
     # the cap of 4 does not bind, so both agree; both send far less than 8 copies per token.
     assert capped_step.communication_s == pytest.approx(free_step.communication_s)
     wide = build("deepseek-v3", "h800", dp_attention=144, ep=144, precision_name="fp8")
     wide_free = replace(wide, model=replace(wide.model, moe=replace(moe, max_groups_per_token=0)))
     assert (
-        decode_step(wide, 144 * 64, 4096).communication_s
-        < decode_step(wide_free, 144 * 64, 4096).communication_s
+        prefill_step(wide, 144, 2048).communication_s
+        < prefill_step(wide_free, 144, 2048).communication_s
     )
+
+
+def test_decode_dispatch_over_nodes_sends_every_expert_copy_over_rdma() -> None:
+    # DeepEP's low-latency kernels (decode): 64 tokens per GPU, each to its 8 experts'
+    # GPUs directly, 143/144 of them remote, FP8 out (1 byte) and BF16 back (2 bytes):
+    # 64 * 8 * 143/144 * 7168 * 3 = 10.93 MB per layer over 50 GB/s * 0.7 = 312.4 us,
+    # plus two 10 us latencies, in each of 58 MoE layers = 19.28 ms.
+    wide = build("deepseek-v3", "h800", dp_attention=144, ep=144, precision_name="fp8")
+    assert wide.inter_node_bandwidth_bytes_per_s == pytest.approx(50e9)
+    step = decode_step(wide, 144 * 64, 4096)
+    assert step.communication_s == pytest.approx(58 * (10.93e6 / 35e9 + 20e-6), rel=1e-3)
+    # Inside one node the same decode step forwards nothing over the network.
+    node = build("deepseek-v3", "h800", dp_attention=8, ep=8, precision_name="fp8")
+    assert decode_step(node, 8 * 64, 4096).communication_s < step.communication_s / 2
+
+
+def test_attention_compute_sets_the_attention_kernels_rate_only() -> None:
+    from dataclasses import replace
+
+    dep = build("deepseek-v3", "h800", dp_attention=8, ep=8, precision_name="fp8")
+    base = decode_step(dep, 8 * 128, 4096)
+    same = replace(dep, efficiency=replace(dep.efficiency, attention_compute=0.6))
+    assert decode_step(same, 8 * 128, 4096).total_s == pytest.approx(base.total_s)
+    faster = replace(dep, efficiency=replace(dep.efficiency, attention_compute=0.9))
+    assert decode_step(faster, 8 * 128, 4096).compute_s < base.compute_s

@@ -87,6 +87,9 @@ class Efficiency:
     compute: float = 0.6
     memory: float = 0.8
     attention_memory: float = 0.8  # KV reads by attention kernels (paged, scattered)
+    # Attention kernels' share of the bf16 peak when a source states it (FlashMLA's
+    # measured TFLOPS); None: the matmuls' `compute`.
+    attention_compute: float | None = None
     link: float = 0.7
     step_overhead_s: float = 1e-3
     token_overhead_s: float = 0.0  # per sequence per step: sampling, small kernels (CPUs)
@@ -104,6 +107,10 @@ class Efficiency:
             value = getattr(self, name)
             if not 0 <= value <= 60:
                 raise InputError(f"efficiency.{name}", f"must be in [0, 60] seconds, got {value}")
+        if self.attention_compute is not None and not 0 < self.attention_compute <= 1:
+            raise InputError(
+                "efficiency.attention_compute", f"must be in (0, 1], got {self.attention_compute}"
+            )
         if not 0 <= self.comm_overlap <= 1:
             raise InputError("efficiency.comm_overlap", "must be in [0, 1]")
         if not 0 <= self.memory_reserve_fraction < 1:

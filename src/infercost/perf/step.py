@@ -6,17 +6,18 @@ pipeline pass (all layers; pipeline stages run one after another for a given mic
 
     matmuls   = max(matmul FLOPs / (peak[compute precision] · eff.compute),
                     weights read / (bandwidth · eff.memory))
-    attention = max(attention FLOPs / (peak[bf16] · eff.compute),
+    attention = max(attention FLOPs / (peak[bf16] · eff.attention_compute),
                     (KV read + KV written) / (bandwidth · eff.attention_memory))
     comm      = TP all-reduces + expert all-to-all + pipeline hand-offs, over the link in use
     busy      = matmuls + attention
     step     = busy + comm - min(comm, overlap · busy) + overhead
     overhead = step overhead + token overhead · sequences on this accelerator
 
-Matmul FLOPs are 2 per parameter per token (top-k experts for MoE). Attention FLOPs per token
-and layer are 4 · heads · head_dim · context for MHA/GQA (QKᵀ and AV); MLA decode uses the
-absorbed form over the latent, 2 · heads · context · (2 · kv_lora + rope), and MLA prefill the
-expanded one, 2 · heads · context · (qk_nope + qk_rope + v). Weights are read once per step
+`eff.attention_compute` defaults to `eff.compute`. Matmul FLOPs are 2 per parameter per
+token (top-k experts for MoE). Attention FLOPs per token and layer are 4 · heads · head_dim ·
+context for MHA/GQA (QKᵀ and AV); MLA decode uses the absorbed form over the latent,
+2 · heads · context · (2 · kv_lora + rope), and MLA prefill the expanded one,
+2 · heads · context · (qk_nope + qk_rope + v). Weights are read once per step
 whatever the batch; an MoE step reads the experts its tokens touch (see moe.py). The output
 head runs on each sequence's last token only.
 
@@ -166,7 +167,8 @@ def mixed_step(dep: Deployment, parts: Sequence[Part]) -> StepTime:
     skew = _expert_skew(dep, all_tokens)  # the busiest expert-parallel GPU sets the step
     matmul += routed * skew
     matmul_s = matmul / (dep.peak_flops_per_s(dep.compute) * eff.compute)
-    attention_s = attention / (dep.peak_flops_per_s(PRECISIONS["bf16"]) * eff.compute)
+    attention_eff = eff.compute if eff.attention_compute is None else eff.attention_compute
+    attention_s = attention / (dep.peak_flops_per_s(PRECISIONS["bf16"]) * attention_eff)
 
     bpe = dep.weights.bytes_per_element
     dense_bytes = (dense + head) * bpe
@@ -176,9 +178,10 @@ def mixed_step(dep: Deployment, parts: Sequence[Part]) -> StepTime:
     kv_s = kv_moved / (bandwidth * eff.attention_memory)
     busy = maximum(matmul_s, weights_s) + maximum(attention_s, kv_s)
 
+    decoding = all(part.verify or branch(part.new_tokens <= 1) for part in parts)
     comm = (
         _tp_time(dep, local_tokens)
-        + _expert_time(dep, local_tokens) * skew
+        + _expert_time(dep, local_tokens, decoding) * skew
         + _pp_time(dep, local_tokens)
     )
     hidden = minimum(comm, eff.comm_overlap * busy)
@@ -230,14 +233,19 @@ def _tp_time(dep: Deployment, tokens: float) -> float:
     return 2 * dep.model.num_layers * one
 
 
-def _expert_time(dep: Deployment, tokens: float) -> float:
+def _expert_time(dep: Deployment, tokens: float, decoding: bool = False) -> float:
     """All-to-all dispatch and combine of each token's hidden state to its top-k experts.
 
     Dispatch sends activations in the matmul precision when that is narrower (DeepSeek sends
     FP8); combine returns them in the activation precision. Within a node each of a token's
     expert copies crosses NVLink; between nodes a token crosses the network once per remote
-    node holding any of its experts and is fanned out inside that node (DeepEP's scheme),
-    and group-limited routing caps how many nodes that is (DeepSeek-V3: 4).
+    node holding any of its experts and is fanned out inside that node (DeepEP's normal
+    kernels), and group-limited routing caps how many nodes that is (DeepSeek-V3: 4).
+
+    A decode step over nodes uses DeepEP's low-latency kernels instead: "pure RDMA", each
+    of a token's k expert copies goes straight to its GPU over the network, with no
+    forwarding inside the node (README, 27 Feb 2025: 128 tokens, top-8, FP8 dispatch and
+    BF16 combine move 39-46 GB/s per H800 at EP8-256, i.e. k copies per token).
     """
     m, par = dep.model, dep.parallelism
     if m.moe is None or par.ep == 1:
@@ -247,6 +255,9 @@ def _expert_time(dep: Deployment, tokens: float) -> float:
     per_copy = min(dep.compute.bytes_per_element, act) + act
     k = m.moe.experts_per_token
     node = min(dep.gpus_per_node, group)
+    if decoding and group > node:  # low-latency kernels: k direct copies over the network
+        direct = tokens * k * (group - 1) / group * m.hidden_size * per_copy / _link(dep, group)
+        return m.num_moe_layers * (direct + 2 * dep.efficiency.collective_latency_s)
     intra = tokens * k * m.hidden_size * per_copy * (node - 1) / group / _link(dep, node)
     inter = 0.0
     if group > node:

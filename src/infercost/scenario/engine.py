@@ -73,6 +73,8 @@ class ScenarioResult:
         for name, value in dumped["efficiency"].items():
             if f"efficiency.{name}" in self.scenario.provenance:
                 continue
+            if value is None and eff.get(name) is None:  # not stated, nothing resolved
+                continue  # (attention_compute: the matmuls' compute)
             if value is None and name in eff:  # not stated: calibration, engine or defaults
                 if name not in FITTED:
                     basis, source = "default", "engines.yaml"

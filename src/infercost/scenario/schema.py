@@ -66,6 +66,7 @@ class EfficiencyIn(Strict):
     compute: float | None = Field(None, gt=0, le=1)
     memory: float | None = Field(None, gt=0, le=1)
     attention_memory: float | None = Field(None, gt=0, le=1)
+    attention_compute: float | None = Field(None, gt=0, le=1)  # None: the matmuls' compute
     step_overhead_s: float | None = Field(None, ge=0)
     token_overhead_s: float | None = Field(None, ge=0)
     link: float = Field(_EFF.link, gt=0, le=1)
