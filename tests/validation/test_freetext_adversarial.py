@@ -7,7 +7,8 @@ reason that names that column and quotes the text it could not read. Where the r
 itself cannot map (an MLPerf data set without a sourced prompt mean), the load it is read as
 must be the same. The rows are regression tests for what an adversarial review found: figures
 with "k", exponents, ranges and bounds; thousands separators; "--num-prompts"; "requests/s";
-per-GPU concurrency; "Server" and "Interactive"; "2x8" GPUs; KV precision spellings.
+per-GPU concurrency; "Server" and "Interactive"; "2x8" GPUs; KV precision spellings; and the
+common spellings read since (lengths as "ISL/OSL 128/2048", "1K" only where settled).
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ def _load(row: MeasuredRow) -> tuple[object, ...]:
     return (*(getattr(m, f) for f in _LOAD), m.latency_constraints)
 
 
-def test_the_fixture_restates_known_rows_in_40_to_80_phrasings() -> None:
-    assert 40 <= len(ROWS) <= 80
+def test_the_fixture_restates_known_rows_in_many_phrasings() -> None:
+    assert 40 <= len(ROWS) <= 200
     assert {r.get("restates") for r in ROWS} <= set(KNOWN)
 
 

@@ -8,6 +8,11 @@ rules read differently, raises `InputError` naming the column and the text. Pare
 asides in the load column ("1 (8 threads)") are comments and are not read. A figure or a rate
 is one positive number ("12,345", "12.3k" = 12,300, "1.2e4"); a range, a bound ("8+") or a
 negative count is refused, never read as one of its ends.
+
+Lengths: "1024", "ISL 1024", "random 1024", and a pair in either column ("ISL/OSL 1024/128",
+"1024/128" input first, "input 1024 output 128", "in=1024,out=128"); a side two columns state
+must agree. "1K" is 1,000 in some sources and 1,024 in others, so it is read only where the
+row's own numbers settle it (see `_kilo`).
 """
 
 from __future__ import annotations
@@ -394,9 +399,98 @@ def _constraints(text: str) -> tuple[LatencyConstraint, ...]:
 
 _NOT_STATED = ("", "-", "n/a", "na", "not stated", "?")
 
+# Words that name a side of a length ("ISL 128", "in=1024", "prompt 512", "--random-output-len")
+_SIDE_WORD = {
+    "input": r"isl|input|in|prompts?|prefill",
+    "output": r"osl|output|out|gen|generation|new|max new|decode",
+}
+_LEN_WORD = r"(?: ?(?:len|length|tokens?|toks?))?"
+_LEN_NUM = r"~?(?P<{}>\d+(?:\.\d+)?k?)(?: tokens?)?"
+# "1024", "random 1024", "ISL 1024", "input len 1024", "1024 tokens"
+_ONE_LENGTH = re.compile(rf"(?:(?P<a>[a-z ]+?){_LEN_WORD} )?{_LEN_NUM.format('n')}")
+# "1000/1000", "ISL/OSL 1000/1000", "input/output 1k/2k"
+_PAIR_SLASH = re.compile(
+    rf"(?:(?P<a>[a-z ]+?){_LEN_WORD} ?/ ?(?P<b>[a-z ]+?){_LEN_WORD} )?"
+    rf"{_LEN_NUM.format('n')} ?/ ?{_LEN_NUM.format('m')}"
+)
+# "input 1024 output 128", "in=1024,out=128", "ISL 1024 / OSL 128"
+_PAIR_WORDS = re.compile(
+    rf"(?P<a>[a-z ]+?){_LEN_WORD} {_LEN_NUM.format('n')} ?/? "
+    rf"(?P<b>[a-z ]+?){_LEN_WORD} {_LEN_NUM.format('m')}"
+)
+
+# "1024 in / 128 out", "1024 input, 128 output"
+_PAIR_AFTER = re.compile(
+    rf"{_LEN_NUM.format('n')} (?P<a>[a-z ]+?){_LEN_WORD} ?/? "
+    rf"{_LEN_NUM.format('m')} (?P<b>[a-z ]+?){_LEN_WORD}"
+)
+
+_PAIRS = (_PAIR_SLASH, _PAIR_WORDS, _PAIR_AFTER)
+
+
+def _side_of(word: str | None) -> str | None:
+    """The side a label names ("isl", "input len" → input), "" for none, None if unknown."""
+    word = re.sub(r"^random ?", "", word or "").strip()  # vLLM's random data set
+    if not word:
+        return ""
+    for side, pattern in _SIDE_WORD.items():
+        if re.fullmatch(rf"(?:{pattern})", word.strip()):
+            return side
+    return None
+
+
+def _kilo(text: str, side: str, column: str, row: MeasuredRow, raw: str) -> float:
+    """A length: "1024", or "1k" when the source's own numbers settle what K is.
+
+    "1K" means 1,024 in NVIDIA's tables and 1,000 in many SGLang and vLLM posts, so it is read
+    only where the cell's aside or a same-side length in the notes states the exact number
+    ("1k (1024)", notes "--random-input-len 1000"); otherwise it is refused."""
+    if not text.endswith("k"):
+        return float(text)
+    base = float(text[:-1])
+    candidates = {base * 1000, base * 1024}
+    words = _SIDE_WORD[side]
+    stated = {
+        float(n) for n in re.findall(r"\b(\d+)\b", " ".join(re.findall(r"\(([^()]*)\)", raw)))
+    } | {
+        float(m.group(1))
+        for m in re.finditer(rf"\b(?:{words}){_LEN_WORD} (?:of )?(\d+)\b", _norm(row.get("notes")))
+    }
+    settled = candidates & stated
+    if len(settled) != 1:
+        raise InputError(
+            column, f"{raw!r}: K is 1,000 or 1,024 by source; state the exact number of tokens"
+        )
+    return settled.pop()
+
+
+def _length_cell(row: MeasuredRow, column: str) -> dict[str, float]:
+    """The lengths one column states: {side: tokens}, one side or both ("ISL/OSL 1k/2k")."""
+    raw = row.get(column)
+    own = "input" if column == "input_len" else "output"
+    low = " ".join(_norm(_outer(raw)).replace(",", " ").replace(";", " ").split())
+    m = next((m for p in _PAIRS if (m := p.fullmatch(low))), None)
+    if m:
+        first, second = _side_of(m.group("a")), _side_of(m.group("b"))
+        if (first, second) == ("", ""):
+            first, second = "input", "output"  # "1000/1000": input first, as ISL/OSL tables
+        if first is None or second is None or {first, second} != {"input", "output"}:
+            raise InputError(column, f"no rule reads a pair of lengths from {raw!r}")
+        return {
+            first: _kilo(m.group("n"), first, column, row, raw),
+            second: _kilo(m.group("m"), second, column, row, raw),
+        }
+    m = _ONE_LENGTH.fullmatch(low)
+    side = _side_of(m.group("a")) if m else None
+    if not m or side is None:
+        raise InputError(column, f"no rule reads a length from {raw!r}")
+    if side and side != own:
+        raise InputError(column, f"{raw!r} names the {side} length in the {own} column")
+    return {own: _kilo(m.group("n"), own, column, row, raw)}
+
 
 def _length(row: MeasuredRow, column: str, other: str) -> dict[str, Any]:
-    """`{side}_tokens` or `{side}_dataset` from one length column (the other for context)."""
+    """`{side}_tokens` (either side: "ISL/OSL 1k/2k" states both) or `{side}_dataset`."""
     side = "input" if column == "input_len" else "output"
     raw = row.get(column)
     _signed(column, raw)
@@ -408,15 +502,30 @@ def _length(row: MeasuredRow, column: str, other: str) -> dict[str, Any]:
         return {f"{side}_dataset": named.id, "length_distribution": "variable"}
     if low in _NOT_STATED or raw.strip().lower().startswith(("pp (", "tg (")):
         return {}
-    value = _number(low)
-    if value is None or not re.fullmatch(r"~?\s*\d[\d,]*(?:\.\d+)?\s*k?(?: tokens?)?", low):
-        raise InputError(column, f"no rule reads a length from {raw!r}")
-    return {f"{side}_tokens": value}
+    return {f"{s}_tokens": v for s, v in _length_cell(row, column).items()}
 
 
 _SIDE = {
     side: {f"{side}_tokens", f"{side}_dataset"} for side in ("input", "output")
 }  # the fields one length column gives
+
+
+def _lengths(row: MeasuredRow, fixed: set[str]) -> dict[str, Any]:
+    """Both columns' lengths; a side two columns state must agree ("1000/1000" and "1000")."""
+    out: dict[str, Any] = {}
+    for column, other, side in (
+        ("input_len", "output_len", "input"),
+        ("output_len", "input_len", "output"),
+    ):
+        if fixed & _SIDE[side]:
+            continue
+        for key, value in _length(row, column, row.get(other)).items():
+            if key != "length_distribution" and fixed & _SIDE[key.split("_")[0]]:
+                continue  # a hand fix sets this side
+            if key in out and out[key] != value:
+                raise InputError(column, f"{row.get(column)!r} disagrees with the other column")
+            out[key] = value
+    return out
 
 
 def _cache_hit(row: MeasuredRow) -> float:
@@ -575,10 +684,7 @@ def read_row(row: MeasuredRow, fixes: Sequence[Fix] = ()) -> Measurement:
             raise InputError("unit", f"{row.get('unit')!r} but num_gpus {stated}")
         layout["num_gpus"] = unit_gpus
     notes = _norm(row.get("notes") + " " + row.get("engine_version"))
-    lengths = {
-        **({} if fixed & _SIDE["input"] else _length(row, "input_len", row.get("output_len"))),
-        **({} if fixed & _SIDE["output"] else _length(row, "output_len", row.get("input_len"))),
-    }
+    lengths = _lengths(row, fixed)
     fields: dict[str, Any] = {
         "id": row.id,
         "source_url": row.get("source_url"),
