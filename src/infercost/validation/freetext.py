@@ -11,7 +11,9 @@ negative count is refused, never read as one of its ends.
 
 Lengths: "1024", "ISL 1024", "random 1024", and a pair in either column ("ISL/OSL 1024/128",
 "1024/128" input first, "input 1024 output 128", "in=1024,out=128"); a side two columns state
-must agree. "1K" is 1,000 in some sources and 1,024 in others, so it is read only where the
+must agree. The gpu column may count ("8xH100", "H100 x 8", "HGX B200 (8 GPUs)", "DGX H100":
+the catalog server's eight); the count must equal num_gpus, or one replica when only TP is
+given (else it may name the machine, not the run). "1K" is 1,000 in some sources and 1,024 in others, so it is read only where the
 row's own numbers settle it (see `_kilo`).
 """
 
@@ -24,6 +26,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from infercost.catalog.hardware import servers
 from infercost.errors import InputError
 from infercost.validation.dataset import MeasuredRow
 from infercost.validation.datasets import named_in
@@ -566,6 +569,59 @@ def _gpus(row: MeasuredRow) -> int | None:
     return count
 
 
+_TIMES = r"(?: ?[x×*] ?)"
+_GPU_COUNT = (
+    re.compile(rf"(?P<n>\d+){_TIMES}(?P<name>[a-z].*)"),  # "8xH100", "8 × H200", "2x DGX H100"
+    re.compile(r"(?P<name>.*[a-z0-9])(?: [x×*] ?| ?[×*] ?)(?P<n>\d+)"),  # "H100 x 8"
+)
+
+
+def _accelerator(row: MeasuredRow) -> tuple[str, int | None]:
+    """The gpu column as (accelerator, GPUs it counts): "8xH100", "8x H100 SXM", "H100 x 8",
+    "8 × H200", "HGX B200 (8 GPUs)", "DGX H100" (the catalog server's accelerators), or a
+    plain name (no count). Other asides ("(330W cap)") stay for the catalog lookup."""
+    raw = row.get("gpu")
+    text = " ".join(raw.split())
+    count: int | None = None
+    aside = re.search(r"\((\d+) ?(?:x ?)?(?:gpus?|chips?|accelerators?)\)", text, re.I)
+    if aside:
+        count, text = int(aside.group(1)), (text[: aside.start()] + text[aside.end() :]).strip()
+    times = 1
+    for pattern in _GPU_COUNT:
+        m = pattern.fullmatch(text.lower())
+        if m:
+            times, text = int(m.group("n")), text[m.start("name") : m.end("name")].strip()
+            break
+    name, per = text, None
+    if re.search(r"\b(?:dgx|hgx)\b", text, re.I):
+        if text not in servers():
+            raise InputError("gpu", f"no catalog server matches {raw!r}")
+        node = servers().get(text)
+        name, per = node.accelerator, node.accelerators_per_server
+    if not times:
+        raise InputError("gpu", f"zero GPUs in {raw!r}")
+    counted = times * per if per else (times if m else None)
+    if count is not None and counted is not None and count != counted:
+        raise InputError("gpu", f"{raw!r} counts GPUs two ways")
+    return name, count if count is not None else counted
+
+
+def _gpu_count(row: MeasuredRow, layout: dict[str, Any], count: int) -> int:
+    """The GPUs the gpu column counts, checked against num_gpus, or TP × PP (× DP) when num_gpus
+    is not stated: "8xH100" beside TP 4 may name the machine or the run, so it is refused."""
+    raw = row.get("gpu")
+    stated = layout.get("num_gpus")
+    if stated is not None:
+        if stated != count:
+            raise InputError("gpu", f"{raw!r} but num_gpus {stated}")
+        return count
+    if "tp" in layout or layout.get("pp", 1) > 1:
+        replica = layout.get("tp", 1) * layout.get("pp", 1) * layout.get("attention_dp", 1)
+        if replica != count:
+            raise InputError("gpu", f"{raw!r} but one replica is {replica} GPUs: the machine?")
+    return count
+
+
 def _layout(row: MeasuredRow) -> dict[str, Any]:
     out: dict[str, Any] = {
         column: value for column in ("tp", "pp", "ep") if (value := _whole(row, column))
@@ -678,6 +734,9 @@ def read_row(row: MeasuredRow, fixes: Sequence[Fix] = ()) -> Measurement:
     value = _figure(row.get("value"), "value")
     per, factor, unit_gpus = _unit(row, metric, per_named)
     layout = _layout(row)
+    gpu, gpu_count = _accelerator(row)
+    if gpu_count is not None:
+        layout["num_gpus"] = _gpu_count(row, layout, gpu_count)
     if unit_gpus is not None:
         stated = layout.get("num_gpus")
         if stated is not None and stated != unit_gpus:
@@ -692,7 +751,7 @@ def read_row(row: MeasuredRow, fixes: Sequence[Fix] = ()) -> Measurement:
         "engine": row.get("engine"),
         "engine_version": row.get("engine_version"),
         "model": row.get("model"),
-        "gpu": row.get("gpu"),
+        "gpu": gpu,
         "precision_weights": row.get("precision_weights") or None,
         "precision_kv": row.get("precision_kv") or None,
         **layout,

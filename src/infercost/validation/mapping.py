@@ -166,6 +166,8 @@ def find_accelerator(text: str) -> Accelerator:
     """The catalog accelerator a free-text GPU/CPU description names."""
     table = accelerators()
     outer, _ = _parenthetical(text.removeprefix("CPU:").strip())
+    if re.search(r"(?:^|\s)\d+ ?[x×*]|[x×*] ?\d+$", outer, re.IGNORECASE):
+        raise InputError("gpu", f"{text!r} counts GPUs: name the accelerator, count in num_gpus")
     candidates = [text, outer, *outer.split(",")]
     for candidate in candidates:
         words = candidate.split()
