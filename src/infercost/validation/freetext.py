@@ -13,8 +13,9 @@ Lengths: "1024", "ISL 1024", "random 1024", and a pair in either column ("ISL/OS
 "1024/128" input first, "input 1024 output 128", "in=1024,out=128"); a side two columns state
 must agree. The gpu column may count ("8xH100", "H100 x 8", "HGX B200 (8 GPUs)", "DGX H100":
 the catalog server's eight); the count must equal num_gpus, or one replica when only TP is
-given (else it may name the machine, not the run). "1K" is 1,000 in some sources and 1,024 in others, so it is read only where the
-row's own numbers settle it (see `_kilo`).
+given (else it may name the machine, not the run). "1K" is 1,000 in some sources and 1,024 in
+others, so it is read only where the row's own numbers settle it (see `_kilo`). Metrics may use
+bench_serving's names ("mean_ttft_ms", "p99_itl_ms", "output_throughput").
 """
 
 from __future__ import annotations
@@ -43,6 +44,16 @@ _METRIC_NAMES: dict[str, tuple[str, str | None, str | None]] = {
     "prefill_tok_s": ("input_tok_s", None, None),
     "throughput_input_tok_s": ("input_tok_s", None, None),
     "requests_per_s": ("requests_s", None, None),
+    # vLLM / SGLang bench_serving result keys
+    "output_throughput": ("output_tok_s", None, None),
+    "request_throughput": ("requests_s", None, None),
+    "input_throughput": ("input_tok_s", None, None),
+}
+# names of figures the model has no target for, with the reason
+_NOT_PREDICTED = {
+    "total_token_throughput": "input + output tokens per second is not a figure the model "
+    "predicts (it counts prompt tokens at the output rate); give output_throughput",
+    "total_tok_s": "input + output tokens per second is not a figure the model predicts",
 }
 _LATENCY_NAMES = {"ttft": "ttft_s", "tpot": "tpot_s", "itl": "itl_s", "e2e": "e2e_s"}
 _STATISTICS = {
@@ -113,12 +124,21 @@ def _metric(row: MeasuredRow) -> tuple[str, str, str | None]:
     if name in _METRIC_NAMES:
         metric, stat, per = _METRIC_NAMES[name]
         return metric, stat or "mean", per
-    m = re.fullmatch(r"(ttft|tpot|itl|e2e)(?:_latency)?_(ms|s)(?:_(\w+))?", name)
+    if name in _NOT_PREDICTED:
+        raise InputError("metric", f"{name!r}: {_NOT_PREDICTED[name]}")
+    # "ttft_ms_mean", "ttft_mean_ms", "mean_ttft_ms" (vLLM), "p99_ttft_ms", "median_e2el_ms"
+    m = re.fullmatch(
+        r"(?:([a-z0-9]+)_)?(ttft|tpot|itl|e2el?)(?:_latency)?(?:_([a-z0-9]+))?_(ms|s)"
+        r"(?:_([a-z0-9]+))?",
+        name,
+    )
     if m:
-        stat = _STATISTICS.get(m.group(3) or "mean")
-        if stat is None:
-            raise InputError("metric", f"unknown statistic in {name!r}")
-        return _LATENCY_NAMES[m.group(1)], stat, None
+        named = {g for g in (m.group(1), m.group(3), m.group(5)) if g}
+        stats = {_STATISTICS.get(g) for g in named}
+        if None in stats or len(stats) > 1:
+            raise InputError("metric", f"no one known statistic in {name!r}")
+        stat = stats.pop() if stats else "mean"
+        return _LATENCY_NAMES[m.group(2).replace("e2el", "e2e")], stat or "mean", None
     raise InputError("metric", f"unknown metric {name!r}")
 
 
