@@ -15,7 +15,9 @@ must agree. The gpu column may count ("8xH100", "H100 x 8", "HGX B200 (8 GPUs)",
 the catalog server's eight); the count must equal num_gpus, or one replica when only TP is
 given (else it may name the machine, not the run). "1K" is 1,000 in some sources and 1,024 in
 others, so it is read only where the row's own numbers settle it (see `_kilo`). Metrics may use
-bench_serving's names ("mean_ttft_ms", "p99_itl_ms", "output_throughput").
+bench_serving's names ("mean_ttft_ms", "p99_itl_ms", "output_throughput"). Every number in
+the load column must be read by a rule ("C=4", "conc 64", "QPS 8", "500 prompts"); "batch 64"
+alone is a static batch only where the row says its batching is static.
 """
 
 from __future__ import annotations
@@ -211,6 +213,7 @@ _CONCURRENT = (
     r"(?: requests| streams| users| clients| sequences)?\b",
     r"(\d+) (?:streams|users|clients)\b",
     r"(\d+) (?:requests |sequences )?in flight",
+    r"\b(?:c|conc) ?(\d+)\b",  # "C=4", "c4", "conc 64" (InferenceMAX, SGLang tables)
 )
 _CAP = (
     r"max num seqs (\d+)\b",
@@ -220,11 +223,29 @@ _CAP = (
 # what follows a number that counts per GPU, not per replica ("100 concurrent requests per GPU")
 _THEN_PER_GPU = re.compile(r"(?: (?:requests|sequences|streams|users|clients|reqs))? per gpu\b")
 _REQUESTS = (
-    r"(\d+) (?:requests|prompts|queries|samples)\b(?! ?/| per)|\bnum (?:prompts|requests) (\d+)"
+    r"(\d+) (?:sharegpt |random |synthetic )?(?:requests|prompts|queries|samples)\b(?! ?/| per)"
+    r"|\bnum (?:prompts|requests) (\d+)"
 )
 _RATE = (
     r"(?:request rate|rate|qps) (\d+(?:\.\d+)?)\b(?! ?(?:requests|prompts))"
     r"|(\d+(?:\.\d+)?) ?(?:req(?:uests?)?/s(?:ec)?|qps|rps|requests? per second)\b"
+)
+# "batch 64" alone: a static batch where the row says its batching is static, else refused (a
+# continuous-batching engine's batch may be its cap or the requests in flight)
+_BATCH = r"(?<!max )(?<!micro )(?<!static )(?<!decode )\bbatch (\d+)\b"
+_SAYS_STATIC = r"\bstatic\b|non inflight|gptsessionbenchmark|bench one batch"
+# every number the load column may hold, each read by a rule above; any other is refused
+_READ = (
+    *_STATIC,
+    *_CONCURRENT,
+    *(p + r"(?: per (?:rank|gpu|dp rank))?" for p in _CAP),
+    r"(\d+)(?: (?:requests |sequences )?per gpu\b)",
+    r"(\d+)k? tok(?:ens)? per gpu",
+    _REQUESTS,
+    _RATE,
+    _BATCH,
+    r"\b(?:p\d+ )?(?:ttft|tpot|e2e)(?: (?:p\d+|\d+th percentile))?"
+    r" (?:<=|≤|<|under|below|of|at most)? ?\d+(?:\.\d+)? ?(?:ms|s)\b",
 )
 
 
@@ -292,7 +313,18 @@ def _load(row: MeasuredRow, metric_name: str) -> dict[str, Any]:
     notes = _norm(row.get("notes"))
     rate_raw = row.get("request_rate").strip().lower()
     rate = _rate(row, text)
-    static = _one("batch_or_concurrency", _all(_STATIC, text), raw)
+    unread = re.sub("|".join(_READ), " ", text)
+    if re.search(r"\d", unread) and not re.fullmatch(r"~?\d+", text):
+        raise InputError("batch_or_concurrency", f"no rule reads every number in {raw!r}")
+    static_batch = _all(_STATIC, text)
+    if _all((_BATCH,), text):
+        context = f"{text} {notes} {_norm(row.get('engine'))}"
+        if not re.search(_SAYS_STATIC, context):
+            raise InputError(
+                "batch_or_concurrency", f"{raw!r}: a static batch, a cap or in flight?"
+            )
+        static_batch |= _all((_BATCH,), text)
+    static = _one("batch_or_concurrency", static_batch, raw)
     if _all(_STATIC, text, per_gpu=True):
         raise InputError("batch_or_concurrency", f"{raw!r}: a static batch per GPU, or in flight?")
     concurrent = _one("batch_or_concurrency", _all(_CONCURRENT, text), raw)
