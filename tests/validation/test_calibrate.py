@@ -6,12 +6,19 @@ from dataclasses import replace
 
 import pytest
 
+from infercost.catalog.hardware import accelerator
 from infercost.perf.calibration import POOLED, Factors, load_calibration
 from infercost.perf.deployment import Efficiency
-from infercost.validation.calibrate import MIN_ROWS, calibrate, fit, leave_one_source_out
+from infercost.validation.calibrate import (
+    MIN_ROWS,
+    _engine_groups,
+    calibrate,
+    fit,
+    leave_one_source_out,
+)
 from infercost.validation.dataset import BUILTIN, load_rows
 from infercost.validation.mapping import Case
-from infercost.validation.predict import predict
+from infercost.validation.predict import predict, predictor
 from infercost.validation.report import prepare
 
 SOURCES = ("TRT061", "TRTBLOG-H100A100", "NEMO-L2", "TRTBLOG-F180")
@@ -89,3 +96,26 @@ def test_builtin_calibration_was_fitted_on_the_builtin_data() -> None:
         assert factors.rows >= MIN_ROWS
         assert 0 < factors.compute <= 1
         assert 0 < factors.memory <= 1
+
+
+def test_a_row_resolved_once_predicts_as_resolving_it_at_every_trial(cases: list[Case]) -> None:
+    trials = [
+        Efficiency(),
+        replace(Efficiency(), compute=0.2, memory=0.3, attention_memory=0.15),
+        replace(Efficiency(), step_overhead_s=0.05, token_overhead_s=1e-4),
+    ]
+    for case in cases:
+        at = predictor(case)
+        assert [at(e) for e in trials] == [predict(case, e) for e in trials]
+    with pytest.raises(ValueError, match="compute"):  # a bad trial is refused the same way
+        predictor(cases[0])(replace(Efficiency(), compute=1.5))
+
+
+def test_a_fold_fits_only_the_groups_its_rows_use(cases: list[Case]) -> None:
+    # An engine on two hardware families; the held-out rows use one of them.
+    amd = [replace(c, row_id=f"{c.row_id}-amd", gpu=accelerator("mi300x")) for c in cases[6:9]]
+    rows = cases[:6] + amd
+    full = _engine_groups(rows, Efficiency())
+    wanted = _engine_groups(rows, Efficiency(), {("tensorrt-llm", "datacenter-gpu")})
+    assert set(full) == {"tensorrt-llm", "tensorrt-llm/datacenter-gpu", "tensorrt-llm/amd-gpu"}
+    assert wanted == {k: full[k] for k in ("tensorrt-llm", "tensorrt-llm/datacenter-gpu")}

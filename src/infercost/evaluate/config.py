@@ -134,16 +134,7 @@ def resolve(
     cal = calibration_of(calibration)
     if cal is not None:
         eff, group = cal.resolve(gpu, eng.id if config.engine else None, eff)
-    eff = replace(
-        eff,
-        memory_reserve_fraction=eng.memory_reserve_fraction,
-        max_batched_tokens=eng.max_batched_tokens,
-    )
-    given: dict[str, Any] = dict(config.efficiency)
-    if "max_batched_tokens" in given:
-        given["max_batched_tokens"] = int(given["max_batched_tokens"])
-    if given:
-        eff = replace(eff, **given)
+    eff = _over(eff, config, eng)
     _check_counts(config)
     dep = build(
         arch,
@@ -171,6 +162,32 @@ def resolve(
         mixed_prefill=eng.mixed_prefill if config.mixed_prefill is None else config.mixed_prefill,
         scheduler_steps=config.scheduler_steps,
     )
+
+
+def rebase(r: Resolved, base: Efficiency) -> Resolved:
+    """`resolve(r.config, None, base)` without looking anything up again, for a caller that
+    resolves one configuration over many trial factors (validation's fit): `r` must have been
+    resolved without fitted factors, and only the efficiency changes."""
+    if r.calibration_group != "default":
+        raise ValueError(f"rebase needs a configuration resolved without a calibration, not {r}")
+    eff = _over(base, r.config, r.engine)
+    eff.check()
+    return replace(r, deployment=replace(r.deployment, efficiency=eff))
+
+
+def _over(eff: Efficiency, config: Config, eng: Engine) -> Efficiency:
+    """`eff` under the engine's scheduler defaults and the factors the configuration states."""
+    eff = replace(
+        eff,
+        memory_reserve_fraction=eng.memory_reserve_fraction,
+        max_batched_tokens=eng.max_batched_tokens,
+    )
+    given: dict[str, Any] = dict(config.efficiency)
+    if "max_batched_tokens" in given:
+        given["max_batched_tokens"] = int(given["max_batched_tokens"])
+    if given:
+        eff = replace(eff, **given)
+    return eff
 
 
 def _speculation(config: Config, num_layers: int) -> Speculation:

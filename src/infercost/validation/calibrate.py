@@ -13,10 +13,12 @@ factor by one coarse pass per factor and then Nelder–Mead, which needs no grad
 with the roofline's kinks and, unlike one factor at a time, moves correlated factors together
 (memory efficiency and step overhead both set a memory-bound step's time).
 
-Out-of-sample error: leave one source out. For each source, every group is refitted without
-that source's rows, and its rows are predicted with the factors of the most specific group
-that still has data; a row whose engine no other source measured gets factors fitted on
-every other source's rows, pooled. A source's own rows never calibrate their prediction.
+Out-of-sample error: leave one source out. For each source, the groups its rows use are
+refitted without that source's rows, and its rows are predicted with the factors of the most
+specific group that still has data; a row whose engine no other source measured gets factors
+fitted on every other source's rows, pooled. A source's own rows never calibrate their
+prediction. Only the groups a source's rows can use are fitted in its fold: its engines, and
+within them its hardware families (the others would predict none of its rows).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from infercost.errors import InputError
 from infercost.perf.calibration import FITTED, POOLED, Calibration, Factors
 from infercost.perf.deployment import Efficiency
 from infercost.validation.mapping import Case
-from infercost.validation.predict import predict
+from infercost.validation.predict import Prediction, predict, predictor
 
 MIN_ROWS = 3
 PENALTY = 1.0  # per unit of |log(factor / parent)|, against one row's |log error|
@@ -69,8 +71,12 @@ FAILED = math.log(10.0)  # a row the factors cannot predict counts as 10× off
 
 
 def log_error(case: Case, eff: Efficiency) -> float:
+    return _log_error(case, eff, lambda e: predict(case, e))
+
+
+def _log_error(case: Case, eff: Efficiency, at: Callable[[Efficiency], Prediction]) -> float:
     try:
-        value = predict(case, eff).value
+        value = at(eff).value
     except (InputError, ValueError, ZeroDivisionError):
         return FAILED
     if not value > 0 or not math.isfinite(value):
@@ -83,11 +89,17 @@ def fit(cases: Sequence[Case], parent: Factors, base: Efficiency | None = None) 
     base = base or Efficiency()
     current = {k: max(v, FLOOR.get(k, 0.0)) for k, v in parent.values().items()}
     anchor = {k: _pull(k, v) for k, v in current.items()}
+    rows = [(c, predictor(c)) for c in cases]  # each row resolved once, not per trial
+    seen: dict[tuple[float, ...], float] = {}  # trials the search comes back to
 
     def objective(values: dict[str, float]) -> float:
-        eff = Factors.from_values(values).apply(base)
-        loss = sum(log_error(c, eff) for c in cases)
-        return loss + PENALTY * sum(abs(_pull(k, values[k]) - anchor[k]) for k in FITTED)
+        key = tuple(values[k] for k in FITTED)
+        if key not in seen:
+            eff = Factors.from_values(values).apply(base)
+            loss = sum(_log_error(c, eff, at) for c, at in rows)
+            pull = sum(abs(_pull(k, values[k]) - anchor[k]) for k in FITTED)
+            seen[key] = loss + PENALTY * pull
+        return seen[key]
 
     best = objective(current)
     for name in FITTED:  # one coarse pass per factor finds the right decade
@@ -176,15 +188,20 @@ def calibrate(cases: Sequence[Case], base: Efficiency | None = None) -> Calibrat
     return Calibration(groups)
 
 
-def _engine_groups(cases: Sequence[Case], base: Efficiency) -> dict[str, Factors]:
+def _engine_groups(
+    cases: Sequence[Case], base: Efficiency, wanted: set[tuple[str, str]] | None = None
+) -> dict[str, Factors]:
+    """Engine groups and their hardware groups; with `wanted`, only those (engine, hardware)
+    pairs' groups and their engines' (a fold needs no others)."""
     defaults = Factors.of(base)
+    engines = None if wanted is None else {engine for engine, _ in wanted}
     groups: dict[str, Factors] = {}
     for engine, members in _by(cases, lambda c: c.engine.family):
-        if len(members) < MIN_ROWS:
+        if len(members) < MIN_ROWS or (engines is not None and engine not in engines):
             continue
         parent = groups[engine] = fit(members, defaults, base)
         for hardware, sub in _by(members, lambda c: c.hardware_family):
-            if len(sub) >= MIN_ROWS:
+            if len(sub) >= MIN_ROWS and (wanted is None or (engine, hardware) in wanted):
                 groups[f"{engine}/{hardware}"] = fit(sub, parent, base)
     return groups
 
@@ -213,13 +230,13 @@ def leave_one_source_out(
 ) -> dict[str, HeldOut]:
     """For each row, the factors fitted on every other source (see the module docstring).
 
-    Folds are independent, so they run in `workers` processes (default: one per CPU);
+    Folds are independent, so they run in `workers` processes (default: one per CPU), the
+    largest first so that no worker is left with a long one at the end;
     `progress(done, total)` hears of each finished fold.
     """
     base = base or Efficiency()
-    full = _engine_groups(cases, base)
-    sources = sorted({c.source for c in cases})
-    jobs = [(source, list(cases), full, base) for source in sources]
+    sources = sorted({c.source for c in cases}, key=lambda s: -_fold_rows(s, cases))
+    jobs = [(source, list(cases), base) for source in sources]
     workers = min(workers or os.cpu_count() or 1, len(sources))
     out: dict[str, HeldOut] = {}
     if workers <= 1:
@@ -235,23 +252,29 @@ def leave_one_source_out(
             out.update(future.result())
             if progress:
                 progress(done, len(jobs))
-    return out
+    return {case.row_id: out[case.row_id] for case in cases if case.row_id in out}
 
 
 _METHODS = multiprocessing.get_all_start_methods()
 
 
-def _fold(
-    job: tuple[str, list[Case], dict[str, Factors], Efficiency],
-) -> dict[str, HeldOut]:
+def _fold_rows(source: str, cases: Sequence[Case]) -> int:
+    """Rows the fits of `source`'s fold go through: a measure of its work."""
+    train = [c for c in cases if c.source != source]
+    total = 0
+    for engine in {c.engine.family for c in cases if c.source == source}:
+        members = sum(c.engine.family == engine for c in train)
+        total += 2 * members if members >= MIN_ROWS else len(train)
+    return total
+
+
+def _fold(job: tuple[str, list[Case], Efficiency]) -> dict[str, HeldOut]:
     """Held-out factors for one source's rows."""
-    source, cases, full, base = job
+    source, cases, base = job
     held = [c for c in cases if c.source == source]
     train = [c for c in cases if c.source != source]
-    touched = {c.engine.family for c in held}
-    # Groups of engines the held-out source doesn't use are unchanged: reuse them.
-    groups = {k: v for k, v in full.items() if k.split("/")[0] not in touched}
-    groups.update(_engine_groups([c for c in train if c.engine.family in touched], base))
+    wanted = {(c.engine.family, c.hardware_family) for c in held}
+    groups = _engine_groups(train, base, wanted)
     pooled: Factors | None = None
     out: dict[str, HeldOut] = {}
     for case in held:

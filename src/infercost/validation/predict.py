@@ -24,13 +24,14 @@ and expert balance come from the row (`Case.spec_*`, `Case.expert_balance`).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from infercost.errors import InputError
-from infercost.evaluate.config import Config, Resolved, resolve, stated
+from infercost.evaluate.config import Config, Resolved, rebase, resolve, stated
 from infercost.evaluate.feasibility import check
 from infercost.evaluate.pipeline import (
     Evaluation,
@@ -116,7 +117,20 @@ def check_fits(case: Case) -> None:
 
 def predict(case: Case, efficiency: Efficiency) -> Prediction:
     """The row's metric, in the row's unit."""
-    r = resolved(case, efficiency)
+    return _predict(case, resolved(case, efficiency))
+
+
+def predictor(case: Case) -> Callable[[Efficiency], Prediction]:
+    """`predict` of one row over many efficiencies (a fit's trial factors): the row's replica
+    is resolved once, and each call changes only its efficiency."""
+    try:
+        template = resolved(case, Efficiency())
+    except (InputError, ValueError):  # raised again, call by call, as `predict` would
+        return lambda efficiency: predict(case, efficiency)
+    return lambda efficiency: _predict(case, rebase(template, efficiency))
+
+
+def _predict(case: Case, r: Resolved) -> Prediction:
     if case.mode == "static":
         return _static(case, r.deployment)
     if case.mode == "single":
