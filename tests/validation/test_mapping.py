@@ -187,3 +187,28 @@ def test_builtin_rows_all_map_or_say_why() -> None:
     unmapped = [r for r in results if isinstance(r, Unmapped)]
     assert all(u.reason for u in unmapped)
     assert len(unmapped) <= len(rows) // 10
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("INT4-AWQ", "w4a16"),  # AWQ and GPTQ kernels dequantise to 16 bit
+        ("GPTQ-int4", "w4a16"),
+        ("w4a16 AWQ", "w4a16"),
+        ("AWQ", "w4a16"),
+        ("W8A8-FP8", "fp8"),  # the format names the type of a W8A8 shorthand
+        ("W8A8-INT8", "w8a8"),
+        ("NVFP4", "nvfp4"),
+        ("MXFP4", "mxfp4"),
+        ("bfloat16", "bf16"),
+        ("float16", "fp16"),
+    ],
+)
+def test_weight_formats_as_sources_spell_them(text: str, name: str) -> None:
+    assert find_precision(text)[0] == name
+
+
+@pytest.mark.parametrize("text", ["W8A8", "fp8-int4"])
+def test_a_weight_format_that_names_two_types_is_refused(text: str) -> None:
+    with pytest.raises(InputError, match="precision_weights"):
+        find_precision(text)

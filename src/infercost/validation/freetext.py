@@ -31,6 +31,7 @@ from pydantic import ValidationError
 
 from infercost.catalog.hardware import servers
 from infercost.errors import InputError
+from infercost.units import precision
 from infercost.validation.dataset import MeasuredRow
 from infercost.validation.datasets import named_in
 from infercost.validation.fixes import Fix
@@ -674,6 +675,27 @@ def _gpu_count(row: MeasuredRow, layout: dict[str, Any], count: int) -> int:
     return count
 
 
+def _canonical(name: str) -> str:
+    try:
+        return precision(name).name
+    except InputError:
+        return name
+
+
+def _kv(row: MeasuredRow) -> str | None:
+    """The KV precision column, or a setting the notes state ("--kv-cache-dtype fp8",
+    "kv_cache_dtype=fp8_e4m3"); "auto" (the model's dtype) states none. Both must agree."""
+    column = row.get("precision_kv") or None
+    flags = {
+        _canonical(m.group(1).replace(" ", "_"))
+        for m in re.finditer(r"\bkv cache dtype (\w+(?: e\dm\d\w*)?)", _norm(row.get("notes")))
+        if m.group(1) != "auto"
+    }
+    if len(flags) > 1 or (flags and column and _canonical(column.lower()) not in flags):
+        raise InputError("precision_kv", f"{column!r} and the notes' kv-cache-dtype disagree")
+    return column or (flags.pop() if flags else None)
+
+
 def _layout(row: MeasuredRow) -> dict[str, Any]:
     out: dict[str, Any] = {
         column: value for column in ("tp", "pp", "ep") if (value := _whole(row, column))
@@ -805,7 +827,7 @@ def read_row(row: MeasuredRow, fixes: Sequence[Fix] = ()) -> Measurement:
         "model": row.get("model"),
         "gpu": gpu,
         "precision_weights": row.get("precision_weights") or None,
-        "precision_kv": row.get("precision_kv") or None,
+        "precision_kv": _kv(row),
         **layout,
         **_load(row, row.get("metric").strip().lower()),
         **lengths,

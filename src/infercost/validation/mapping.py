@@ -215,18 +215,41 @@ def find_precision(text: str, default: str = "bf16") -> tuple[str, str | None]:
         return "q4_0", "ggml 4-bit read as Q4_0"
     outer, _ = _parenthetical(low)
     for token in re.split(r"[\s;,]+", outer):
-        token = token.strip()
-        if not token:
+        name = _format(token, text)
+        if name is None:
             continue
-        name = {"f16": "fp16", "f32": "fp32"}.get(token, token)
-        try:
-            weights, compute = weight_and_compute(name)
-        except InputError:
-            continue
-        name = name if compute is not None else weights.name  # "float8" is fp8; "w4a16" stays
         note = f"weights {name} (default; not stated)" if "not stated" in low else None
         return name, note
     raise InputError("precision_weights", f"unknown precision {text!r}")
+
+
+def _format(token: str, text: str) -> str | None:
+    """The weight format one token names: "fp8", "W8A8-FP8" (fp8), "INT4-AWQ" and "GPTQ-int4"
+    (w4a16: AWQ and GPTQ kernels multiply in 16 bit), "float8_e4m3fn"; parts joined by - or _
+    must agree. A bare "W8A8" is int8 (SmoothQuant) or fp8 by source, so it is refused."""
+    parts = [token] if _known(token) else re.split(r"[-_]", token)
+    named = {n for p in parts if (n := _known(p))}
+    if not named:
+        return None
+    if "w8a8" in named and len(named) > 1:
+        named.discard("w8a8")  # the format names the type: "W8A8-FP8" is fp8, "-INT8" int8
+        named = {"w8a8" if n == "int8" else n for n in named}
+    elif "w8a8" in named:
+        raise InputError("precision_weights", f"{text!r}: W8A8 in int8 or fp8?")
+    if len(named) > 1:
+        raise InputError("precision_weights", f"{text!r} names {' and '.join(sorted(named))}")
+    return named.pop()
+
+
+def _known(token: str) -> str | None:
+    name = {"f16": "fp16", "f32": "fp32"}.get(token, token)
+    try:
+        weights, compute = weight_and_compute(name)
+    except InputError:
+        return None
+    if weights.name == "int4" and compute is None:
+        return "w4a16"  # int4 weights are dequantised to 16 bit when nobody says otherwise
+    return name if compute is not None else weights.name  # "float8" is fp8; "w4a16" stays
 
 
 # ---------------------------------------------------------------------------------- numbers
