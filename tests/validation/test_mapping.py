@@ -212,3 +212,26 @@ def test_weight_formats_as_sources_spell_them(text: str, name: str) -> None:
 def test_a_weight_format_that_names_two_types_is_refused(text: str) -> None:
     with pytest.raises(InputError, match="precision_weights"):
         find_precision(text)
+
+
+@pytest.mark.parametrize(
+    ("engine", "gpus", "notes", "layout"),
+    [
+        # SGLang's --tp names the whole attention-DP group: 8 GPUs, attention TP1 x DP8
+        ("SGLang", "8", "--tp 8 --enable-dp-attention --dp 8", (1, 8)),
+        ("SGLang", "", "--tp 8 --enable-dp-attention --dp 8", (1, 8)),
+        ("TensorRT-LLM", "", "tp_size 8, enable_attention_dp, DP attention 8", (1, 8)),
+        # the GPU count settles it whatever the engine
+        ("vLLM", "8", "DP attention, data parallel size 8", (1, 8)),
+        # vLLM's --tensor-parallel-size is per DP rank: 64 GPUs
+        ("vLLM", "", "DP attention, data parallel size 8", (8, 8)),
+    ],
+)
+def test_attention_dp_with_tp_counts_gpus_as_the_engine_does(engine, gpus, notes, layout):
+    case = map_row(
+        row(engine=engine, model="DeepSeek-V3", precision_weights="fp8", gpu="H200 SXM 141GB",
+            num_gpus=gpus, tp="8", ep="8", notes=notes, batch_or_concurrency="concurrency 64",
+            input_len="1000", output_len="1000")
+    )  # fmt: skip
+    assert isinstance(case, Case), case
+    assert (case.tp, case.dp_attention) == layout

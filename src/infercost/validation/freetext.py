@@ -704,19 +704,52 @@ def _layout(row: MeasuredRow) -> dict[str, Any]:
     if gpus is not None:
         out["num_gpus"] = gpus
     text = _norm(" ".join(row.get(c) for c in ("ep", "notes", "engine_version")))
-    dp = re.search(
-        r"\b(?:attention dp|attn dp|dp attention|attention data parallel(?:ism)?|"
-        r"mla/shared dp|enable dp attention)(?: size)? ?(\d+)?",
-        text,
-    ) or re.search(r"\bdp ?(\d+)\b(?! ?(?:gpus|nodes))", text)
+    phrases = list(
+        re.finditer(
+            r"\b(?:attention dp|attn dp|dp attention|attention data parallel(?:ism)?|"
+            r"mla/shared dp|enable dp attention)(?: size)? ?(\d+)?",
+            text,
+        )
+    )
+    dp = next((m for m in phrases if m.group(1)), phrases[0] if phrases else None) or re.search(
+        r"\bdp ?(\d+)\b(?! ?(?:gpus|nodes))", text
+    )
     if dp:
-        count = dp.group(1)
+        count = dp.group(1) or next(
+            (
+                m.group(1)
+                for m in re.finditer(r"\b(?:dp|dp size|data parallel size) ?(\d+)\b", text)
+                if not re.match(r" ?(?:gpus|nodes)", text[m.end() :])
+            ),
+            None,
+        )
         if count:
             out["attention_dp"] = int(count)
         elif "ep" in out:
             out["attention_dp"] = max(out["ep"] // out.get("tp", 1), 1)
     elif re.search(r"\bdp ?\+ ?ep\b", text) and "ep" in out:
         out["attention_dp"] = max(out["ep"] // out.get("tp", 1), 1)
+    return _group_tp(row, out)
+
+
+# Engines whose tensor-parallel size names the whole attention-DP group: SGLang's
+# `--tp 8 --dp 8 --enable-dp-attention` and TensorRT-LLM's `tp_size 8` with
+# `enable_attention_dp` run on 8 GPUs, where vLLM's `--tensor-parallel-size` is per DP rank.
+GROUP_TP_ENGINES = ("sglang", "tensorrt", "trt-llm")
+
+
+def _group_tp(row: MeasuredRow, out: dict[str, Any]) -> dict[str, Any]:
+    """The structured format's `tp` is per attention-DP rank. A row whose TP counts the
+    group (its GPU count says so, or its engine's convention does when it gives none) is
+    read as TP ÷ DP per rank."""
+    tp, dp, pp = out.get("tp"), out.get("attention_dp"), out.get("pp", 1)
+    if not tp or not dp or dp == 1 or tp % dp:
+        return out
+    gpus = out.get("num_gpus")
+    engine = row.get("engine").lower()
+    group = gpus == tp * pp if gpus else any(e in engine for e in GROUP_TP_ENGINES)
+    if group and gpus != tp * pp * dp:
+        out["tp"] = tp // dp
     return out
 
 
