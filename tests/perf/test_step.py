@@ -5,6 +5,8 @@ GB/s; default efficiencies 0.6 compute, 0.8 memory, 0.7 link, 1 ms step overhead
 collective.
 """
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -195,3 +197,15 @@ def test_attention_compute_sets_the_attention_kernels_rate_only() -> None:
     assert decode_step(same, 8 * 128, 4096).total_s == pytest.approx(base.total_s)
     faster = replace(dep, efficiency=replace(dep.efficiency, attention_compute=0.9))
     assert decode_step(faster, 8 * 128, 4096).compute_s < base.compute_s
+
+
+def test_a_step_memo_shared_over_other_factors_changes_no_step() -> None:
+    # validation's fit: one replica's copies over trial factors share the steps' work
+    moe = build("mixtral-8x7b", "h100-sxm", tp=2, ep=2)
+    shared = replace(moe, step_memo={})
+    trials = [Efficiency(), replace(Efficiency(), compute=0.3, memory=0.5, link=0.4)]
+    for eff in trials * 2:  # the second round reads the memo
+        plain, memoised = replace(moe, efficiency=eff), replace(shared, efficiency=eff)
+        for step in (decode_step, prefill_step):
+            assert step(memoised, 16, 512) == step(plain, 16, 512)
+    assert len(shared.step_memo or {}) == 2 * 2  # one entry per step kind and link factor

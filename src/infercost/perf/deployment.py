@@ -136,6 +136,9 @@ class Deployment:
     efficiency: Efficiency = field(default_factory=Efficiency)
     speculation: Speculation = NONE  # perf/speculative.py; NONE: one token per step
     expert_balance: str | None = None  # perf/moe.py; None: routing assumed even
+    # Steps' work before efficiency factors, shared by this replica's copies over other
+    # factors (perf/step.py; validation's fit sets it). None: computed every step.
+    step_memo: dict[Any, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def gpus(self) -> int:

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from infercost.catalog.models import ModelArch
 from infercost.elementwise import branch, maximum, minimum
@@ -143,7 +143,64 @@ def mixed_step(dep: Deployment, parts: Sequence[Part]) -> StepTime:
     FLOPs, KV traffic, communication and per-sequence overhead add up over the parts, while
     the weights are read once for all of them (the experts touched by all their tokens).
     """
-    m, par, eff = dep.model, dep.parallelism, dep.efficiency
+    eff = dep.efficiency
+    memo = dep.step_memo
+    work = _work(dep, parts) if memo is None else _remembered(dep, parts, memo)
+    matmul_s = work.matmul / (dep.peak_flops_per_s(dep.compute) * eff.compute)
+    attention_eff = eff.compute if eff.attention_compute is None else eff.attention_compute
+    attention_s = work.attention / (dep.peak_flops_per_s(PRECISIONS["bf16"]) * attention_eff)
+
+    bandwidth = dep.gpu.memory_bandwidth_bytes_per_s
+    weights_s = work.weights / (bandwidth * eff.memory)
+    kv_s = work.kv_moved / (bandwidth * eff.attention_memory)
+    busy = maximum(matmul_s, weights_s) + maximum(attention_s, kv_s)
+
+    hidden = minimum(work.comm, eff.comm_overlap * busy)
+    sequences = work.sequences
+    return StepTime(
+        compute_s=matmul_s + attention_s,
+        memory_s=weights_s + kv_s,
+        busy_s=busy,
+        communication_s=work.comm - hidden,
+        overhead_s=eff.step_overhead_s + eff.token_overhead_s * work.local_seqs,
+        flops_per_gpu=work.matmul + work.attention,
+        bytes_per_gpu=work.weights + work.kv_moved,
+        sequences=sequences,
+        new_tokens=work.all_tokens / sequences if branch(sequences != 0) else 0.0,
+    )
+
+
+class _Work(NamedTuple):
+    """A step's work on one accelerator, before the efficiency factors make it time."""
+
+    matmul: float  # FLOPs, the busiest expert-parallel GPU's routed share included
+    attention: float  # FLOPs
+    weights: float  # bytes read
+    kv_moved: float  # bytes read and written
+    comm: float  # seconds on the links, before any overlap
+    local_seqs: float
+    all_tokens: float
+    sequences: float
+
+
+MEMO_STEPS = 4096  # steps one replica's memo keeps (a search over rates asks for new ones)
+
+
+def _remembered(dep: Deployment, parts: Sequence[Part], memo: dict[Any, Any]) -> _Work:
+    """`_work`, remembered in `dep.step_memo`: the replica's copies that share a memo differ
+    only in efficiency factors, and the work depends on none but the link's (in the key)."""
+    key = (*parts, dep.efficiency.link, dep.efficiency.collective_latency_s)
+    work = memo.get(key)
+    if work is None:
+        work = _work(dep, parts)
+        if len(memo) < MEMO_STEPS:
+            memo[key] = work
+    return work
+
+
+def _work(dep: Deployment, parts: Sequence[Part]) -> _Work:
+    """FLOPs, bytes and link time of one step (see `mixed_step`)."""
+    m, par = dep.model, dep.parallelism
     stage_gpus = par.tp * par.dp_attention  # accelerators sharing one pipeline stage
     share = kv_share_per_gpu(dep) * par.pp  # all layers of a pass, this GPU's KV slice
     dense, head, experts = _dense_params(m), m.head_params(), _active_expert_params(m)
@@ -166,17 +223,10 @@ def mixed_step(dep: Deployment, parts: Sequence[Part]) -> StepTime:
         sequences += part.sequences
     skew = _expert_skew(dep, all_tokens)  # the busiest expert-parallel GPU sets the step
     matmul += routed * skew
-    matmul_s = matmul / (dep.peak_flops_per_s(dep.compute) * eff.compute)
-    attention_eff = eff.compute if eff.attention_compute is None else eff.attention_compute
-    attention_s = attention / (dep.peak_flops_per_s(PRECISIONS["bf16"]) * attention_eff)
 
     bpe = dep.weights.bytes_per_element
     dense_bytes = (dense + head) * bpe
     weights = dense_bytes / par.tp + _expert_bytes_read(m, all_tokens) * bpe / stage_gpus
-    bandwidth = dep.gpu.memory_bandwidth_bytes_per_s
-    weights_s = weights / (bandwidth * eff.memory)
-    kv_s = kv_moved / (bandwidth * eff.attention_memory)
-    busy = maximum(matmul_s, weights_s) + maximum(attention_s, kv_s)
 
     decoding = all(part.verify or branch(part.new_tokens <= 1) for part in parts)
     comm = (
@@ -184,18 +234,7 @@ def mixed_step(dep: Deployment, parts: Sequence[Part]) -> StepTime:
         + _expert_time(dep, local_tokens, decoding) * skew
         + _pp_time(dep, local_tokens)
     )
-    hidden = minimum(comm, eff.comm_overlap * busy)
-    return StepTime(
-        compute_s=matmul_s + attention_s,
-        memory_s=weights_s + kv_s,
-        busy_s=busy,
-        communication_s=comm - hidden,
-        overhead_s=eff.step_overhead_s + eff.token_overhead_s * local_seqs,
-        flops_per_gpu=matmul + attention,
-        bytes_per_gpu=weights + kv_moved,
-        sequences=sequences,
-        new_tokens=all_tokens / sequences if branch(sequences != 0) else 0.0,
-    )
+    return _Work(matmul, attention, weights, kv_moved, comm, local_seqs, all_tokens, sequences)
 
 
 def _expert_skew(dep: Deployment, tokens: float) -> float:
