@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -127,6 +127,9 @@ def predictor(case: Case) -> Callable[[Efficiency], Prediction]:
         template = resolved(case, Efficiency())
     except (InputError, ValueError):  # raised again, call by call, as `predict` would
         return lambda efficiency: predict(case, efficiency)
+    # Its steps' FLOPs and bytes don't depend on the factors: computed once, then remembered.
+    steps = replace(template.deployment, step_memo={})
+    template = replace(template, deployment=steps)
     return lambda efficiency: _predict(case, rebase(template, efficiency))
 
 
