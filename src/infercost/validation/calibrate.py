@@ -67,6 +67,11 @@ _PASSES: tuple[dict[str, tuple[float, ...]], ...] = (
 )
 NM_EVALUATIONS = 100  # Nelder–Mead iterations per fit
 RESTARTS = 2
+# The coarse pass sets the overheads before the efficiencies: a per-step cost is spread over
+# every row, and an efficiency chosen first (with the overhead at its parent) absorbs it and
+# leaves Nelder–Mead in the wrong valley (a fit on data made with a 4 ms step overhead found
+# 1 ms and compensating efficiencies when efficiencies went first).
+COARSE_ORDER = tuple(reversed(FITTED))
 FAILED = math.log(10.0)  # a row the factors cannot predict counts as 10× off
 
 
@@ -102,7 +107,7 @@ def fit(cases: Sequence[Case], parent: Factors, base: Efficiency | None = None) 
         return seen[key]
 
     best = objective(current)
-    for name in FITTED:  # one coarse pass per factor finds the right decade
+    for name in COARSE_ORDER:  # one coarse pass per factor finds the right decade
         low, high = BOUNDS[name]
         start = current[name]
         candidates = [start * m for m in _PASSES[0][name]] + list(DECADES.get(name, ()))
