@@ -71,6 +71,24 @@ def test_rate_mode_concurrency_obeys_littles_law() -> None:
     assert p.batch == pytest.approx(4 * e2e, rel=0.01)
 
 
+def test_a_request_rate_is_shared_by_the_systems_replicas() -> None:
+    """A rate row's rate is the whole system's: two TP1 replicas at 8 requests/s each see 4,
+    so they match one replica at 4 requests/s in latency and double its throughput."""
+    load = {"batch_or_concurrency": "1200 prompts", "unit": "tok/s (all GPUs)"}
+    one = _case(**load, request_rate="4")
+    two = _case(**load, request_rate="8", num_gpus="2")
+    assert two.replicas == 2
+    assert two.scale == 2
+    assert predict(two, EFF).value == pytest.approx(2 * predict(one, EFF).value)
+    assert predict(two, EFF).batch == pytest.approx(predict(one, EFF).batch)
+    for target in ("ttft_ms", "tpot_ms"):
+        assert predict(replace(two, target=target), EFF).value == pytest.approx(
+            predict(replace(one, target=target), EFF).value
+        )
+    per_gpu = _case(**{**load, "unit": "tok/s/GPU"}, request_rate="8", num_gpus="2")
+    assert predict(per_gpu, EFF).value == pytest.approx(predict(one, EFF).value)
+
+
 def test_static_ttft_grows_with_the_prompt() -> None:
     short = _case(batch_or_concurrency="static batch 1", input_len="128", output_len="1")
     long = _case(batch_or_concurrency="static batch 1", input_len="2048", output_len="1")

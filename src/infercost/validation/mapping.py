@@ -95,7 +95,7 @@ class Case:
     mode: str  # static | continuous | single | rate | offline | server (MLPerf's scenarios)
     batch: float | None  # static batch or fixed concurrency; None: the engine's choice
     max_requests: float  # requests available to batch (caps concurrency)
-    request_rate: float | None
+    request_rate: float | None  # the whole system's (`replicas` replicas share it)
     scale: float  # row value = per-replica value × scale
     include_prefill: bool = True
     cached_fraction: float = 0.0
@@ -113,6 +113,8 @@ class Case:
     spec_acceptance_length: float | None = None  # mean tokens emitted per verify step
     spec_acceptance_rate: float | None = None  # share of drafted tokens accepted
     expert_balance: str | None = None  # MoE routing: "balanced" (a load balancer), "none"
+    # replicas the row's request rate is spread over (num_gpus / one replica's GPUs)
+    replicas: float = 1.0
     # MLPerf Server: the (metric, percentile, seconds) its rate had to meet
     latency_constraints: tuple[tuple[str, float, float], ...] = ()
     assumptions: tuple[str, ...] = ()
@@ -401,6 +403,7 @@ def case_of(m: Measurement) -> Case:
         spec_acceptance_length=m.spec_acceptance_length,
         spec_acceptance_rate=m.spec_acceptance_rate,
         expert_balance=m.expert_balance,
+        replicas=_replicas(rate, replica, group),
         latency_constraints=tuple(
             (c.metric, c.percentile, c.seconds) for c in m.latency_constraints
         ),
@@ -474,6 +477,16 @@ def _scale(
         notes.add(f"{group // replica} replicas of {replica} GPU(s)")
         return group / replica
     return 1.0
+
+
+def _replicas(rate: float | None, replica: int, group: int) -> float:
+    """Replicas that share a stated request rate: the rate is the whole system's (its
+    num_gpus), whatever unit the figure is in, so each replica receives rate ÷ replicas."""
+    if rate is None or not group or group <= replica:
+        return 1.0
+    if group % replica:
+        raise InputError("num_gpus", f"{group} GPUs is not a whole number of replicas")
+    return float(group // replica)
 
 
 def _lengths(

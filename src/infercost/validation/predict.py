@@ -296,12 +296,16 @@ def _finite_run(case: Case, r: Resolved, batch: float) -> float:
 
 
 def _rate(case: Case, r: Resolved) -> Prediction:
-    perf = at_rate(r, _workload(case), case.request_rate or 0.0, case.include_prefill)
+    """Poisson arrivals at the row's rate, which is the whole system's: each of its
+    `replicas` replicas receives rate ÷ replicas, and `scale` takes one replica's throughput
+    to the row's unit."""
+    rate = (case.request_rate or 0.0) / case.replicas
+    perf = at_rate(r, _workload(case), rate, case.include_prefill)
     values = {
         "ttft_ms": perf.ttft_s * 1e3,
         "tpot_ms": perf.tpot_s * 1e3,
-        "output_tok_s": (case.request_rate or 0.0) * case.output_tokens * case.scale,
-        "requests_s": (case.request_rate or 0.0) * case.scale,
+        "output_tok_s": rate * case.output_tokens * case.scale,
+        "requests_s": rate * case.scale,
     }
     if case.target not in values:
         raise InputError("metric", f"{case.metric} is not predicted at a fixed request rate")
