@@ -16,6 +16,11 @@ broken into the parts that vary with the step's contents:
 and `StepTable.decode_s` both call it. A decode token attends over its context and itself,
 so b decodes at total context C contribute A = R = C + b.
 
+Communication is tabulated twice, for a step of one-token decodes and for one that carries a
+prompt's tokens: an expert all-to-all over nodes takes a different path in each
+(`perf.step`: DeepEP's low-latency kernels for decodes, the node-deduplicated ones for
+prompts).
+
 `matmul`, `weights` and `communication` are tabulated for every token count a step can carry
 (the engine's budget); the attention and KV coefficients are exact because the perf model is
 linear in context. Tabulating from `perf.step.step_time` itself (no second formula) keeps the
@@ -24,7 +29,9 @@ simulator and the analytic model in agreement; a test checks that they agree.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numba import njit
@@ -53,7 +60,8 @@ def step_seconds(
     n = min(tokens, matmul.shape[0] - 1)
     busy = max(matmul[n] + pf[HEAD_S] * seqs, weights[n])
     busy += max(pf[ATT] * attention, pf[KVC] * reads)
-    exposed = comm[n] - min(comm[n], pf[OVERLAP] * busy)
+    link = comm[0, n] if tokens <= seqs else comm[1, n]  # decodes alone, or a prompt in it
+    exposed = link - min(link, pf[OVERLAP] * busy)
     return float(busy + exposed + pf[STEP_OH] + pf[TOK_OH] * seqs)
 
 
@@ -62,7 +70,9 @@ class StepTable:
     matmul_s: NDArray[np.float64]  # [tokens] matmul compute of `tokens` tokens, output head aside
     head_s: float  # the output head's matmul, once per sequence in the step
     weights_s: NDArray[np.float64]  # [tokens] weight-read time (experts touched grow with tokens)
-    comm_s: NDArray[np.float64]  # [tokens] communication, before overlap
+    # [2, tokens] communication before overlap: row 0 for a step of one-token decodes, row 1
+    # for a step that carries a prompt (an expert all-to-all takes another path: perf/step.py)
+    comm_s: NDArray[np.float64]
     attention_s_per_unit: float  # compute per (query token × context token)
     kv_s_per_token: float  # KV bytes moved per context token, as time
     comm_overlap: float
@@ -91,7 +101,41 @@ class StepTable:
         return float(step_seconds(batch, batch, work, work, *args))
 
 
+_TABLES: dict[Any, StepTable] = {}  # the last tables built, by what they are built from
+MAX_TABLES = 64
+
+
 def step_table(dep: Deployment, max_tokens: int) -> StepTable:
+    """`dep`'s step table (see `build_step_table`), built once for each deployment and size:
+    a plan simulates the same pools again and again as it grows and bisects them."""
+    key = (_frozen(dep), max_tokens)
+    table = _TABLES.get(key)
+    if table is None:
+        table = build_step_table(dep, max_tokens)
+        if len(_TABLES) >= MAX_TABLES:
+            _TABLES.pop(next(iter(_TABLES)))
+        _TABLES[key] = table
+    return table
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable value equal for equal inputs: a dataclass by its compared fields, a mapping
+    by its sorted items, a sequence as a tuple."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return (type(value).__name__,) + tuple(
+            _frozen(getattr(value, f.name)) for f in dataclasses.fields(value) if f.compare
+        )
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), _frozen(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [_frozen(v) for v in value]
+        return tuple(sorted(items, key=repr) if isinstance(value, set | frozenset) else items)
+    if isinstance(value, np.ndarray):
+        return (value.dtype.str, value.shape, value.tobytes())
+    return value
+
+
+def build_step_table(dep: Deployment, max_tokens: int) -> StepTable:
     """Tabulate `dep`'s step parts for steps of 0…`max_tokens` tokens (see module docstring).
 
     Per-token parts come from steps of `n` one-token sequences with no context (attention
@@ -102,14 +146,15 @@ def step_table(dep: Deployment, max_tokens: int) -> StepTable:
     bandwidth = dep.gpu.memory_bandwidth_bytes_per_s
     matmul = np.zeros(max_tokens + 1)
     weights = np.zeros(max_tokens + 1)
-    comm = np.zeros(max_tokens + 1)
+    comm = np.zeros((2, max_tokens + 1))
     bare = dep.with_efficiency(comm_overlap=0.0)
     for n in range(1, max_tokens + 1):
         s = step_time(bare, n, 0.0, 1.0)
         matmul[n] = s.compute_s  # attention over a one-token context is negligible
         # memory_s = weights / (bandwidth · memory) + KV written / (bandwidth · attention_memory)
         weights[n] = s.memory_s - _kv_bytes(bare, n) / (bandwidth * eff.attention_memory)
-        comm[n] = s.communication_s
+        comm[0, n] = s.communication_s
+        comm[1, n] = step_time(bare, 1, 0.0, float(n)).communication_s if n > 1 else comm[0, n]
     one = step_time(bare, 1, 0.0, 1.0)
     # The head runs once per sequence: two one-token sequences against one two-token one.
     head = step_time(bare, 2, 0.0, 1.0).compute_s - step_time(bare, 1, 0.0, 2.0).compute_s
