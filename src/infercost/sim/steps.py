@@ -122,9 +122,8 @@ def _frozen(value: Any) -> Any:
     """A hashable value equal for equal inputs: a dataclass by its compared fields, a mapping
     by its sorted items, a sequence as a tuple."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return (type(value).__name__,) + tuple(
-            _frozen(getattr(value, f.name)) for f in dataclasses.fields(value) if f.compare
-        )
+        fields = [f for f in dataclasses.fields(value) if f.compare]
+        return (type(value).__name__, *(_frozen(getattr(value, f.name)) for f in fields))
     if isinstance(value, dict):
         return tuple(sorted((str(k), _frozen(v)) for k, v in value.items()))
     if isinstance(value, list | tuple | set | frozenset):
