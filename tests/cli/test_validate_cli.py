@@ -42,7 +42,8 @@ def test_json_has_the_documented_keys(small_json: dict[str, object]) -> None:
     assert {"total", "mapped", "rows", "unmapped", "summary"} <= set(doc)
     rows = doc["rows"]
     assert isinstance(rows, list)
-    assert doc["mapped"] == len(rows) == doc["total"] - 2  # type: ignore[operator]
+    # the two bad rows, and two whose source does not state the output length
+    assert doc["mapped"] == len(rows) == doc["total"] - 4  # type: ignore[operator]
     for row in rows:
         assert {"id", "metric", "measured", "predicted", "error_percent"} <= set(row)
         expected = (row["predicted"] - row["measured"]) / row["measured"] * 100
@@ -56,9 +57,11 @@ def test_json_has_the_documented_keys(small_json: dict[str, object]) -> None:
 
 def test_unmapped_rows_are_listed_with_reasons(small_json: dict[str, object]) -> None:
     unmapped = {u["id"]: u["reason"] for u in small_json["unmapped"]}  # type: ignore[attr-defined]
-    assert set(unmapped) == {"BAD-01", "BAD-02"}
+    assert set(unmapped) == {"BAD-01", "BAD-02", "TRTBLOG-H100A100-03", "TRTBLOG-H100A100-07"}
     assert "Quantum Abacus 9000" in unmapped["BAD-01"]
-    assert "lengths not stated" in unmapped["BAD-02"]
+    assert unmapped["BAD-02"].startswith("input_len: prompt length not stated")
+    for row in ("TRTBLOG-H100A100-03", "TRTBLOG-H100A100-07"):  # the strict reader: no guess
+        assert unmapped[row].startswith("output_len: output length not stated")
 
 
 def test_rows_are_predicted_out_of_sample(small_json: dict[str, object]) -> None:
