@@ -101,3 +101,19 @@ def test_engine_settings_reach_the_deployment() -> None:
     dep = deployment(trt, EFF)
     assert dep.efficiency.memory_reserve_fraction == trt.engine.memory_reserve_fraction
     assert dep.efficiency.compute == EFF.compute
+
+
+def test_a_servers_stated_slots_replace_the_engines_default_cap() -> None:
+    """llama-server runs one sequence unless --parallel (-np) says more: four users against
+    one slot queue for it (TTFT grows, throughput stays one stream's), against eight slots
+    they are batched together."""
+    common = {"engine": "llama.cpp", "model": "SmolLM2-135M-Instruct", "gpu": "cpu-avx512-2c",
+              "precision_weights": "q4_1", "num_gpus": "0", "input_len": "128",
+              "output_len": "128", "batch_or_concurrency": "concurrency 4"}  # fmt: skip
+    queued = _case(**common, metric="ttft_ms_p50", unit="ms")
+    slots = _case(**common, metric="ttft_ms_p50", unit="ms", notes="llama-server -np 8 -t 2")
+    assert (queued.engine_cap, slots.engine_cap) == (None, 8.0)
+    assert predict(queued, EFF).value > 2 * predict(slots, EFF).value
+    one = _case(**common, metric="throughput_output_tok_s")
+    eight = _case(**common, metric="throughput_output_tok_s", notes="llama-server -np 8")
+    assert predict(eight, EFF).value > 1.5 * predict(one, EFF).value

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +83,7 @@ def measure(
 ) -> MeasureResult:
     """Load levels against a live server, every request kept on disk as it finishes."""
     from infercost.catalog.engines import engine as engine_catalog
-    from infercost.measurement.engines import detect, detect_version
+    from infercost.measurement.engines import detect, detect_slots, detect_version
     from infercost.measurement.run import Level, Plan, load_prompts, sweep
     from infercost.measurement.run import measure as run_measure
     from infercost.records import parse_slos
@@ -124,6 +124,7 @@ def measure(
         headers=headers, prompt_offset=secrets.randbelow(PROMPT_OFFSETS),
         api_price=req.api_price, turns=req.turns,
     )  # fmt: skip
+    plan = replace(plan, server_slots=detect_slots(url, plan.engine, headers))
     version = detect_version(url, plan.engine, headers) if out and setup else ""
     reports = run_measure(plan, levels, slos, out, progress)
     written = _write_measurements(out, setup, req, plan.engine, version, reports)

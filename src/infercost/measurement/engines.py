@@ -95,6 +95,20 @@ def detect_version(url: str, engine: str | None, headers: dict[str, str] | None 
     return str(found) if isinstance(found, str | int | float) else ""
 
 
+def detect_slots(url: str, engine: str | None, headers: dict[str, str] | None = None) -> int | None:
+    """How many sequences the server runs at once, where it says: llama-server's `/props`
+    `total_slots` (its --parallel). None elsewhere: vLLM, SGLang and TGI do not report it."""
+    if engine != "llama.cpp":
+        return None
+    body = _get(url + "/props", headers or {})
+    try:
+        doc = json.loads(body) if body else None
+    except ValueError:
+        return None
+    slots = doc.get("total_slots") if isinstance(doc, dict) else None
+    return slots if isinstance(slots, int) and not isinstance(slots, bool) and slots > 0 else None
+
+
 def _get(url: str, headers: dict[str, str]) -> str | None:
     request = urllib.request.Request(url, headers=headers)
     try:

@@ -88,6 +88,7 @@ class Plan:
     prompt_offset: int = 0  # where this run's prompts start among all the synthetic ones
     api_price: tuple[float, float] | None = None  # $ per 1M input, output tokens (hosted)
     turns: int = 1  # requests per conversation, each resending the conversation so far
+    server_slots: int | None = None  # sequences the server runs at once, where it says
 
 
 def records_of(results: list[Result]) -> Records:
@@ -120,6 +121,7 @@ def summary(
         "engine": plan.engine,
         "prompt_offset": plan.prompt_offset,
         "turns": plan.turns,
+        "server_slots": plan.server_slots,
         "shared_prefix_tokens": plan.shared_prefix_tokens,
         "prefix_groups": plan.prefix_groups,
         **_workload(results),

@@ -335,6 +335,12 @@ def _load(row: MeasuredRow, metric_name: str) -> dict[str, Any]:
         for m in re.finditer(p + r"( per (?:rank|gpu|dp rank))?", text)
     }
     cap = _one("batch_or_concurrency", caps, raw)
+    if cap is None and "llama" in row.get("engine").lower():  # llama-server's slots: -np N
+        slots = {
+            float(m.group(1))
+            for m in re.finditer(r"(?:^|[\s`(])(?:-np|--parallel)[ =](\d+)\b", row.get("notes"))
+        }
+        cap = _one("notes", slots, row.get("notes"))
     per_rank = bool(
         re.search(r"max (?:num seqs|batch(?: size)?) \d+ per (?:rank|gpu|dp rank)", text)
     )

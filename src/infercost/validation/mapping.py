@@ -98,6 +98,7 @@ class Case:
     request_rate: float | None  # the whole system's (`replicas` replicas share it)
     scale: float  # row value = per-replica value × scale
     include_prefill: bool = True
+    engine_cap: float | None = None  # the engine's stated cap on sequences; None: its default
     cached_fraction: float = 0.0
     arrival_group: float = 1.0  # requests arriving together (a measured closed loop's lockstep)
     target_interactivity: float | None = None
@@ -386,6 +387,7 @@ def case_of(m: Measurement) -> Case:
         mode=mode,
         batch=batch,
         max_requests=max_requests,
+        engine_cap=_cap(m, replica),
         request_rate=rate,
         scale=scale,
         include_prefill=include_prefill,
@@ -525,6 +527,17 @@ def _lengths(
         else:
             raise InputError("output_len", "output length not stated")
     return prompt, max(output, 1.0), variable, longest
+
+
+def _cap(m: Measurement, replica: int) -> float | None:
+    """The engine's cap on sequences in flight, where the row states it (a llama-server's
+    slots, vLLM's max_num_seqs), for the whole replica."""
+    if not m.max_batch:
+        return None
+    cap = float(m.max_batch)
+    if m.max_batch_per_rank:
+        cap *= max(replica // (m.tp or 1) // (m.pp or 1), 1)
+    return cap
 
 
 def _batching(

@@ -84,6 +84,7 @@ def level_measurements(served: Served, report: dict[str, Any], first: int = 1) -
         "batch": shape.value if held else None,
         "request_rate_per_s": None if held else shape.value,
         "arrival_group": shape.arrival_group if held else None,
+        "max_batch": (report.get("workload") or {}).get("server_slots"),
         "num_requests": int(report.get("requests") or 0) or None,
         "input_tokens": shape.input_tokens,
         "output_tokens": shape.output_tokens,

@@ -212,7 +212,8 @@ def _continuous(case: Case, r: Resolved) -> Prediction:
         # Throughput counts every prompt token, cache hits included (as DeepSeek does).
         value = case.input_tokens / fresh / per_token * case.scale
         return Prediction(value, float(dep.efficiency.max_batched_tokens), "compute")
-    if case.batch is not None and case.mode == "continuous" and case.batch > r.max_sequences:
+    cap = case.engine_cap or r.max_sequences  # a stated cap (a server's slots) wins
+    if case.batch is not None and case.mode == "continuous" and case.batch > cap:
         return _queued(case, r)
     e = _evaluation(case, r)
     perf = e.performance
