@@ -149,3 +149,11 @@ def test_a_prefill_pool_past_its_capacity_is_said_to_be(prefill: int, grows: boo
     assert result.exit_code == 0, result.output
     warnings = json.loads(result.stdout)["warnings"]
     assert any("prefill pool's queue grows" in w for w in warnings) is grows
+
+
+def test_speculative_decoding_the_simulator_does_not_model_is_said() -> None:
+    """deepseek-2025 states MTP; the simulator decodes one token a step and says so."""
+    doc = json.loads(invoke("simulate", "deepseek-2025", "--requests", "2000", "--json").stdout)
+    assert any("speculates (mtp" in w for w in doc["warnings"])
+    plain = json.loads(invoke("simulate", "chatgpt-2023", "--requests", "2000", "--json").stdout)
+    assert not any("speculates" in w for w in plain.get("warnings", []))

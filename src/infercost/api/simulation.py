@@ -93,6 +93,8 @@ def simulate(
     summary = result.summary(slos)
     summary["offered_rate_rps"] = reqs.rate_per_s
     summary["deployment"] = r.to_dict()
+    if _not_simulated(r.deployment):
+        summary["warnings"] = [*summary.get("warnings", []), *_not_simulated(r.deployment)]
     summary["fleet"] = {
         "replicas_simulated": fleet.replicas,
         "replicas_in_fleet": fleet_replicas or fleet.replicas,
@@ -178,9 +180,23 @@ def _pools(
     }
     filling = _pool_warnings(summary, reqs, plan)
     summary["warnings"] = filling + _growing(result.records, decode=not filling)
+    summary["warnings"] += _not_simulated(plan.decode_resolved.deployment)
     if records_path is not None:
         _write_records(result.records, records_path)
     return SimulationResult(summary, result.records, records_path)
+
+
+def _not_simulated(dep: Any) -> list[str]:
+    """What the deployment states that the simulator does not model, said rather than
+    silently dropped: speculative decoding (the simulator decodes one token a step)."""
+    spec = dep.speculation
+    if spec.draft_tokens <= 0:
+        return []
+    return [
+        f"the deployment speculates ({spec.method}, {spec.draft_tokens} draft token(s), "
+        f"{spec.acceptance_length:g} tokens a verify step) but the simulator decodes one token "
+        "a step: its TPOT is without speculation (estimate and reproduce include it)"
+    ]
 
 
 def _pool_warnings(summary: dict[str, Any], reqs: Any, plan: Any) -> list[str]:
