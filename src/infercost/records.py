@@ -77,6 +77,21 @@ class Records:
     error: NDArray[np.str_] = field(default_factory=lambda: np.array([], dtype=str))
     prefill_replica: NDArray[np.int64] | None = None  # a disaggregated fleet's prefill pool
 
+    def take(self, index: NDArray[np.intp]) -> Records:
+        """The records at `index`, every column."""
+        whole = len(self.error) == len(self)
+        return Records(
+            arrival_s=self.arrival_s[index],
+            first_token_s=self.first_token_s[index],
+            finish_s=self.finish_s[index],
+            input_tokens=self.input_tokens[index],
+            output_tokens=self.output_tokens[index],
+            replica=self.replica[index],
+            preemptions=self.preemptions[index],
+            error=self.error[index] if whole else self.error,
+            prefill_replica=None if self.prefill_replica is None else self.prefill_replica[index],
+        )
+
     def __len__(self) -> int:
         return len(self.arrival_s)
 

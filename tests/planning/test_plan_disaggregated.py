@@ -95,12 +95,13 @@ def test_the_chosen_pair_simulated_afresh_with_another_seed_meets_the_targets() 
     assert isinstance(best, PairCandidate)
     fresh = replace(question(), seed=987, verify=1)
     requests = fresh.load.requests(6000, fresh.seed)
-    from infercost.planning.disaggregated import _after_warmup, _trial
+    from infercost.planning.disaggregated import _trial
     from infercost.planning.targets import check_records
+    from infercost.planning.verify import after_warmup
 
     trial = _trial(best.pair, best.pair.prefill.replicas, best.pair.decode.replicas, requests,
                    fresh.targets, fresh.router, fresh.seed)  # fmt: skip
-    check = check_records(_after_warmup(trial.result.records), fresh.targets)
+    check = check_records(after_warmup(trial.result.records), fresh.targets)
     assert check.met, check.misses
 
 

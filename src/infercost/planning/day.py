@@ -31,8 +31,7 @@ from infercost.files import read_text
 from infercost.limits import MAX_REPLICAS
 from infercost.planning.screen import Sized
 from infercost.planning.targets import Targets, check_records
-from infercost.planning.verify import SUBSET, WARMUP
-from infercost.records import Records
+from infercost.planning.verify import SUBSET, after_warmup
 from infercost.sim.engine import Fleet, simulate
 from infercost.units import SECONDS_PER_HOUR
 from infercost.workload.arrivals import DIURNAL_DEFAULT, arrivals
@@ -294,18 +293,4 @@ class _Runs:
         s = self.sized
         fleet = replace(Fleet.of(s.resolved, simulated, self.router), max_seqs=s.cap)
         result = simulate(s.resolved.deployment, times, prompt, output, fleet)
-        return check_records(_after_warmup(result.records), self.targets).misses
-
-
-def _after_warmup(records: Records) -> Records:
-    keep = np.arange(int(len(records) * WARMUP), len(records))
-    return Records(
-        arrival_s=records.arrival_s[keep],
-        first_token_s=records.first_token_s[keep],
-        finish_s=records.finish_s[keep],
-        input_tokens=records.input_tokens[keep],
-        output_tokens=records.output_tokens[keep],
-        replica=records.replica[keep],
-        preemptions=records.preemptions[keep],
-        error=records.error[keep] if len(records.error) == len(records) else records.error,
-    )
+        return check_records(after_warmup(result.records), self.targets).misses

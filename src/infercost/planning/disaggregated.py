@@ -41,8 +41,8 @@ from infercost.planning.predict import target_quantiles
 from infercost.planning.screen import UNPRICED, Sized, layout_dict, size_config
 from infercost.planning.space import Pricing, Space
 from infercost.planning.targets import Check, Targets, check_records
-from infercost.planning.verify import GROWTH, MAX_STEP, STALL, SUBSET, WARMUP
-from infercost.records import Records, Slo
+from infercost.planning.verify import GROWTH, MAX_STEP, STALL, SUBSET, after_warmup
+from infercost.records import Slo
 from infercost.sim.disaggregated import DisaggregatedResult, Pool, simulate_disaggregated, subset
 from infercost.sim.engine import Fleet
 from infercost.units import HOURS_PER_MONTH
@@ -144,7 +144,7 @@ class PairVerified:
         out["misses"] = list(t.check.misses)
         out["goodput_fraction"] = t.check.goodput_fraction
         out["upper_bound_s"] = t.check.achieved_s
-        out["requests_checked"] = len(_after_warmup(t.result.records))
+        out["requests_checked"] = len(after_warmup(t.result.records))
         out["trials"] = [
             {"prefill_replicas": x.prefill, "decode_replicas": x.decode, "met": x.check.met}
             for x in self.trials
@@ -343,22 +343,7 @@ def _trial(
         pre, dec, requests.arrival_s * stretch, requests.input_tokens, requests.output_tokens,
         link=pair.link, decode_share=(d_sim / q) / (p_sim / p), seed=seed,
     )  # fmt: skip
-    return PairTrial(p, q, check_records(_after_warmup(result.records), targets), result)
-
-
-def _after_warmup(records: Records) -> Records:
-    keep = np.arange(int(len(records) * WARMUP), len(records))
-    return Records(
-        arrival_s=records.arrival_s[keep],
-        first_token_s=records.first_token_s[keep],
-        finish_s=records.finish_s[keep],
-        input_tokens=records.input_tokens[keep],
-        output_tokens=records.output_tokens[keep],
-        replica=records.replica[keep],
-        preemptions=records.preemptions[keep],
-        error=records.error[keep] if len(records.error) == len(records) else records.error,
-        prefill_replica=None if records.prefill_replica is None else records.prefill_replica[keep],
-    )
+    return PairTrial(p, q, check_records(after_warmup(result.records), targets), result)
 
 
 def pair_dict(

@@ -42,8 +42,7 @@ from infercost.planning.predict import target_quantiles
 from infercost.planning.screen import Sized, layout_dict, size_config
 from infercost.planning.space import Pricing, Space
 from infercost.planning.targets import Check, Targets, check_records, parse_targets
-from infercost.planning.verify import GROWTH, MAX_STEP, SUBSET, WARMUP
-from infercost.records import Records
+from infercost.planning.verify import GROWTH, MAX_STEP, SUBSET, after_warmup
 from infercost.sim.engine import Fleet, simulate
 from infercost.units import HOURS_PER_MONTH
 from infercost.workload.classes import ClassRequests, RequestClass
@@ -328,25 +327,9 @@ def _run_pool(
     label = label[order]
     out = {}
     for k in picks:
-        records = _subset(result.records, label == k)
+        records = after_warmup(result.records, label == k)
         out[k] = check_records(records, loads[k].targets)
     return out
-
-
-def _subset(records: Records, keep: NDArray[np.bool_]) -> Records:
-    """One class's records after the warm-up (records come in arrival order)."""
-    index = np.flatnonzero(keep)
-    index = index[int(len(index) * WARMUP) :]
-    return Records(
-        arrival_s=records.arrival_s[index],
-        first_token_s=records.first_token_s[index],
-        finish_s=records.finish_s[index],
-        input_tokens=records.input_tokens[index],
-        output_tokens=records.output_tokens[index],
-        replica=records.replica[index],
-        preemptions=records.preemptions[index],
-        error=records.error[index] if len(records.error) == len(records) else records.error,
-    )
 
 
 def _worst(check: Check, targets: Targets) -> float:

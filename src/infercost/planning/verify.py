@@ -32,6 +32,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from infercost.limits import MAX_REPLICAS
 from infercost.planning.screen import Sized
@@ -88,7 +89,7 @@ class Verified:
         """The simulation of the verified (or largest tried) fleet, as `simulate` reports it,
         over the requests the check counted."""
         trial = self.closest
-        counted = replace(trial.result, records=_checked(trial.result.records))
+        counted = replace(trial.result, records=after_warmup(trial.result.records))
         out = counted.summary(list(targets.slos))
         out["replicas_in_fleet"] = trial.replicas
         out["replicas_simulated"] = trial.simulated_replicas
@@ -237,21 +238,12 @@ def _run(
         requests.output_tokens,
         fleet,
     )
-    check = check_records(_checked(result.records), targets)
+    check = check_records(after_warmup(result.records), targets)
     return Trial(cap, replicas, check, result, simulated)
 
 
-def _checked(records: Records) -> Records:
-    """The records after the warm-up (records come sorted by arrival)."""
-    start = int(len(records) * WARMUP)
-    keep = np.arange(start, len(records))
-    return Records(
-        arrival_s=records.arrival_s[keep],
-        first_token_s=records.first_token_s[keep],
-        finish_s=records.finish_s[keep],
-        input_tokens=records.input_tokens[keep],
-        output_tokens=records.output_tokens[keep],
-        replica=records.replica[keep],
-        preemptions=records.preemptions[keep],
-        error=records.error[keep] if len(records.error) == len(records) else records.error,
-    )
+def after_warmup(records: Records, keep: NDArray[np.bool_] | None = None) -> Records:
+    """The records (those `keep` selects) after the warm-up: the first `WARMUP` share of them
+    dropped (records come in arrival order)."""
+    index = np.arange(len(records)) if keep is None else np.flatnonzero(keep)
+    return records.take(index[int(len(index) * WARMUP) :])
