@@ -118,31 +118,35 @@ def test_crf_bad_inputs_name_fields() -> None:
 
 
 def test_own_a100_server_by_hand() -> None:
-    # capital:  $199,000 * 1.15 networking = $228,850 / 8 GPUs = $28,606.25 a GPU
-    #           / 4 years (0 % capital) = $7,151.5625 a year / 8,760 h = $0.816388 an hour
+    # capital:  $199,000 / 8 GPUs = $24,875 a GPU / 4 years (0 % capital)
+    #           = $6,218.75 a year / 8,760 h = $0.709903 an hour
+    # network:  15 % of that: $0.106485 an hour (capex in all $0.816388)
     # power:    6,500 W / 8 = 812.5 W = 0.8125 kW * 0.7 use * 1.2 PUE = 0.6825 kW
     #           * $0.08/kWh = $0.0546 an hour
     # facility: 0.8125 kW * $150/kW-month * 12 = $1,462.50 a year / 8,760 h = $0.166952
     # total:    0.816388 + 0.0546 + 0.166952 = $1.037940 a GPU-hour
     cost = own(DGX_A100, _owner())
     assert cost.mode == "own"
-    assert cost.capital_usd == pytest.approx(0.816388, rel=1e-5)
+    assert cost.capital_usd == pytest.approx(0.709903, rel=1e-5)
+    assert cost.networking_usd == pytest.approx(0.106485, rel=1e-5)
     assert cost.power_usd == pytest.approx(0.0546, rel=1e-6)
     assert cost.facility_usd == pytest.approx(0.166952, rel=1e-5)
     assert cost.usd_per_gpu_hour == pytest.approx(1.037940, rel=1e-5)
 
 
 def test_own_with_8_percent_capital_by_hand() -> None:
-    # capital: $28,606.25 a GPU * CRF 0.3019208 = $8,636.82 a year / 8,760 h = $0.985939
+    # capex: $28,606.25 a GPU * CRF 0.3019208 = $8,636.82 a year / 8,760 h = $0.985939,
+    # of which networking is 0.15 / 1.15 = $0.128601
     cost = own(DGX_A100, _owner(cost_of_capital=0.08))
-    assert cost.capital_usd == pytest.approx(0.985939, rel=1e-5)
+    assert cost.capital_usd + cost.networking_usd == pytest.approx(0.985939, rel=1e-5)
+    assert cost.networking_usd == pytest.approx(0.128601, rel=1e-5)
     assert cost.power_usd == pytest.approx(0.0546, rel=1e-6)
 
 
 def test_own_price_override() -> None:
-    # half the price, half the capital: 0.816388 / 2 = 0.408194
+    # half the price, half the capex: 0.816388 / 2 = 0.408194
     cost = own(DGX_A100, _owner(), server_price_usd=99_500)
-    assert cost.capital_usd == pytest.approx(0.408194, rel=1e-5)
+    assert cost.capital_usd + cost.networking_usd == pytest.approx(0.408194, rel=1e-5)
 
 
 def test_own_rejects_non_positive_price() -> None:
