@@ -26,6 +26,7 @@ HELP = """What it costs to serve a large language model, and the proof.
   validate   the performance model against measured benchmarks
   catalog    accelerators, servers, models, prices, engines; import
   scenarios  the built-in scenarios
+  serve      the web calculator and REST API on http://127.0.0.1:8000
 """
 
 

@@ -1,0 +1,225 @@
+"""The FastAPI app behind `infercost serve`: the verbs as a REST API, and the calculator page.
+
+    POST /api/v1/{estimate,reproduce,plan,simulate}   a request model as JSON → `to_dict()`
+    GET  /api/v1/catalog/{table}                      the catalog's rows
+    GET  /api/v1/scenarios[/{name}]                   the built-in scenarios
+    GET  /                                            the page (static/, plotly.js served here)
+
+Bodies are the verbs' own request models, so the API and the command line take the same
+fields. Each request is checked by `safety` (no paths, web caps) before any work; the verbs
+run in the threadpool, never on the event loop; answers are strict JSON (no NaN). Bad input
+of any kind is a 422 in FastAPI's shape, naming the field; a plan or simulation past its
+time is a 504, a server too busy to start one a 503.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from infercost import api
+from infercost.errors import InputError
+from infercost.files import strict_json
+from infercost.web.safety import (
+    QUEUE_WAIT_S,
+    REQUEST_TIMEOUT_S,
+    Deadline,
+    DeadlineExceeded,
+    HeavyJobs,
+    ServerBusy,
+    builtin_scenarios,
+    web_request,
+)
+
+STATIC = Path(__file__).parent / "static"
+Table = Literal["gpus", "servers", "models", "prices", "api-prices", "engines"]
+
+
+class Problem(BaseModel):
+    """An error that is not about one field: the server busy, a request out of time."""
+
+    detail: str
+
+
+class Scenario(BaseModel):
+    name: str
+    title: str
+    description: str = ""
+
+
+OBJECT = {"content": {"application/json": {"schema": {"type": "object"}}}}
+ROWS = {"content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}
+HEAVY_ERRORS: dict[int | str, dict[str, Any]] = {
+    503: {"model": Problem, "description": "Busy: every plan/simulation slot stayed taken"},
+    504: {"model": Problem, "description": "Stopped: past the web app's time per request"},
+}
+
+
+class JSONText(Response):
+    media_type = "application/json"
+
+
+def _json(doc: Any) -> bytes:
+    return strict_json(doc, indent=None).encode()
+
+
+def create_app(
+    timeout_s: float = REQUEST_TIMEOUT_S,
+    queue_wait_s: float = QUEUE_WAIT_S,
+    heavy_jobs: int = 1,
+) -> FastAPI:
+    """The app; the limits are arguments so that tests can make them small."""
+    from importlib.metadata import version
+
+    app = FastAPI(
+        title="infercost",
+        version=version("infercost"),
+        summary="What it costs to serve a large language model: the verbs over HTTP.",
+    )
+    jobs = HeavyJobs(heavy_jobs, queue_wait_s)
+    _handlers(app)
+    _verbs(app, jobs, timeout_s)
+    _tables(app)
+    _page(app)
+    return app
+
+
+def _handlers(app: FastAPI) -> None:
+    """Errors as JSON in the documented shapes."""
+
+    def field_error(field: str, message: str, kind: str) -> JSONText:
+        doc = {"detail": [{"loc": ["body", field], "msg": message, "type": kind}]}
+        return JSONText(_json(doc), status_code=422)
+
+    async def input_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, InputError)
+        return field_error(exc.field, exc.message, "value_error")
+
+    async def invalid(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        detail = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        return JSONText(_json({"detail": detail}), status_code=422)
+
+    async def busy(request: Request, exc: Exception) -> Response:
+        return JSONText(_json({"detail": str(exc)}), 503, headers={"Retry-After": "10"})
+
+    async def late(request: Request, exc: Exception) -> Response:
+        return JSONText(_json({"detail": str(exc)}), status_code=504)
+
+    app.add_exception_handler(InputError, input_error)
+    app.add_exception_handler(RequestValidationError, invalid)
+    app.add_exception_handler(ServerBusy, busy)
+    app.add_exception_handler(DeadlineExceeded, late)
+
+
+def _verbs(app: FastAPI, jobs: HeavyJobs, timeout_s: float) -> None:
+    """The four verbs: checked, run in the threadpool, answered as their `to_dict()`."""
+
+    async def light(verb: Callable[[Any], Any], body: BaseModel) -> Response:
+        req = web_request(body)
+        return JSONText(await run_in_threadpool(lambda: _json(verb(req).to_dict())))
+
+    async def heavy(verb: Callable[..., Any], body: BaseModel, stage: bool) -> Response:
+        deadline = Deadline(timeout_s)
+        req = web_request(body)
+        progress = deadline.plan_progress if stage else deadline.simulate_progress
+
+        def work() -> bytes:
+            with jobs.slot():
+                deadline.check()
+                return _json(verb(req, progress=progress).to_dict())
+
+        return JSONText(await run_in_threadpool(work))
+
+    @app.post("/api/v1/estimate", responses={200: OBJECT}, tags=["verbs"])
+    async def estimate(body: api.EstimateRequest) -> Response:
+        """One replica per accelerator; with traffic (qps), the fleet and its cost."""
+        return await light(api.estimate, body)
+
+    @app.post("/api/v1/reproduce", responses={200: OBJECT}, tags=["verbs"])
+    async def reproduce(body: api.ReproduceRequest) -> Response:
+        """A built-in scenario recomputed: published against computed figures."""
+        return await light(api.reproduce, body)
+
+    @app.post("/api/v1/plan", responses={200: OBJECT, **HEAVY_ERRORS}, tags=["verbs"])
+    async def plan(body: api.PlanRequest) -> Response:
+        """The cheapest fleet that meets latency targets, verified by simulation."""
+        return await heavy(api.plan, body, stage=True)
+
+    @app.post("/api/v1/simulate", responses={200: OBJECT, **HEAVY_ERRORS}, tags=["verbs"])
+    async def simulate(body: api.SimulateRequest) -> Response:
+        """A fleet simulated request by request: latency percentiles, goodput, queues."""
+        return await heavy(api.simulate, body, stage=False)
+
+
+def _tables(app: FastAPI) -> None:
+    """The catalogs and the built-in scenarios: fixed while the server runs, encoded once."""
+
+    @lru_cache(maxsize=16)
+    def rows(table: str) -> bytes:
+        return _json(api.catalog_rows(table=table))
+
+    @lru_cache(maxsize=1)
+    def scenarios() -> dict[str, Scenario]:
+        from infercost.scenario.loader import read_raw
+
+        out = {}
+        for name in builtin_scenarios():
+            raw = read_raw(name)
+            out[name] = Scenario(
+                name=name,
+                title=str(raw.get("title", "")),
+                description=str(raw.get("description", "")).strip(),
+            )
+        return out
+
+    @app.get("/api/v1/catalog/{table}", responses={200: ROWS}, tags=["catalog"])
+    async def catalog(table: Table) -> Response:
+        """A catalog table's rows, each with its source and date."""
+        return JSONText(await run_in_threadpool(rows, table))
+
+    @app.get("/api/v1/scenarios", tags=["scenarios"])
+    async def scenario_list() -> list[Scenario]:
+        """The built-in scenarios: name and title."""
+        return list(scenarios().values())
+
+    @app.get(
+        "/api/v1/scenarios/{name}",
+        response_model=Scenario,
+        responses={404: {"model": Problem, "description": "No such built-in scenario"}},
+        tags=["scenarios"],
+    )
+    async def scenario(name: str) -> Any:
+        """One built-in scenario: name, title and description."""
+        found = scenarios().get(name)
+        if found is None:
+            doc = {"detail": f"no built-in scenario {name!r}: {', '.join(scenarios())}"}
+            return JSONText(_json(doc), status_code=404)
+        return found
+
+
+def _page(app: FastAPI) -> None:
+    """The calculator page and its assets, plotly.js from the installed plotly package."""
+    import plotly
+
+    plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    cache = {"Cache-Control": "public, max-age=86400"}
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    @app.get("/vendor/plotly.min.js", include_in_schema=False)
+    async def plotly_min() -> FileResponse:
+        return FileResponse(plotly_js, media_type="text/javascript", headers=cache)
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
