@@ -14,17 +14,19 @@ time is a 504, a server too busy to start one a 503.
 
 from __future__ import annotations
 
+import pathlib
 from collections.abc import Callable
 from functools import lru_cache
-from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI, Request
+from fastapi import Body, FastAPI, Path, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from infercost import api
 from infercost.errors import InputError
@@ -40,7 +42,7 @@ from infercost.web.safety import (
     web_request,
 )
 
-STATIC = Path(__file__).parent / "static"
+STATIC = pathlib.Path(__file__).parent / "static"
 Table = Literal["gpus", "servers", "models", "prices", "api-prices", "engines"]
 
 
@@ -64,12 +66,43 @@ HEAVY_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+# Examples shown in /docs, and sent first by the schema tests: one real run per verb.
+EXAMPLES: dict[str, dict[str, Any]] = {
+    "estimate": {"model": "llama-3.1-70b", "gpu": ["h100"], "tp": 4, "qps": 20},
+    "reproduce": {"scenario": "chatgpt-2023", "set": ["workload.output_tokens=350"]},
+    "plan": {
+        "model": ["llama-3.1-8b"],
+        "gpu": ["h100"],
+        "qps": 5,
+        "slo": "ttft_p99=2s,tpot_p99=50ms",
+        "requests": 1000,
+        "verify": 2,
+    },
+    "simulate": {"model": "llama-3.1-8b", "gpu": "h100", "rate": 5, "requests": 2000},
+}
+
+
+def _body(model: type[BaseModel], verb: str) -> Any:
+    """A verb's request model as the JSON body, with its example."""
+    example = {verb: {"summary": f"a small {verb}", "value": EXAMPLES[verb]}}
+    return Annotated[model, Body(openapi_examples=example)]
+
+
 class JSONText(Response):
     media_type = "application/json"
 
 
 def _json(doc: Any) -> bytes:
     return strict_json(doc, indent=None).encode()
+
+
+EstimateBody = _body(api.EstimateRequest, "estimate")
+ReproduceBody = _body(api.ReproduceRequest, "reproduce")
+PlanBody = _body(api.PlanRequest, "plan")
+SimulateBody = _body(api.SimulateRequest, "simulate")
+
+
+ScenarioName = Annotated[str, Path(openapi_examples={"chatgpt": {"value": "chatgpt-2023"}})]
 
 
 def create_app(
@@ -109,6 +142,13 @@ def _handlers(app: FastAPI) -> None:
         detail = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
         return JSONText(_json({"detail": detail}), status_code=422)
 
+    async def unreadable(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code != 400:  # 404, 405: Starlette's own answers
+            return await http_exception_handler(request, exc)
+        doc = {"detail": [{"loc": ["body"], "msg": exc.detail, "type": "json_invalid"}]}
+        return JSONText(_json(doc), status_code=422)  # a body that is not UTF-8 JSON
+
     async def busy(request: Request, exc: Exception) -> Response:
         return JSONText(_json({"detail": str(exc)}), 503, headers={"Retry-After": "10"})
 
@@ -117,6 +157,7 @@ def _handlers(app: FastAPI) -> None:
 
     app.add_exception_handler(InputError, input_error)
     app.add_exception_handler(RequestValidationError, invalid)
+    app.add_exception_handler(StarletteHTTPException, unreadable)
     app.add_exception_handler(ServerBusy, busy)
     app.add_exception_handler(DeadlineExceeded, late)
 
@@ -141,22 +182,22 @@ def _verbs(app: FastAPI, jobs: HeavyJobs, timeout_s: float) -> None:
         return JSONText(await run_in_threadpool(work))
 
     @app.post("/api/v1/estimate", responses={200: OBJECT}, tags=["verbs"])
-    async def estimate(body: api.EstimateRequest) -> Response:
+    async def estimate(body: EstimateBody) -> Response:
         """One replica per accelerator; with traffic (qps), the fleet and its cost."""
         return await light(api.estimate, body)
 
     @app.post("/api/v1/reproduce", responses={200: OBJECT}, tags=["verbs"])
-    async def reproduce(body: api.ReproduceRequest) -> Response:
+    async def reproduce(body: ReproduceBody) -> Response:
         """A built-in scenario recomputed: published against computed figures."""
         return await light(api.reproduce, body)
 
     @app.post("/api/v1/plan", responses={200: OBJECT, **HEAVY_ERRORS}, tags=["verbs"])
-    async def plan(body: api.PlanRequest) -> Response:
+    async def plan(body: PlanBody) -> Response:
         """The cheapest fleet that meets latency targets, verified by simulation."""
         return await heavy(api.plan, body, stage=True)
 
     @app.post("/api/v1/simulate", responses={200: OBJECT, **HEAVY_ERRORS}, tags=["verbs"])
-    async def simulate(body: api.SimulateRequest) -> Response:
+    async def simulate(body: SimulateBody) -> Response:
         """A fleet simulated request by request: latency percentiles, goodput, queues."""
         return await heavy(api.simulate, body, stage=False)
 
@@ -198,7 +239,7 @@ def _tables(app: FastAPI) -> None:
         responses={404: {"model": Problem, "description": "No such built-in scenario"}},
         tags=["scenarios"],
     )
-    async def scenario(name: str) -> Any:
+    async def scenario(name: ScenarioName) -> Any:
         """One built-in scenario: name, title and description."""
         found = scenarios().get(name)
         if found is None:
@@ -211,7 +252,7 @@ def _page(app: FastAPI) -> None:
     """The calculator page and its assets, plotly.js from the installed plotly package."""
     import plotly
 
-    plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    plotly_js = pathlib.Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
     cache = {"Cache-Control": "public, max-age=86400"}
 
     @app.get("/", include_in_schema=False)

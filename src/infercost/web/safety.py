@@ -62,15 +62,14 @@ def web_request(req: BaseModel) -> BaseModel:
     """`req` checked for paths and caps (an `InputError` naming the field), with the web's
     defaults filled in where the CLI's would be too large."""
     refuse_paths(req)
-    check_caps(req)
     if isinstance(req, PlanRequest):
-        given = req.model_fields_set
         update: dict[str, Any] = {}
-        if "max_candidates" not in given:
+        if "max_candidates" not in req.model_fields_set:
             update["max_candidates"] = MAX_PLAN_CANDIDATES
         if req.requests is None:
             update["requests"] = PLAN_REQUESTS_DEFAULT
-        return req.model_copy(update=update) if update else req
+        req = req.model_copy(update=update)
+    check_caps(req)
     return req
 
 
