@@ -158,6 +158,46 @@ def distribution(values: NDArray[np.float64]) -> dict[str, float | None]:
     }
 
 
+# A run's shape for charts: its latency CDFs on a fixed percent grid (the tail resolved to
+# 0.1 %), and percentiles over time in equal windows of arrival time.
+CDF_PERCENTS = (*range(0, 100), 99.5, 99.9, 100)
+TIMELINE_WINDOWS = 48
+
+
+def shape(records: Records, windows: int = TIMELINE_WINDOWS) -> dict[str, Any]:
+    """The latency CDFs (`cdf`: the value at each of `percent`) and TTFT/TPOT p50 and p99 per
+    window of arrival time (`timeline`, windows that received no request hold None) of the
+    requests that succeeded: what a report or a page draws, without the records."""
+    ok = records.ok
+    cdf: dict[str, list[float | None]] = {}
+    for name in METRICS:
+        values = records.metric(name)[ok]
+        finite = values[np.isfinite(values)]
+        points = np.percentile(finite, CDF_PERCENTS) if finite.size else None
+        cdf[f"{name}_s"] = [None] * len(CDF_PERCENTS) if points is None else points.tolist()
+    arrival = records.arrival_s[ok]
+    timeline: dict[str, list[float | None]] = {"t_s": [], "requests": []}
+    if arrival.size:
+        start, end = float(arrival.min()), float(arrival.max())
+        edges = np.linspace(start, end if end > start else start + 1.0, windows + 1)
+        window = np.clip(np.searchsorted(edges, arrival, side="right") - 1, 0, windows - 1)
+        timeline["t_s"] = (edges[:-1] - start).tolist()
+        timeline["requests"] = np.bincount(window, minlength=windows).astype(float).tolist()
+        order = np.argsort(window, kind="stable")
+        bounds = np.searchsorted(window[order], np.arange(windows + 1))
+        for name in ("ttft", "tpot"):
+            values = records.metric(name)[ok][order]
+            parts = [values[bounds[w] : bounds[w + 1]] for w in range(windows)]
+            for pct in (50, 99):
+                timeline[f"{name}_s_p{pct}"] = [_percentile(part, pct) for part in parts]
+    return {"percent": list(CDF_PERCENTS), "cdf": cdf, "timeline": timeline}
+
+
+def _percentile(values: NDArray[np.float64], pct: float) -> float | None:
+    finite = values[np.isfinite(values)]
+    return float(np.percentile(finite, pct)) if finite.size else None
+
+
 def summarise(records: Records, slos: list[Slo] | None = None) -> dict[str, Any]:
     """The report of a run: counts, duration, throughput, goodput, latency percentiles."""
     ok = records.ok

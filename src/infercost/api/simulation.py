@@ -13,6 +13,7 @@ from infercost.api.models import SimulateRequest, parse
 from infercost.api.options import REQUEST_FIELDS, calibration_choice, output_file
 from infercost.errors import InputError, renamed
 from infercost.evaluate.config import CalibrationChoice, Config, resolve
+from infercost.records import shape
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ def simulate(
     )
     summary = result.summary(slos)
     summary["offered_rate_rps"] = reqs.rate_per_s
+    summary["distributions"] = shape(result.records)
     summary["deployment"] = r.to_dict()
     if _not_simulated(r.deployment):
         summary["warnings"] = [*summary.get("warnings", []), *_not_simulated(r.deployment)]
@@ -179,6 +181,7 @@ def _pools(
         "decode": plan.decode_resolved.to_dict(),
     }
     filling = _pool_warnings(summary, reqs, plan)
+    summary["distributions"] = shape(result.records)
     summary["warnings"] = filling + _growing(result.records, decode=not filling)
     summary["warnings"] += _not_simulated(plan.decode_resolved.deployment)
     if records_path is not None:

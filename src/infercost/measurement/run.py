@@ -44,7 +44,7 @@ from infercost.measurement.metrics import Scraper
 from infercost.measurement.model import Setup, predict_level
 from infercost.measurement.prompts import build_prompts
 from infercost.measurement.tokens import Counter, Estimate
-from infercost.records import Records, Slo, summarise
+from infercost.records import Records, Slo, shape, summarise
 from infercost.units import SECONDS_PER_HOUR
 from infercost.workload.arrivals import arrivals
 from infercost.workload.lengths import lengths
@@ -111,7 +111,9 @@ def summary(
 ) -> dict[str, Any]:
     if not results:
         return {"level": level.name, "requests": 0, "errors": 0, "output_tokens": 0}
-    out = summarise(records_of(results), slos)
+    records = records_of(results)
+    out = summarise(records, slos)
+    out["distributions"] = shape(records)
     out["level"] = level.name
     out["output_tokens"] = int(sum(r.output_tokens for r in results if not r.error))
     good = [r.input_tokens for r in results if not r.error]
