@@ -43,7 +43,10 @@ class PlanOutcome:
         return bool(self.result.feasible)
 
     def to_dict(self) -> dict[str, Any]:
+        from infercost.planning.plot import chosen_point
+
         out: dict[str, Any] = self.result.to_dict()
+        out["chosen_point"] = chosen_point(self.result)  # where the fleet runs on the frontier
         out["files"] = {
             "frontier": None if self.frontier_path is None else str(self.frontier_path),
             "plot": None if self.plot_path is None else str(self.plot_path),
