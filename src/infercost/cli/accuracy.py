@@ -14,6 +14,7 @@ from infercost.cli.app import (
     emit_json,
     user_errors,
 )
+from infercost.cli.reports import HtmlOpt, html_target, write_html
 
 
 @app.command()
@@ -31,6 +32,7 @@ def validate(
         bool, typer.Option("--no-calibration", help="Raw roofline with default efficiencies.")
     ] = False,
     as_json: JsonOpt = False,
+    html: HtmlOpt = None,
     plot: Annotated[
         Path | None, typer.Option("--plot", help="Write predicted vs measured (.html or image).")
     ] = None,
@@ -50,6 +52,7 @@ def validate(
     from infercost.api import validate as verb
     from infercost.cli.progress import counting
 
+    report = html_target(html)
     with counting("fitting without each source", quiet=as_json) as progress:
         result = verb(
             data=None if data is None else str(data),
@@ -58,6 +61,7 @@ def validate(
             write_calibration=None if write_calibration is None else str(write_calibration),
             progress=progress,
         )
+    write_html("validate", result.to_dict(), report, quiet=as_json)
     if as_json:
         emit_json(result.to_dict())
         return

@@ -3,7 +3,7 @@ list the built-in `scenarios`."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -18,6 +18,7 @@ from infercost.cli.app import (
     emit_json,
     user_errors,
 )
+from infercost.cli.reports import HtmlOpt, html_target, write_html
 
 
 @app.command()
@@ -57,19 +58,23 @@ def reproduce(
     as_json: JsonOpt = False,
     calibration: CalibrationOpt = None,
     no_calibration: NoCalibrationOpt = False,
+    html: HtmlOpt = None,
 ) -> None:
     """Recompute a published estimate from its stated assumptions."""
     from infercost.api import reproduce as verb
 
-    result = verb(
-        scenario=scenario,
-        set=set_ or [],
-        calibration=_calibration(calibration, no_calibration),
-        samples=samples,
-        seed=seed,
-        range=range_ or [],
-        headline=headline,
-    )
+    report = html_target(html)
+    request: dict[str, Any] = {
+        "scenario": scenario,
+        "set": set_ or [],
+        "calibration": _calibration(calibration, no_calibration),
+        "samples": samples,
+        "seed": seed,
+        "range": range_ or [],
+        "headline": headline,
+    }
+    result = verb(**request)
+    write_html("reproduce", result.to_dict(), report, request, quiet=as_json)
     if as_json:
         emit_json(result.to_dict())
         return
@@ -135,11 +140,13 @@ def estimate(
     calibration: CalibrationOpt = None,
     no_calibration: NoCalibrationOpt = False,
     as_json: JsonOpt = False,
+    html: HtmlOpt = None,
 ) -> None:
     """Estimate one replica: memory, latency, throughput and $/1M tokens; with --qps, the fleet."""
     from infercost.api import estimate as verb
 
-    result = verb(
+    report = html_target(html)
+    request: dict[str, Any] = dict(
         model=model, gpu=_words(gpu), gpus=gpus, tp=tp, pp=pp, precision=precision,
         kv_precision=kv_precision, engine=engine, max_seqs=max_seqs, input_tokens=input_tokens,
         output_tokens=output_tokens, cached_fraction=cached_fraction, concurrency=concurrency,
@@ -147,6 +154,8 @@ def estimate(
         queries_per_day=queries_per_day, peak_to_average=peak_to_average,
         utilisation=utilisation, calibration=_calibration(calibration, no_calibration),
     )  # fmt: skip
+    result = verb(**request)
+    write_html("estimate", result.to_dict(), report, request, quiet=as_json)
     if as_json:
         emit_json(result.to_dict())
         return

@@ -13,7 +13,16 @@ from importlib import import_module
 from infercost.cli.app import app
 
 # Each module registers its commands on `app`, in the order `--help` lists them.
-for _module in ("fleet", "planning", "simulation", "measurement", "accuracy", "catalogs", "web"):
+for _module in (
+    "fleet",
+    "planning",
+    "simulation",
+    "measurement",
+    "accuracy",
+    "catalogs",
+    "reports",
+    "web",
+):
     import_module(f"infercost.cli.{_module}")
 
 __all__ = ["app", "main"]

@@ -16,6 +16,7 @@ from infercost.cli.app import (
     emit_json,
     user_errors,
 )
+from infercost.cli.reports import HtmlOpt, html_target, write_html
 
 
 @app.command()
@@ -114,11 +115,13 @@ def measure(
         typer.Option(help="A hosted endpoint's $ per 1M input and output tokens: IN,OUT."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    html: HtmlOpt = None,
 ) -> None:
     """Load-test a live OpenAI-compatible server: latency, throughput and cost per token."""
     from infercost.api import measure as verb
     from infercost.cli.progress import levels
 
+    report = html_target(html)
     with levels(requests, quiet=as_json) as progress:
         result = verb(
             url=url, model=model, concurrency=_numbers("concurrency", concurrency, int),
@@ -135,6 +138,7 @@ def measure(
             out=None if out is None else str(out), seed=seed, api_key=api_key,
             header=header or [], api_price=_pair("api_price", api_price), progress=progress,
         )  # fmt: skip
+    write_html("measure", result.to_dict(), report, quiet=as_json)  # an interrupted run too
     if as_json:
         emit_json(result.to_dict())
     else:

@@ -30,6 +30,7 @@ from infercost.cli.app import (
     user_errors,
 )
 from infercost.cli.labels import fmt, table
+from infercost.cli.reports import HtmlOpt, html_target, write_html
 from infercost.errors import InputError
 
 SHOWN = 10  # candidates in the ranked table
@@ -177,6 +178,7 @@ def plan(
     calibration: CalibrationOpt = None,
     no_calibration: NoCalibrationOpt = False,
     as_json: JsonOpt = False,
+    html: HtmlOpt = None,
 ) -> None:
     """Plan the cheapest fleet that meets latency targets, verified by simulation."""
     from infercost.api import plan as verb
@@ -189,6 +191,7 @@ def plan(
         objective=objective, router=router, arrival=arrival, slo=slo,
     )  # fmt: skip
     names = [m for text in model or [] for m in _words(text)]
+    report = html_target(html)
     flat, per_gpu = _prices(price)
     with counting("simulating", quiet=as_json) as bar:
         outcome = verb(
@@ -213,6 +216,7 @@ def plan(
             samples=samples, range=range_ or [], **_bound(max_candidates),
         )  # fmt: skip
     doc = outcome.to_dict()
+    write_html("plan", doc, report, quiet=as_json)
     if as_json:
         emit_json(doc)
     else:

@@ -21,6 +21,7 @@ from infercost.cli.app import (
     emit_json,
     user_errors,
 )
+from infercost.cli.reports import HtmlOpt, html_target, write_html
 
 
 @app.command()
@@ -92,11 +93,13 @@ def simulate(
     calibration: CalibrationOpt = None,
     no_calibration: NoCalibrationOpt = False,
     as_json: JsonOpt = False,
+    html: HtmlOpt = None,
 ) -> None:
     """Simulate a fleet request by request: latency percentiles, goodput, queues, KV."""
     from infercost.api import simulate as verb
     from infercost.cli.progress import counting
 
+    report = html_target(html)
     with counting("simulating", quiet=as_json) as progress:
         result = verb(
             scenario=scenario, set=set_ or [], model=model, gpu=gpu, gpus=gpus, tp=tp, pp=pp,
@@ -110,6 +113,7 @@ def simulate(
             records=None if records is None else str(records),
             calibration=_calibration(calibration, no_calibration), progress=progress,
         )  # fmt: skip
+    write_html("simulate", result.to_dict(), report, quiet=as_json)
     if as_json:
         emit_json(result.to_dict())
         return

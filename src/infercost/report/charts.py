@@ -1,0 +1,365 @@
+"""The reports' charts: plotly figures drawn from the verbs' JSON documents, nothing else.
+
+Every chart takes the plain `to_dict()` document (or a part of it), so a saved `--json` file
+draws the same report as the run that wrote it. Each returns an HTML fragment (a div and its
+script) that expects plotly.js on the page: the report embeds plotly.js once, in itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+COMPONENTS = (  # the parts of a $/GPU-hour, in stacking order
+    ("capital_usd", "servers (capex)"),
+    ("networking_usd", "networking (capex)"),
+    ("power_usd", "power"),
+    ("facility_usd", "facility"),
+    ("rental_usd", "rental"),
+)
+HEIGHT_PX = 380
+CONFIG = {"displaylogo": False, "responsive": True}
+
+
+def fragment(fig: Any, height: int = HEIGHT_PX) -> str:
+    """The figure as a div and its script, plotly.js left to the page."""
+    fig.update_layout(template="plotly_white", height=height, margin={"t": 60, "b": 50})
+    html: str = fig.to_html(full_html=False, include_plotlyjs=False, config=CONFIG)
+    return html
+
+
+def cost_breakdown(rows: list[tuple[str, dict[str, Any]]]) -> str | None:
+    """$/GPU-hour stacked by what it pays for: servers, networking, power, facility, rent."""
+    import plotly.graph_objects as go
+
+    rows = [(label, g) for label, g in rows if g and g.get("usd_per_gpu_hour")]
+    if not rows:
+        return None
+    fig = go.Figure()
+    for key, name in COMPONENTS:
+        values = [float(g.get(key) or 0.0) for _, g in rows]
+        if any(values):
+            fig.add_trace(go.Bar(x=[label for label, _ in rows], y=values, name=name))
+    fig.update_layout(barmode="stack", title="$ per GPU-hour, by what it pays for")
+    fig.update_yaxes(title_text="$ per GPU-hour")
+    return fragment(fig)
+
+
+def by_pool(rows: list[tuple[str, float | None]], title: str = "$ per day, by pool") -> str | None:
+    import plotly.graph_objects as go
+
+    rows = [(label, v) for label, v in rows if v is not None]
+    if not rows:
+        return None
+    fig = go.Figure(go.Bar(x=[r[0] for r in rows], y=[r[1] for r in rows]))
+    fig.update_layout(title=title)
+    fig.update_yaxes(title_text="$ per day")
+    return fragment(fig)
+
+
+def traffic_curve(points: list[dict[str, Any]], chosen_factor: float = 1.0) -> str | None:
+    """GPUs and $/day against traffic (queries per day when known, else the multiple)."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    if len(points) < 2:
+        return None
+    per_day = all(p.get("queries_per_day") for p in points)
+    x = [p["queries_per_day"] if per_day else p["traffic_factor"] for p in points]
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_trace(
+        go.Scatter(x=x, y=[p["gpus"] for p in points], name="GPUs", mode="lines+markers"),
+        secondary_y=False,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=[p["usd_per_day"] for p in points],
+            name="$ per day",
+            mode="lines+markers",
+            line={"dash": "dot"},
+        ),
+        secondary_y=True,
+    )
+    here = [p for p in points if p["traffic_factor"] == chosen_factor]
+    if here:
+        at = here[0]["queries_per_day"] if per_day else chosen_factor
+        fig.add_vline(x=at, line={"color": "grey", "dash": "dash"}, annotation_text="as given")
+    fig.update_xaxes(type="log", title_text="queries per day" if per_day else "× the traffic")
+    fig.update_yaxes(title_text="GPUs", secondary_y=False)
+    fig.update_yaxes(title_text="$ per day", secondary_y=True)
+    fig.update_layout(title="GPUs and $ per day against traffic")
+    return fragment(fig)
+
+
+def published_vs_computed(comparison: list[dict[str, Any]]) -> str | None:
+    import plotly.graph_objects as go
+
+    rows = [c for c in comparison if c.get("diff_pct") is not None]
+    if not rows:
+        return None
+    fig = go.Figure(
+        go.Bar(
+            x=[c["key"] for c in rows],
+            y=[c["diff_pct"] for c in rows],
+            text=[f"{c['diff_pct']:+.1f} %" for c in rows],
+        )
+    )
+    fig.update_layout(title="Computed against published (% difference)")
+    fig.update_yaxes(title_text="% above the published figure", zeroline=True)
+    return fragment(fig)
+
+
+def frontier(points: list[dict[str, Any]], chosen: dict[str, Any] | None) -> str | None:
+    """Output tokens/s per GPU and $/1M output tokens against tokens/s per user, one line
+    per model × accelerator, the chosen fleet starred."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    if not points:
+        return None
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        horizontal_spacing=0.12,
+        subplot_titles=("Throughput per GPU", "Cost per 1M output tokens"),
+    )
+    lines: dict[str, list[dict[str, Any]]] = {}
+    for p in points:
+        lines.setdefault(f"{p['model']} on {p['gpu']}", []).append(p)
+    for name, line in sorted(lines.items()):
+        line.sort(key=lambda p: p["interactivity_tokens_per_s"])
+        x = [p["interactivity_tokens_per_s"] for p in line]
+        common = {"x": x, "mode": "lines+markers", "legendgroup": name}
+        fig.add_trace(
+            go.Scatter(y=[p["output_tokens_per_s_per_gpu"] for p in line], name=name, **common),
+            row=1,
+            col=1,
+        )
+        fig.add_trace(
+            go.Scatter(
+                y=[p["usd_per_million_output_tokens"] for p in line],
+                name=name,
+                showlegend=False,
+                **common,
+            ),
+            row=1,
+            col=2,
+        )
+    if chosen and chosen.get("interactivity_tokens_per_s"):
+        star = {
+            "x": [chosen["interactivity_tokens_per_s"]],
+            "mode": "markers",
+            "marker": {"symbol": "star", "size": 16, "color": "black"},
+            "name": "planned fleet",
+            "legendgroup": "chosen",
+        }
+        fig.add_trace(go.Scatter(y=[chosen["output_tokens_per_s_per_gpu"]], **star), 1, 1)
+        if chosen.get("usd_per_million_output_tokens") is not None:
+            fig.add_trace(
+                go.Scatter(y=[chosen["usd_per_million_output_tokens"]], showlegend=False, **star),
+                1,
+                2,
+            )
+    fig.update_xaxes(type="log", title_text="tokens/s per user")
+    fig.update_yaxes(type="log", title_text="output tokens/s per GPU", row=1, col=1)
+    fig.update_yaxes(type="log", title_text="$ per 1M output tokens", row=1, col=2)
+    fig.update_layout(title="Pareto frontiers, the planned fleet starred")
+    return fragment(fig, 420)
+
+
+def latency_cdfs(
+    runs: list[tuple[str, dict[str, Any]]], markers: list[tuple[str, str, float]] | None = None
+) -> str | None:
+    """TTFT, TPOT and E2E as CDFs, one line per run; `markers` (label, metric, seconds)
+    draw a predicted value as a dashed line on its metric's plot."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    runs = [(label, d) for label, d in runs if d and d.get("cdf")]
+    if not runs:
+        return None
+    metrics = ("ttft_s", "tpot_s", "e2e_s")
+    fig = make_subplots(rows=1, cols=3, subplot_titles=("TTFT", "TPOT", "E2E"))
+    for i, (label, dist) in enumerate(runs):
+        for col, metric in enumerate(metrics, start=1):
+            values = dist["cdf"].get(metric) or []
+            pairs = [(v, p) for v, p in zip(values, dist["percent"], strict=False) if v]
+            if not pairs:
+                continue
+            fig.add_trace(
+                go.Scatter(
+                    x=[v for v, _ in pairs],
+                    y=[p for _, p in pairs],
+                    mode="lines",
+                    name=label,
+                    legendgroup=label,
+                    showlegend=col == 1,
+                    line={"color": _colour(i)},
+                ),
+                row=1,
+                col=col,
+            )
+    for label, metric, value in markers or []:
+        if value and metric in metrics:
+            col = metrics.index(metric) + 1
+            fig.add_trace(
+                go.Scatter(
+                    x=[value, value],
+                    y=[0, 100],
+                    mode="lines",
+                    name=label,
+                    line={"dash": "dash", "color": "black"},
+                ),
+                row=1,
+                col=col,
+            )
+    fig.update_xaxes(type="log", title_text="seconds")
+    fig.update_yaxes(title_text="% of requests", range=[0, 100], row=1, col=1)
+    fig.update_layout(title="Latency distributions (CDF)")
+    return fragment(fig)
+
+
+def latency_over_time(runs: list[tuple[str, dict[str, Any]]]) -> str | None:
+    """TTFT and TPOT p50 and p99 per window of arrival time, one colour per run."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    runs = [(label, d) for label, d in runs if d and (d.get("timeline") or {}).get("t_s")]
+    if not runs:
+        return None
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("TTFT over time", "TPOT over time"))
+    for i, (label, dist) in enumerate(runs):
+        line = dist["timeline"]
+        for col, metric in enumerate(("ttft_s", "tpot_s"), start=1):
+            for pct, dash in (("p50", "solid"), ("p99", "dot")):
+                fig.add_trace(
+                    go.Scatter(
+                        x=line["t_s"],
+                        y=line.get(f"{metric}_{pct}"),
+                        mode="lines",
+                        name=f"{label} {pct}",
+                        legendgroup=f"{label} {pct}",
+                        showlegend=col == 1,
+                        line={"color": _colour(i), "dash": dash},
+                    ),
+                    row=1,
+                    col=col,
+                )
+    fig.update_xaxes(title_text="seconds into the run (by arrival)")
+    fig.update_yaxes(type="log", title_text="seconds")
+    fig.update_layout(title="Latency over time: p50 (solid) and p99 (dotted)")
+    return fragment(fig)
+
+
+def predicted_vs_measured(rows: list[dict[str, Any]], title: str) -> str | None:
+    """Predicted against measured, log-log, one colour per source, y = x and ±25 %."""
+    import plotly.graph_objects as go
+
+    rows = [r for r in rows if (r.get("measured") or 0) > 0 and (r.get("predicted") or 0) > 0]
+    if not rows:
+        return None
+    values = [v for r in rows for v in (r["measured"], r["predicted"])]
+    low, high = min(values) / 2, max(values) * 2
+    fig = go.Figure()
+    for ratio, dash in ((1.0, "solid"), (1.25, "dot"), (0.75, "dot")):
+        fig.add_trace(
+            go.Scatter(
+                x=[low, high],
+                y=[low * ratio, high * ratio],
+                mode="lines",
+                line={"color": "grey", "dash": dash, "width": 1},
+                name="y = x" if ratio == 1 else f"{ratio - 1:+.0%}",
+                hoverinfo="skip",
+            )
+        )
+    for source in sorted({str(r.get("source")) for r in rows}):
+        mine = [r for r in rows if str(r.get("source")) == source]
+        fig.add_trace(
+            go.Scatter(
+                x=[r["measured"] for r in mine],
+                y=[r["predicted"] for r in mine],
+                mode="markers",
+                name=source,
+                text=[f"{r.get('id', '')} {r.get('metric', '')}" for r in mine],
+                hovertemplate="%{text}<br>measured %{x:.4g}<br>predicted %{y:.4g}<extra></extra>",
+            )
+        )
+    fig.update_xaxes(type="log", title_text="measured")
+    fig.update_yaxes(type="log", title_text="predicted")
+    fig.update_layout(title=title)
+    return fragment(fig, 520)
+
+
+def tornado(bars: list[dict[str, Any]], headline: str) -> str | None:
+    """The headline figure at each uncertain input's P10 and P90, widest swing on top."""
+    import plotly.graph_objects as go
+
+    if not bars:
+        return None
+    bars = sorted(bars, key=lambda b: abs(b.get("swing") or 0))
+    names = [b["input"] for b in bars]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Bar(y=names, x=[b["low"] for b in bars], orientation="h", name="input at its P10")
+    )
+    fig.add_trace(
+        go.Bar(y=names, x=[b["high"] for b in bars], orientation="h", name="input at its P90")
+    )
+    fig.update_layout(barmode="group", title=f"Tornado: {headline} at each input's P10 and P90")
+    fig.update_xaxes(title_text=headline)
+    return fragment(fig, max(HEIGHT_PX, 80 + 40 * len(bars)))
+
+
+def day(fixed: dict[str, Any], autoscaled: dict[str, Any]) -> str | None:
+    """Replicas hour by hour: fixed for the peak against autoscaled."""
+    import plotly.graph_objects as go
+
+    hours = autoscaled.get("hours") or []
+    if not hours:
+        return None
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=[h["hour"] for h in hours],
+            y=[h["replicas"] for h in hours],
+            mode="lines+markers",
+            name="autoscaled",
+            line={"shape": "hv"},
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[h["hour"] for h in fixed.get("hours") or []],
+            y=[h["replicas"] for h in fixed.get("hours") or []],
+            mode="lines",
+            name="fixed for the peak",
+            line={"shape": "hv"},
+        )
+    )
+    fig.update_xaxes(title_text="hour of the day")
+    fig.update_yaxes(title_text="replicas")
+    fig.update_layout(title="A day of traffic: replicas hour by hour")
+    return fragment(fig)
+
+
+def levels(rows: list[dict[str, Any]]) -> str | None:
+    """Measured output throughput per level beside the model's prediction."""
+    import plotly.graph_objects as go
+
+    rows = [r for r in rows if r.get("throughput_output_tok_s") is not None]
+    if not rows:
+        return None
+    names = [str(r.get("level")) for r in rows]
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=names, y=[r["throughput_output_tok_s"] for r in rows], name="measured"))
+    predicted = [(r.get("predicted") or {}).get("throughput_output_tok_s") for r in rows]
+    if any(p is not None for p in predicted):
+        fig.add_trace(go.Bar(x=names, y=predicted, name="predicted"))
+    fig.update_layout(barmode="group", title="Output tokens/s per level")
+    fig.update_yaxes(title_text="output tokens/s")
+    return fragment(fig)
+
+
+def _colour(i: int) -> str:
+    palette = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf")
+    return palette[i % len(palette)]
