@@ -15,7 +15,8 @@ time is a 504, a server too busy to start one a 503.
 from __future__ import annotations
 
 import pathlib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
@@ -82,10 +83,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
 }
 
 
-def _body(model: type[BaseModel], verb: str) -> Any:
-    """A verb's request model as the JSON body, with its example."""
-    example = {verb: {"summary": f"a small {verb}", "value": EXAMPLES[verb]}}
-    return Annotated[model, Body(openapi_examples=example)]
+def _example(verb: str) -> dict[str, Any]:
+    return {verb: {"summary": f"a small {verb}", "value": EXAMPLES[verb]}}
 
 
 class JSONText(Response):
@@ -96,10 +95,10 @@ def _json(doc: Any) -> bytes:
     return strict_json(doc, indent=None).encode()
 
 
-EstimateBody = _body(api.EstimateRequest, "estimate")
-ReproduceBody = _body(api.ReproduceRequest, "reproduce")
-PlanBody = _body(api.PlanRequest, "plan")
-SimulateBody = _body(api.SimulateRequest, "simulate")
+EstimateBody = Annotated[api.EstimateRequest, Body(openapi_examples=_example("estimate"))]
+ReproduceBody = Annotated[api.ReproduceRequest, Body(openapi_examples=_example("reproduce"))]
+PlanBody = Annotated[api.PlanRequest, Body(openapi_examples=_example("plan"))]
+SimulateBody = Annotated[api.SimulateRequest, Body(openapi_examples=_example("simulate"))]
 
 
 ScenarioName = Annotated[str, Path(openapi_examples={"chatgpt": {"value": "chatgpt-2023"}})]
@@ -109,11 +108,21 @@ def create_app(
     timeout_s: float = REQUEST_TIMEOUT_S,
     queue_wait_s: float = QUEUE_WAIT_S,
     heavy_jobs: int = 1,
+    warm: bool = True,
 ) -> FastAPI:
-    """The app; the limits are arguments so that tests can make them small."""
+    """The app; the limits are arguments so that tests can make them small. `warm` runs one
+    estimate and reads the catalogs at start-up, so the first page is not the one to pay for
+    the imports and catalog loading (a second or more)."""
     from importlib.metadata import version
 
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if warm:
+            await run_in_threadpool(_warm_up)
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="infercost",
         version=version("infercost"),
         summary="What it costs to serve a large language model: the verbs over HTTP.",
@@ -124,6 +133,36 @@ def create_app(
     _tables(app)
     _page(app)
     return app
+
+
+def _warm_up() -> None:
+    api.estimate(EXAMPLES["estimate"])
+    api.reproduce(scenario="chatgpt-2023")
+    scenarios()
+    for table in ("models", "gpus"):
+        rows(table)
+
+
+@lru_cache(maxsize=16)
+def rows(table: str) -> bytes:
+    """A catalog table as JSON, encoded once: the catalog is fixed while the server runs."""
+    return _json(api.catalog_rows(table=table))
+
+
+@lru_cache(maxsize=1)
+def scenarios() -> dict[str, Scenario]:
+    """The built-in scenarios' names, titles and descriptions."""
+    from infercost.scenario.loader import read_raw
+
+    out = {}
+    for name in builtin_scenarios():
+        raw = read_raw(name)
+        out[name] = Scenario(
+            name=name,
+            title=str(raw.get("title", "")),
+            description=str(raw.get("description", "")).strip(),
+        )
+    return out
 
 
 def _handlers(app: FastAPI) -> None:
@@ -204,24 +243,6 @@ def _verbs(app: FastAPI, jobs: HeavyJobs, timeout_s: float) -> None:
 
 def _tables(app: FastAPI) -> None:
     """The catalogs and the built-in scenarios: fixed while the server runs, encoded once."""
-
-    @lru_cache(maxsize=16)
-    def rows(table: str) -> bytes:
-        return _json(api.catalog_rows(table=table))
-
-    @lru_cache(maxsize=1)
-    def scenarios() -> dict[str, Scenario]:
-        from infercost.scenario.loader import read_raw
-
-        out = {}
-        for name in builtin_scenarios():
-            raw = read_raw(name)
-            out[name] = Scenario(
-                name=name,
-                title=str(raw.get("title", "")),
-                description=str(raw.get("description", "")).strip(),
-            )
-        return out
 
     @app.get("/api/v1/catalog/{table}", responses={200: ROWS}, tags=["catalog"])
     async def catalog(table: Table) -> Response:
