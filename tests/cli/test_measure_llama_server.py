@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from report_checks import check_self_contained
 from test_cli import invoke
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
@@ -84,12 +85,23 @@ def test_measure_predict_calibrate_estimate_loop(server: str, tmp_path: Path) ->
         "--requests", "8", "--input-tokens", "32", "--output-tokens", "48",
         "--extra", FIXED_LENGTH, "--gpu", "cpu-avx512-2c", "--precision", "q4_1",
         "--engine", "llama.cpp", "--price", "0.05", "--out", str(tmp_path), "--json",
+        "--html", str(tmp_path / "measured.html"),
     )  # fmt: skip
     assert measured.exit_code == 0, measured.output
     levels = json.loads(measured.stdout)["levels"]
     for level in levels:
         assert level["predicted"]["throughput_output_tok_s"] > 0
         assert level["predicted"]["usd_per_million_output_tokens"] > 0
+        assert sum(level["distributions"]["timeline"]["requests"]) == level["completed"]
+    # The report: measured beside predicted per level, CDFs with the predicted medians;
+    # and the same report redrawn from the saved folder.
+    assert "Measured levels" in check_self_contained(tmp_path / "measured.html")
+    html = (tmp_path / "measured.html").read_text(encoding="utf-8")
+    assert "measured concurrency-4" in html
+    assert "predicted p50 (concurrency-1)" in html
+    redrawn = invoke("report", str(tmp_path))
+    assert redrawn.exit_code == 0, redrawn.output
+    assert "Measured levels" in check_self_contained(tmp_path / "report.html")
     fitted = invoke("calibrate", str(tmp_path), "--json")
     assert fitted.exit_code == 0, fitted.output
     doc = json.loads(fitted.output)
