@@ -92,20 +92,25 @@ def traffic_curve(points: list[dict[str, Any]], chosen_factor: float = 1.0) -> s
 
 
 def published_vs_computed(comparison: list[dict[str, Any]]) -> str | None:
+    """Each figure computed ÷ published: 1 is agreement, the axis from 0 so that a 1 % miss
+    looks like one (the uncalibrated computation beside it where there is one)."""
     import plotly.graph_objects as go
 
-    rows = [c for c in comparison if c.get("diff_pct") is not None]
+    rows = [c for c in comparison if c.get("published") and c.get("computed") is not None]
     if not rows:
         return None
-    fig = go.Figure(
-        go.Bar(
-            x=[c["key"] for c in rows],
-            y=[c["diff_pct"] for c in rows],
-            text=[f"{c['diff_pct']:+.1f} %" for c in rows],
-        )
-    )
-    fig.update_layout(title="Computed against published (% difference)")
-    fig.update_yaxes(title_text="% above the published figure", zeroline=True)
+    keys = [c["key"] for c in rows]
+    ratio = [c["computed"] / c["published"] for c in rows]
+    fig = go.Figure(go.Bar(x=keys, y=ratio, name="computed",
+                           text=[f"{c['diff_pct']:+.1f} %" for c in rows]))  # fmt: skip
+    raw = [None if c.get("uncalibrated") is None else c["uncalibrated"] / c["published"]
+           for c in rows]  # fmt: skip
+    if any(r is not None for r in raw):
+        fig.add_trace(go.Bar(x=keys, y=raw, name="uncalibrated"))
+    fig.add_hline(y=1.0, line={"color": "black", "dash": "dash"}, annotation_text="published")
+    top = max([*ratio, *[r for r in raw if r is not None], 1.0])
+    fig.update_layout(title="Computed ÷ published", barmode="group")
+    fig.update_yaxes(title_text="computed ÷ published", range=[0, max(1.25, top * 1.1)])
     return fragment(fig)
 
 
