@@ -92,7 +92,16 @@ def text_of(path: Path) -> str:
 @pytest.mark.parametrize(
     ("name", "headings"),
     [
-        ("reproduce", ["Published against computed", "Cost", "Against traffic", "Assumptions"]),
+        (
+            "reproduce",
+            [
+                "Published against computed",
+                "Cost",
+                "Against traffic",
+                "Assumptions",
+                "Ranges and tornado",
+            ],
+        ),
         ("ranges", ["Ranges and tornado"]),
         ("disaggregated", ["Published against computed", "Cost"]),
         ("estimate", ["One replica per accelerator", "Cost", "Against traffic"]),
@@ -134,6 +143,13 @@ def test_the_cost_breakdown_names_capex_networking_power_and_facility_when_owned
     text = text_of(html)
     for part in ("servers (capex)", "networking (capex)", "power", "facility"):
         assert part in text
+
+
+def test_ranges_show_where_the_scenario_has_them_and_only_there(tmp_path: Path) -> None:
+    """chatgpt-2023 states ranges: its report samples them though the run did not;
+    search-2023 states none: no section pretends otherwise."""
+    _, html = run(tmp_path, "search", "reproduce", "search-2023")
+    assert "Ranges and tornado" not in check_self_contained(html)
 
 
 def test_the_traffic_chart_is_the_scenario_rerun_at_other_traffic(

@@ -25,6 +25,8 @@ def write(
     """The report of `doc`, written to `path`; `request` (estimate, reproduce) reruns the
     verb at other traffic for the traffic chart."""
     curve = _curve(kind, doc, request) if request is not None else None
+    if kind == "reproduce" and request is not None and "quantiles" not in doc:
+        doc = _with_ranges(doc, request)
     return write_report(path, report_html(kind, doc, curve, others))
 
 
@@ -42,6 +44,24 @@ def write_saved(paths: list[Path], path: Path) -> Path:
                               "simulate and measure runs")  # fmt: skip
         others += runs_of(extra_kind, extra_doc, extra.stem)
     return write_report(path, report_html(kind, doc, None, others))
+
+
+RANGE_SAMPLES = 2_000  # a scenario's ranges in its report when the run sampled none
+
+
+def _with_ranges(doc: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
+    """A scenario with ranges shows them in its report even when the run asked for no
+    samples: the same request sampled `RANGE_SAMPLES` times (seeded), its quantiles and
+    tornado added to the document drawn (a scenario without ranges: as it was)."""
+    from infercost.api import reproduce
+    from infercost.errors import InputError
+
+    try:
+        sampled = reproduce(request, samples=RANGE_SAMPLES).to_dict()
+    except InputError:
+        return doc
+    keys = ("quantiles", "tornado", "uncertainty")
+    return {**doc, **{k: sampled[k] for k in keys if k in sampled}}
 
 
 def _curve(kind: str, doc: dict[str, Any], request: dict[str, Any]) -> list[dict[str, Any]]:
