@@ -128,6 +128,7 @@ def create_app(
         summary="What it costs to serve a large language model: the verbs over HTTP.",
     )
     jobs = HeavyJobs(heavy_jobs, queue_wait_s)
+    app.state.jobs = jobs  # the heavy-job slots, for tests and monitoring
     _handlers(app)
     _verbs(app, jobs, timeout_s)
     _tables(app)

@@ -142,8 +142,9 @@ def check_caps(req: BaseModel) -> None:
             "samples": MAX_PLAN_SAMPLES,
             "max_candidates": MAX_PLAN_CANDIDATES,
         }
-        if len(req.model) > MAX_PLAN_MODELS:
-            raise InputError("model", f"at most {MAX_PLAN_MODELS} models in the web app")
+        models = len(req.model)
+        if models > MAX_PLAN_MODELS:
+            raise InputError("model", f"at most {MAX_PLAN_MODELS} in the web app, got {models}")
     for name, cap in caps.items():
         value = getattr(req, name)
         if value is not None and value > cap:
