@@ -207,6 +207,13 @@ def test_reports_open_in_chromium_with_no_console_error_and_draw_every_chart(
             )
             assert charts >= 1, name
             assert errors == [], (name, errors)
+        # Printed: the contents list goes, the charts stay (as vector graphics), pages break.
+        page.goto(reports["reproduce"][1].as_uri())
+        page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 3")
+        page.emulate_media(media="print")
+        assert page.locator("nav").is_hidden()
+        pdf = page.pdf(format="A4")
+        assert pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") > 2
     finally:
         page.close()
 
