@@ -375,12 +375,21 @@ async function runPlan() {
   }
 }
 
+function poolText(p) {
+  return `${p.replicas} × ${p.gpus_per_replica} ${p.gpu} (TP${p.tp}, ${p.weight_precision})`;
+}
+
+function fleetText(b) {  // a colocated fleet, or prefill and decode pools
+  if (b.disaggregated) return `prefill ${poolText(b.prefill)} + decode ${poolText(b.decode)}`;
+  return poolText(b);
+}
+
 function showPlan(doc) {
   const b = doc.best;
   $("plan-status").textContent = doc.feasible ? "" : "no fleet meets the targets";
-  $("plan-best").textContent = b ? `${b.replicas} × ${b.gpus_per_replica} ${b.gpu} (TP${b.tp}, ` +
-    `${b.weight_precision}), ${b.gpus} GPUs, $${Math.round(b.usd_per_month).toLocaleString("en-US")}` +
-    ` a month, $${b.usd_per_million_output_tokens.toPrecision(3)} per 1M output tokens` : "";
+  $("plan-best").textContent = b ? `${fleetText(b)}: ${b.gpus} GPUs, ` +
+    `$${Math.round(b.usd_per_month).toLocaleString("en-US")} a month, ` +
+    `$${b.usd_per_million_output_tokens.toPrecision(3)} per 1M output tokens` : "";
   const pts = doc.frontier || [];
   const on = pts.filter((p) => p.on_cost_frontier);
   const traces = [
@@ -389,8 +398,9 @@ function showPlan(doc) {
     { name: "cost frontier", mode: "lines+markers", x: on.map((p) => p.interactivity_tokens_per_s),
       y: on.map((p) => p.usd_per_million_output_tokens) },
   ];
-  if (b && b.simulated && b.simulated.tpot_s && b.simulated.tpot_s.mean) {
-    traces.push({ name: "chosen", mode: "markers", x: [1 / b.simulated.tpot_s.mean],
+  const tpot = b && b.simulated && b.simulated.tpot_s && b.simulated.tpot_s.mean;
+  if (tpot) {
+    traces.push({ name: "chosen", mode: "markers", x: [1 / tpot],
       y: [b.usd_per_million_output_tokens], marker: { size: 14, symbol: "star", color: "#d97706" } });
   }
   Plotly.react("chart-frontier", traces, { ...LAYOUT, title: { text: "Cost against interactivity" },
