@@ -266,3 +266,16 @@ def test_a_busy_server_answers_503() -> None:
             r = c.post("/api/v1/simulate", json={**SIM, "requests": 1000})
     assert r.status_code == 503
     assert r.headers["retry-after"]
+
+
+def test_a_bug_is_a_documented_500_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(request: Any) -> Any:
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(api, "estimate", broken)
+    with TestClient(create_app(warm=False), raise_server_exceptions=False) as c:
+        r = c.post("/api/v1/estimate", json={"model": "llama-3.1-8b", "gpu": ["h100"]})
+    assert r.status_code == 500
+    assert r.json() == {"detail": "internal error (ZeroDivisionError); please report it"}
+    schema = c.app.openapi()["paths"]["/api/v1/estimate"]["post"]["responses"]
+    assert "500" in schema

@@ -61,6 +61,10 @@ class Scenario(BaseModel):
 
 OBJECT = {"content": {"application/json": {"schema": {"type": "object"}}}}
 ROWS = {"content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}
+# Not expected: a bug in infercost. Still JSON in a documented shape, its type named.
+BUG: dict[int | str, dict[str, Any]] = {
+    500: {"model": Problem, "description": "A bug in infercost: the error's type, logged"}
+}
 HEAVY_ERRORS: dict[int | str, dict[str, Any]] = {
     503: {"model": Problem, "description": "Busy: every plan/simulation slot stayed taken"},
     504: {"model": Problem, "description": "Stopped: past the web app's time per request"},
@@ -195,6 +199,11 @@ def _handlers(app: FastAPI) -> None:
     async def late(request: Request, exc: Exception) -> Response:
         return JSONText(_json({"detail": str(exc)}), status_code=504)
 
+    async def bug(request: Request, exc: Exception) -> Response:
+        doc = {"detail": f"internal error ({type(exc).__name__}); please report it"}
+        return JSONText(_json(doc), status_code=500)  # uvicorn logs the traceback
+
+    app.add_exception_handler(Exception, bug)
     app.add_exception_handler(InputError, input_error)
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(StarletteHTTPException, unreadable)
@@ -221,22 +230,22 @@ def _verbs(app: FastAPI, jobs: HeavyJobs, timeout_s: float) -> None:
 
         return JSONText(await run_in_threadpool(work))
 
-    @app.post("/api/v1/estimate", responses={200: OBJECT}, tags=["verbs"])
+    @app.post("/api/v1/estimate", responses={200: OBJECT, **BUG}, tags=["verbs"])
     async def estimate(body: EstimateBody) -> Response:
         """One replica per accelerator; with traffic (qps), the fleet and its cost."""
         return await light(api.estimate, body)
 
-    @app.post("/api/v1/reproduce", responses={200: OBJECT}, tags=["verbs"])
+    @app.post("/api/v1/reproduce", responses={200: OBJECT, **BUG}, tags=["verbs"])
     async def reproduce(body: ReproduceBody) -> Response:
         """A built-in scenario recomputed: published against computed figures."""
         return await light(api.reproduce, body)
 
-    @app.post("/api/v1/plan", responses={200: OBJECT, **HEAVY_ERRORS}, tags=["verbs"])
+    @app.post("/api/v1/plan", responses={200: OBJECT, **HEAVY_ERRORS, **BUG}, tags=["verbs"])
     async def plan(body: PlanBody) -> Response:
         """The cheapest fleet that meets latency targets, verified by simulation."""
         return await heavy(api.plan, body, stage=True)
 
-    @app.post("/api/v1/simulate", responses={200: OBJECT, **HEAVY_ERRORS}, tags=["verbs"])
+    @app.post("/api/v1/simulate", responses={200: OBJECT, **HEAVY_ERRORS, **BUG}, tags=["verbs"])
     async def simulate(body: SimulateBody) -> Response:
         """A fleet simulated request by request: latency percentiles, goodput, queues."""
         return await heavy(api.simulate, body, stage=False)
