@@ -5,7 +5,9 @@ frontier; a bad value shows the server's message beside its field."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -126,3 +128,17 @@ def test_a_bad_value_shows_the_servers_message_by_its_field(page: Any, live_url:
     page.fill("#qps-number", "10")
     settled(page)
     assert page.inner_text("#qps-error") == ""
+
+
+def test_exports_hold_the_result_shown(page: Any, live_url: str) -> None:
+    page.goto(live_url)
+    page.wait_for_selector(READY)
+    with page.expect_download() as csv_download:
+        page.click("#export-csv")
+    lines = Path(csv_download.value.path()).read_text().splitlines()
+    rows = dict(line.split(",") for line in lines[1:])
+    assert float(rows["gpus"]) == figure(page, "gpus")
+    with page.expect_download() as json_download:
+        page.click("#export-json")
+    doc = json.loads(Path(json_download.value.path()).read_text())
+    assert doc["estimates"][0]["fleet"]["gpus"] == figure(page, "gpus")
