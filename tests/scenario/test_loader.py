@@ -238,3 +238,16 @@ def test_unknown_serving_engine_is_named(tmp_path: Path) -> None:
     doc["provenance"]["serving.engine"] = {"basis": "stated", "source": "design-doc"}
     with pytest.raises(InputError, match=r"serving\.engine.*warp-drive"):
         run(load(write(tmp_path, doc)))
+
+
+def test_a_builtin_name_is_the_builtin_whatever_the_working_folder_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file named like a built-in scenario in the working folder (the web app's, say) is
+    not read in its place, nor through `base:`; `./NAME` still reads the file."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "chatgpt-2023").write_text("not: [a scenario\n", encoding="utf-8")
+    assert load("chatgpt-2023").scenario == "chatgpt-2023"
+    assert load("chatgpt-2023-today").scenario == "chatgpt-2023-today"  # base: chatgpt-2023
+    with pytest.raises(InputError, match="YAML"):
+        load("./chatgpt-2023")

@@ -11,6 +11,7 @@ infercost's default and is reported as such.
 from __future__ import annotations
 
 import copy
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -50,12 +51,14 @@ def read_raw(name_or_path: str, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
 
 
 def _locate(name_or_path: str) -> Path:
+    """A built-in scenario's name is the built-in, whatever the working folder holds (write
+    `./NAME` for a file of that name); anything else is a file."""
+    builtin = DATA_DIR / f"{name_or_path}.yaml"
+    if "/" not in name_or_path and "\\" not in name_or_path and builtin.is_file():
+        return builtin
     path = Path(name_or_path)
     if path.is_file():
         return path
-    builtin = DATA_DIR / f"{name_or_path}.yaml"
-    if builtin.is_file() and "/" not in name_or_path:
-        return builtin
     if path.suffix in (".yaml", ".yml") or "/" in name_or_path:
         raise InputError("scenario", f"no such file: {path}")
     import difflib
@@ -65,6 +68,16 @@ def _locate(name_or_path: str) -> Path:
 
 
 def _parse(path: Path) -> dict[str, Any]:
+    if path.parent == DATA_DIR:  # package data: read once, a fresh copy each time
+        return copy.deepcopy(_builtin(path))
+    doc = read_yaml(path, str(path))
+    if not isinstance(doc, dict):
+        raise InputError(str(path), "a scenario file must be a mapping")
+    return doc
+
+
+@functools.lru_cache(maxsize=64)
+def _builtin(path: Path) -> dict[str, Any]:
     doc = read_yaml(path, str(path))
     if not isinstance(doc, dict):
         raise InputError(str(path), "a scenario file must be a mapping")
