@@ -1,6 +1,8 @@
-"""Screenshot of the web calculator for the README: `docs/img/web.png`.
+"""Screenshots for the README: the web calculator (`docs/img/web.png`) and a report
+(`docs/img/report.png`, the top of `infercost reproduce chatgpt-2023 --html`).
 
-    python scripts/screenshots.py [--out docs/img/web.png] [--chromium /usr/bin/chromium]
+    python scripts/screenshots.py [--out docs/img/web.png] [--report-out docs/img/report.png]
+        [--chromium /usr/bin/chromium]
 
 Starts the app (`infercost.web.app.create_app`) on a free loopback port, opens the page in
 chromium through Playwright (`executable_path`, never a downloaded browser), waits for the
@@ -51,9 +53,33 @@ def screenshot(url: str, out: Path, chromium: str) -> None:
         browser.close()
 
 
+def report_screenshot(out: Path, chromium: str) -> None:
+    """The top of chatgpt-2023's report, as a reader first sees it."""
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    from infercost.api import reproduce
+    from infercost.report import write
+
+    request = {"scenario": "chatgpt-2023"}
+    with tempfile.TemporaryDirectory() as tmp:
+        html = write("reproduce", reproduce(request).to_dict(), Path(tmp) / "r.html", request)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1200, "height": 1500})
+            page.goto(html.as_uri())
+            page.wait_for_function(
+                "document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3"
+            )
+            page.screenshot(path=str(out))
+            browser.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("docs/img/web.png"))
+    parser.add_argument("--report-out", type=Path, default=Path("docs/img/report.png"))
     default = os.environ.get("INFERCOST_CHROMIUM") or shutil.which("chromium")
     parser.add_argument("--chromium", default=default)
     args = parser.parse_args()
@@ -65,7 +91,8 @@ def main() -> int:
         screenshot(url, args.out, args.chromium)
     finally:
         server.should_exit = True
-    sys.stdout.write(f"wrote {args.out}\n")
+    report_screenshot(args.report_out, args.chromium)
+    sys.stdout.write(f"wrote {args.out} and {args.report_out}\n")
     return 0
 
 
