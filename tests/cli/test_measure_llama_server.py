@@ -102,8 +102,12 @@ def test_measure_predict_calibrate_estimate_loop(server: str, tmp_path: Path) ->
     redrawn = invoke("report", str(tmp_path))
     assert redrawn.exit_code == 0, redrawn.output
     assert "Measured levels" in check_self_contained(tmp_path / "report.html")
-    fitted = invoke("calibrate", str(tmp_path), "--json")
+    calibrated = tmp_path / "calibrated.html"
+    fitted = invoke("calibrate", str(tmp_path), "--json", "--html", str(calibrated))
     assert fitted.exit_code == 0, fitted.output
+    assert "Predicted against measured, before and after the fit" in check_self_contained(
+        calibrated
+    )
     doc = json.loads(fitted.output)
     assert "llama.cpp/cpu" in doc["groups"]
     # The fit lowers the levels' total |log error| (one level may move away to bring the

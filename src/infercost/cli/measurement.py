@@ -210,14 +210,17 @@ def calibrate(
         Path | None, typer.Option(help="Where to save (default: RESULTS/calibration.yaml).")
     ] = None,
     as_json: JsonOpt = False,
+    html: HtmlOpt = None,
 ) -> None:
     """Fit efficiency factors to a measurement; estimate/reproduce/simulate take --calibration."""
     from infercost.api import calibrate as verb
 
+    report = html_target(html)
     result = verb(
         results=str(results), gpu=gpu, model=model, gpus=gpus, precision=precision,
         engine=engine, out=None if out is None else str(out),
     )  # fmt: skip
+    write_html("calibrate", result.to_dict(), report, quiet=as_json)
     if as_json:
         emit_json(result.to_dict())
         return

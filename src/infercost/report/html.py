@@ -38,12 +38,14 @@ def kind_of(doc: Any) -> str:
             return "measure"
         if "rows" in doc and "by_source" in doc:
             return "validate"
+        if "factors" in doc and "levels" in doc and "saved" in doc:
+            return "calibrate"
         if "ttft_s" in doc and ("fleet" in doc or "pools" in doc):
             return "simulate"
     raise InputError(
         "results",
         "not a result infercost wrote; give the --json output of reproduce, estimate, plan, "
-        "simulate or validate, or a `measure --out` folder",
+        "simulate, validate or calibrate, or a `measure --out` folder",
     )
 
 
@@ -129,6 +131,8 @@ def _titles(kind: str, doc: dict[str, Any]) -> tuple[str, str]:
         return f"Simulation: {d.get('model', '')} on {d.get('gpu', '')}", ""
     if kind == "measure":
         return "Measurement of a live server", ""
+    if kind == "calibrate":
+        return "Calibration to a measurement", ""
     return "The performance model against measured benchmarks", ""
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from infercost.report import charts
-from infercost.report.layout import Runs, Section, Table, ms, num, pairs, usd
+from infercost.report.layout import Runs, Section, Table, ms, num, pairs, pct, usd
 
 # --- simulate and measure -------------------------------------------------------------------
 
@@ -172,6 +172,50 @@ def _warnings(doc: dict[str, Any]) -> list[Section]:
 
 
 # --- validate -------------------------------------------------------------------------------
+
+
+def calibrate(doc: dict[str, Any]) -> list[Section]:
+    """Each measured level's throughput against the roofline's, raw and with the factors
+    just fitted; the factors themselves."""
+    levels = doc.get("levels") or []
+    answer = Section("Predicted against measured, before and after the fit")
+    answer.paragraphs.append(
+        f"Factors fitted for {', '.join(doc.get('groups') or [])}, saved to {doc.get('saved')} "
+        "(give it to estimate, reproduce or simulate with --calibration)."
+    )
+    answer.tables.append(
+        Table(
+            ["level", "measured tok/s", "predicted raw", "error", "predicted calibrated", "error"],
+            [
+                [
+                    str(lv.get("level")),
+                    num(lv.get("measured_tok_s")),
+                    num(lv.get("raw_tok_s")),
+                    _error(lv.get("raw_tok_s"), lv.get("measured_tok_s")),
+                    num(lv.get("calibrated_tok_s")),
+                    _error(lv.get("calibrated_tok_s"), lv.get("measured_tok_s")),
+                ]
+                for lv in levels
+            ],
+        )
+    )
+    points = [
+        {"source": kind, "id": lv.get("level"), "metric": "output tok/s",
+         "measured": lv.get("measured_tok_s"), "predicted": lv.get(f"{kind}_tok_s")}
+        for kind in ("raw", "calibrated") for lv in levels
+    ]  # fmt: skip
+    answer.figure(
+        charts.predicted_vs_measured(points, "Output tokens/s: predicted against measured")
+    )
+    factors = doc.get("factors") or {}
+    answer.tables.append(pairs("The fitted factors", [(k, num(v)) for k, v in factors.items()]))
+    return [answer]
+
+
+def _error(predicted: Any, measured: Any) -> str:
+    if not predicted or not measured:
+        return "—"
+    return pct((predicted / measured - 1) * 100)
 
 
 def validate(doc: dict[str, Any]) -> list[Section]:

@@ -10,6 +10,7 @@ moves it).
     simulate   latency percentiles, CDFs and over time (other runs overlaid), pools
     measure    levels measured against predicted, CDFs and over time per level
     validate   predicted against measured, accuracy by source                   (runs.py)
+    calibrate  each measured level against the roofline, raw and fitted          (runs.py)
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Callable
 
 from infercost.report.fleets import plan
 from infercost.report.layout import Section
-from infercost.report.runs import measure, simulate, validate
+from infercost.report.runs import calibrate, measure, simulate, validate
 from infercost.report.scenarios import estimate, reproduce
 
 BUILDERS: dict[str, Callable[..., list[Section]]] = {
@@ -28,4 +29,5 @@ BUILDERS: dict[str, Callable[..., list[Section]]] = {
     "simulate": simulate,
     "measure": measure,
     "validate": validate,
+    "calibrate": calibrate,
 }
