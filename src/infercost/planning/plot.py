@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from infercost.planning.frontier import FrontierPoint
 from infercost.planning.planner import PairCandidate, PlanResult
 from infercost.units import SECONDS_PER_DAY
 
@@ -50,6 +49,17 @@ def chosen_point(result: PlanResult) -> dict[str, float | None] | None:
 
 def frontier_html(result: PlanResult) -> str:
     """The two frontier plots side by side, the planned fleet starred (module docstring)."""
+    points = [p.to_dict() for p in result.frontier]
+    fig = frontier_figure(points, chosen_point(result))
+    models = ", ".join(result.question.constraints.models)
+    fig.update_layout(title=f"Pareto frontiers: {models}", template="plotly_white")
+    html: str = fig.to_html(include_plotlyjs=True, full_html=True)
+    return html
+
+
+def frontier_figure(points: list[dict[str, Any]], chosen: dict[str, Any] | None) -> Any:
+    """The frontiers from the plan's JSON (`frontier` points, `chosen_point`): one line per
+    model × accelerator on each plot, the chosen fleet a star. The report draws the same."""
     from plotly.subplots import make_subplots
 
     fig = make_subplots(
@@ -58,58 +68,53 @@ def frontier_html(result: PlanResult) -> str:
         subplot_titles=("Throughput per GPU", "Cost per 1M output tokens"),
         horizontal_spacing=0.1,
     )
-    for trace, col in [*_frontier_traces(result), *_chosen_traces(result)]:
+    for trace, col in [*_frontier_traces(points), *_chosen_traces(chosen)]:
         fig.add_trace(trace, row=1, col=col)
     for col in (1, 2):
         fig.update_xaxes(title_text="tokens/s per user", type="log", row=1, col=col)
     fig.update_yaxes(title_text="output tokens/s per GPU", type="log", row=1, col=1)
     fig.update_yaxes(title_text="$ per 1M output tokens", type="log", row=1, col=2)
-    models = ", ".join(result.question.constraints.models)
-    fig.update_layout(title=f"Pareto frontiers: {models}", template="plotly_white")
-    html: str = fig.to_html(include_plotlyjs=True, full_html=True)
-    return html
+    return fig
 
 
-def _frontier_traces(result: PlanResult) -> list[tuple[Any, int]]:
+def _frontier_traces(points: list[dict[str, Any]]) -> list[tuple[Any, int]]:
     """One line per model × accelerator on each plot."""
     import plotly.graph_objects as go
 
-    lines: dict[tuple[str, str], list[FrontierPoint]] = {}
-    for p in result.frontier:
-        lines.setdefault((p.config.model, p.config.gpu), []).append(p)
-    several = len(result.question.constraints.models) > 1
+    lines: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for p in points:
+        lines.setdefault((p["model"], p["gpu"]), []).append(p)
+    several = len({model for model, _ in lines}) > 1
     out: list[tuple[Any, int]] = []
-    for (model, gpu), points in sorted(lines.items()):
-        points.sort(key=lambda p: p.interactivity_tokens_per_s)
+    for (model, gpu), line in sorted(lines.items()):
+        line.sort(key=lambda p: p["interactivity_tokens_per_s"])
         name = f"{model} on {gpu}" if several else gpu
         common = {
-            "x": [p.interactivity_tokens_per_s for p in points],
+            "x": [p["interactivity_tokens_per_s"] for p in line],
             "mode": "lines+markers",
             "name": name,
             "legendgroup": name,
-            "text": [_label(p) for p in points],
+            "text": [_label(p) for p in line],
         }
-        out.append((go.Scatter(y=[p.output_tokens_per_s_per_gpu for p in points], **common), 1))
-        costs = [p.usd_per_million_output_tokens for p in points]
+        out.append((go.Scatter(y=[p["output_tokens_per_s_per_gpu"] for p in line], **common), 1))
+        costs = [p.get("usd_per_million_output_tokens") for p in line]
         if any(c is not None for c in costs):
             out.append((go.Scatter(y=costs, showlegend=False, **common), 2))
     return out
 
 
-def _label(p: FrontierPoint) -> str:
-    c = p.config
+def _label(p: dict[str, Any]) -> str:
     return (
-        f"{c.gpu} tp{c.tp} pp{c.pp} ep{c.ep} dp{c.dp_attention} "
-        f"{c.weight_precision}/{c.kv_precision} N={p.concurrency}"
+        f"{p['gpu']} tp{p['tp']} pp{p['pp']} ep{p['ep']} dp{p['dp_attention']} "
+        f"{p['weight_precision']}/{p['kv_precision']} N={p['concurrency']}"
     )
 
 
-def _chosen_traces(result: PlanResult) -> list[tuple[Any, int]]:
+def _chosen_traces(chosen: dict[str, Any] | None) -> list[tuple[Any, int]]:
     """The planned fleet's operating point, a star on each plot."""
     import plotly.graph_objects as go
 
-    chosen = chosen_point(result)
-    if chosen is None:
+    if chosen is None or not chosen.get("interactivity_tokens_per_s"):
         return []
     common = {
         "x": [chosen["interactivity_tokens_per_s"]],
@@ -119,7 +124,7 @@ def _chosen_traces(result: PlanResult) -> list[tuple[Any, int]]:
         "legendgroup": "chosen",
     }
     out = [(go.Scatter(y=[chosen["output_tokens_per_s_per_gpu"]], **common), 1)]
-    if chosen["usd_per_million_output_tokens"] is not None:
+    if chosen.get("usd_per_million_output_tokens") is not None:
         out.append(
             (go.Scatter(y=[chosen["usd_per_million_output_tokens"]], showlegend=False, **common), 2)
         )

@@ -116,58 +116,12 @@ def published_vs_computed(comparison: list[dict[str, Any]]) -> str | None:
 
 def frontier(points: list[dict[str, Any]], chosen: dict[str, Any] | None) -> str | None:
     """Output tokens/s per GPU and $/1M output tokens against tokens/s per user, one line
-    per model × accelerator, the chosen fleet starred."""
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
+    per model × accelerator, the chosen fleet starred (the figure `plan --plot` writes)."""
+    from infercost.planning.plot import frontier_figure
 
     if not points:
         return None
-    fig = make_subplots(
-        rows=1,
-        cols=2,
-        horizontal_spacing=0.12,
-        subplot_titles=("Throughput per GPU", "Cost per 1M output tokens"),
-    )
-    lines: dict[str, list[dict[str, Any]]] = {}
-    for p in points:
-        lines.setdefault(f"{p['model']} on {p['gpu']}", []).append(p)
-    for name, line in sorted(lines.items()):
-        line.sort(key=lambda p: p["interactivity_tokens_per_s"])
-        x = [p["interactivity_tokens_per_s"] for p in line]
-        common = {"x": x, "mode": "lines+markers", "legendgroup": name}
-        fig.add_trace(
-            go.Scatter(y=[p["output_tokens_per_s_per_gpu"] for p in line], name=name, **common),
-            row=1,
-            col=1,
-        )
-        fig.add_trace(
-            go.Scatter(
-                y=[p["usd_per_million_output_tokens"] for p in line],
-                name=name,
-                showlegend=False,
-                **common,
-            ),
-            row=1,
-            col=2,
-        )
-    if chosen and chosen.get("interactivity_tokens_per_s"):
-        star = {
-            "x": [chosen["interactivity_tokens_per_s"]],
-            "mode": "markers",
-            "marker": {"symbol": "star", "size": 16, "color": "black"},
-            "name": "planned fleet",
-            "legendgroup": "chosen",
-        }
-        fig.add_trace(go.Scatter(y=[chosen["output_tokens_per_s_per_gpu"]], **star), 1, 1)
-        if chosen.get("usd_per_million_output_tokens") is not None:
-            fig.add_trace(
-                go.Scatter(y=[chosen["usd_per_million_output_tokens"]], showlegend=False, **star),
-                1,
-                2,
-            )
-    fig.update_xaxes(type="log", title_text="tokens/s per user")
-    fig.update_yaxes(type="log", title_text="output tokens/s per GPU", row=1, col=1)
-    fig.update_yaxes(type="log", title_text="$ per 1M output tokens", row=1, col=2)
+    fig = frontier_figure(points, chosen)
     fig.update_layout(title="Pareto frontiers, the planned fleet starred")
     return fragment(fig, 420)
 
@@ -257,40 +211,13 @@ def latency_over_time(runs: list[tuple[str, dict[str, Any]]]) -> str | None:
 
 
 def predicted_vs_measured(rows: list[dict[str, Any]], title: str) -> str | None:
-    """Predicted against measured, log-log, one colour per source, y = x and ±25 %."""
-    import plotly.graph_objects as go
+    """Predicted against measured, log-log, one colour per source, y = x and ±25 % (the
+    figure `validate --plot` writes)."""
+    from infercost.validation.plot import figure
 
-    rows = [r for r in rows if (r.get("measured") or 0) > 0 and (r.get("predicted") or 0) > 0]
-    if not rows:
+    if not any((r.get("measured") or 0) > 0 and (r.get("predicted") or 0) > 0 for r in rows):
         return None
-    values = [v for r in rows for v in (r["measured"], r["predicted"])]
-    low, high = min(values) / 2, max(values) * 2
-    fig = go.Figure()
-    for ratio, dash in ((1.0, "solid"), (1.25, "dot"), (0.75, "dot")):
-        fig.add_trace(
-            go.Scatter(
-                x=[low, high],
-                y=[low * ratio, high * ratio],
-                mode="lines",
-                line={"color": "grey", "dash": dash, "width": 1},
-                name="y = x" if ratio == 1 else f"{ratio - 1:+.0%}",
-                hoverinfo="skip",
-            )
-        )
-    for source in sorted({str(r.get("source")) for r in rows}):
-        mine = [r for r in rows if str(r.get("source")) == source]
-        fig.add_trace(
-            go.Scatter(
-                x=[r["measured"] for r in mine],
-                y=[r["predicted"] for r in mine],
-                mode="markers",
-                name=source,
-                text=[f"{r.get('id', '')} {r.get('metric', '')}" for r in mine],
-                hovertemplate="%{text}<br>measured %{x:.4g}<br>predicted %{y:.4g}<extra></extra>",
-            )
-        )
-    fig.update_xaxes(type="log", title_text="measured")
-    fig.update_yaxes(type="log", title_text="predicted")
+    fig = figure(rows)
     fig.update_layout(title=title)
     return fragment(fig, 520)
 

@@ -227,34 +227,17 @@ def validate(doc: dict[str, Any]) -> list[Section]:
         f"catalog; calibration: {doc.get('calibration')}. MdAPE: the median absolute error."
     )
     answer.tables.append(
-        Table(
-            ["family", "rows", "MdAPE", "MdAPE uncalibrated"],
-            [
-                [
-                    k,
-                    num(v.get("count")),
-                    f"{num(v.get('mdape_percent'))} %",
-                    f"{num((raw.get(k) or {}).get('mdape_percent'))} %",
-                ]
-                for k, v in summary.items()
-            ],
+        _mdape(
+            "family", [(k, v, (raw.get(k) or {}).get("mdape_percent")) for k, v in summary.items()]
         )
     )
     rows = doc.get("rows") or []
     answer.figure(charts.predicted_vs_measured(rows, "Predicted against measured (log-log)"))
     by_source = Section("By source")
     by_source.tables.append(
-        Table(
-            ["source", "rows", "MdAPE", "MdAPE uncalibrated"],
-            [
-                [
-                    k,
-                    num(v.get("count")),
-                    f"{num(v.get('mdape_percent'))} %",
-                    f"{num(v.get('raw_mdape_percent'))} %",
-                ]
-                for k, v in (doc.get("by_source") or {}).items()
-            ],
+        _mdape(
+            "source",
+            [(k, v, v.get("raw_mdape_percent")) for k, v in (doc.get("by_source") or {}).items()],
         )
     )
     unmapped = doc.get("unmapped") or []
@@ -267,3 +250,14 @@ def validate(doc: dict[str, Any]) -> list[Section]:
             )
         )
     return [answer, by_source]
+
+
+def _mdape(name: str, groups: list[tuple[str, dict[str, Any], Any]]) -> Table:
+    """Rows and median absolute error per group, calibrated and not."""
+    return Table(
+        [name, "rows", "MdAPE", "MdAPE uncalibrated"],
+        [
+            [k, num(v.get("count")), f"{num(v.get('mdape_percent'))} %", f"{num(raw)} %"]
+            for k, v, raw in groups
+        ],
+    )
