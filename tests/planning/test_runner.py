@@ -3,16 +3,17 @@ each chunk once, as they complete; a missing Ray is a clear error."""
 
 from __future__ import annotations
 
+import statistics
+
 import pytest
 
 from infercost.errors import InputError
 from infercost.planning.runner import Runner
 
-
 # A function the workers can import (a test module is not on a Ray worker's path).
-square_sum = sum
+square_sum = statistics.fmean
 CHUNKS = [[x * x for x in range(i, i + 7)] for i in range(0, 70, 7)]
-EXPECTED = {i: sum(c) for i, c in enumerate(CHUNKS)}
+EXPECTED = {i: statistics.fmean(c) for i, c in enumerate(CHUNKS)}
 
 
 @pytest.mark.parametrize("runner", [Runner(), Runner(workers=2)], ids=["inline", "pool"])
