@@ -52,3 +52,12 @@ MAX_MEASURE_TOKENS = 1_000_000
 MAX_TIMEOUT_S = 24 * 3600.0
 MAX_DURATION_S = 7 * 24 * 3600.0
 MAX_TURNS = 100  # turns of one conversation, each resending the whole conversation so far
+
+# Sweeps (`infercost sweep`): cells of one grid, each a whole verb call. Every finished row is
+# held in memory until the Parquet file is written (~2 KB a row, ~2 GB at the bound), and a
+# simulate or plan cell is bounded so that one cell stays under about a minute.
+MAX_SWEEP_CELLS = 1_000_000
+MAX_SWEEP_CHUNK = 2_000  # cells sent to one worker at a time
+MAX_SWEEP_SIM_REQUESTS = 100_000  # requests one simulate cell may simulate
+MAX_SWEEP_PLAN_REQUESTS = 100_000  # requests of each of a plan cell's verifications
+MAX_SWEEP_PLAN_VERIFY = 10  # candidates one plan cell may verify by simulation

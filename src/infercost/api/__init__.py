@@ -4,6 +4,7 @@
     reproduce(scenario=...)            a scenario recomputed: published against computed
     plan(model=[...], qps=..., slo=...) the cheapest fleet that meets latency targets
     simulate(...)                      a fleet request by request
+    sweep(verb=..., grid={...}, out=...) one verb over a grid, a Parquet row per cell
     measure(url=..., model=...)        load levels against a live server
     calibrate(results=...)             efficiency factors fitted to a measurement
     validate()                         the model against measured public benchmarks
@@ -31,11 +32,14 @@ from infercost.api.models import (
     PlanRequest,
     ReproduceRequest,
     SimulateRequest,
+    SweepRequest,
+    SweepSpec,
     ValidateRequest,
     parse,
 )
 from infercost.api.planning import plan
 from infercost.api.simulation import simulate
+from infercost.api.sweep import sweep
 from infercost.api.validation import validate
 from infercost.catalog.engines import engine
 from infercost.catalog.hardware import accelerator
@@ -50,6 +54,8 @@ __all__ = [
     "PlanRequest",
     "ReproduceRequest",
     "SimulateRequest",
+    "SweepRequest",
+    "SweepSpec",
     "ValidateRequest",
     "accelerator",
     "calibrate",
@@ -63,5 +69,6 @@ __all__ = [
     "plan",
     "reproduce",
     "simulate",
+    "sweep",
     "validate",
 ]

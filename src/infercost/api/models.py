@@ -37,6 +37,7 @@ from infercost.limits import (
     MAX_SEED,
     MAX_SEQUENCES,
     MAX_SIM_SEQUENCES,
+    MAX_SWEEP_CELLS,
     MAX_TIMEOUT_S,
     MAX_TOKENS,
     MAX_TURNS,
@@ -275,6 +276,23 @@ class ImportModelRequest(Request):
     id: str | None = Field(None, min_length=1, max_length=128)
     into: str | None = None
     replace: bool = False
+
+
+class SweepSpec(Request):
+    """A sweep file: one verb over a grid of its request's fields (see `api.sweep`)."""
+
+    verb: Literal["evaluate", "plan", "simulate"]
+    grid: dict[str, Any] = Field(min_length=1, max_length=64)
+    samples: int | None = Field(None, ge=1, le=MAX_SWEEP_CELLS)  # random cells of the grid
+    seed: int = Field(0, ge=0, le=MAX_SEED)
+
+
+class SweepRequest(SweepSpec):
+    """A sweep and where it goes: the Parquet file, and the workers or Ray that run it."""
+
+    out: str = Field(min_length=1)
+    workers: int | None = Field(None, ge=1, le=4096)  # None: this machine's CPUs
+    ray: str | None = Field(None, min_length=1)  # "local", "auto" or a cluster's address
 
 
 R = TypeVar("R", bound=Request)

@@ -21,6 +21,7 @@ HELP = """What it costs to serve a large language model, and the proof.
   plan       the cheapest fleet that meets latency targets, proved by simulation
   reproduce  a published estimate recomputed from its assumptions
   simulate   a fleet request by request: latency percentiles, goodput
+  sweep      one verb over a grid of inputs, a Parquet row per cell
   measure    load-test a live OpenAI-compatible server, cost per token
   calibrate  fit the efficiency factors to a measurement
   validate   the performance model against measured benchmarks

@@ -17,6 +17,7 @@ for _module in (
     "fleet",
     "planning",
     "simulation",
+    "sweep",
     "measurement",
     "accuracy",
     "catalogs",
