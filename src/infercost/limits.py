@@ -19,6 +19,7 @@ MAX_REQUESTS = 10_000_000
 MAX_REPLICAS = 1024  # replicas simulated in full
 MAX_FLEET_REPLICAS = 10_000_000  # a scenario's fleet, simulated through a few of them
 MAX_SIM_SEQUENCES = 32_768
+MAX_WHOLE_FLEET_HOURS = 7 * 24.0  # a whole fleet simulated for a week at most
 MAX_SLOTS = 1 << 22  # replicas × sequences per replica (~270 MB of state)
 MAX_BUDGET_TOKENS = 65_536
 MAX_TRACE_SPAN_S = 366 * 86_400.0  # a year of replayed requests

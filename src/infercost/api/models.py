@@ -41,6 +41,7 @@ from infercost.limits import (
     MAX_TIMEOUT_S,
     MAX_TOKENS,
     MAX_TURNS,
+    MAX_WHOLE_FLEET_HOURS,
 )
 from infercost.units import SECONDS_PER_DAY
 
@@ -119,6 +120,12 @@ class SimulateRequest(Request):
     slo: str | None = None
     records: str | None = None
     calibration: Calibration = "builtin"
+    # Every replica of a scenario's fleet, sharded across workers (planning.whole_fleet).
+    whole_fleet: bool = False
+    hours: float | None = Field(None, gt=0, le=MAX_WHOLE_FLEET_HOURS)  # simulated time
+    profile: str | list[float] | None = None  # a day's shape: diurnal, sinusoid:A[:H], 24 rates
+    workers: int | None = Field(None, ge=1, le=4096)
+    ray: str | None = Field(None, min_length=1)  # "local", "auto" or a cluster's address
 
 
 class RequestClassIn(Request):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,9 @@ def simulate(
     cal = calibration_choice(req.calibration)
     fleet_replicas: int | None = None
     scenario = _scenario(req) if req.scenario is not None else None
+    _check_whole_fleet(req, scenario)
+    if req.whole_fleet:
+        return _whole_fleet(req, scenario, cal, slos, progress)
     if scenario is not None and scenario.inputs.prefill is not None:
         return _pools(req, scenario, cal, slos, records_path, progress)
     if req.prefill_replicas is not None:
@@ -245,6 +249,91 @@ def _growing(records: Any, decode: bool = True) -> list[str]:
                 f"its percentiles depend on the run's length; add replicas ({fix})"
             )
     return out
+
+
+WHOLE_FLEET_ONLY = ("hours", "profile", "workers", "ray")
+
+
+def _check_whole_fleet(req: SimulateRequest, scenario: Any) -> None:
+    """The whole-fleet options go together, with a colocated scenario, before any work."""
+    if not req.whole_fleet:
+        for name in WHOLE_FLEET_ONLY:
+            if getattr(req, name) is not None:
+                raise InputError(name, "applies to a whole-fleet run: add whole_fleet")
+        return
+    if scenario is None:
+        raise InputError("whole_fleet", "simulates a scenario's fleet: give a scenario")
+    if scenario.inputs.prefill is not None:
+        raise InputError("whole_fleet", "simulates colocated fleets; this one is disaggregated")
+    for name in ("replicas", "scheduler_steps", "trace"):
+        if getattr(req, name) is not None:
+            raise InputError(name, "a whole-fleet run takes the scenario's fleet as it is")
+    if req.arrival != "poisson":
+        raise InputError("arrival", "a whole-fleet run draws Poisson arrivals (with a profile)")
+    if req.requests != SimulateRequest.model_fields["requests"].default:
+        raise InputError("requests", "a whole fleet's requests are its traffic over the hours")
+    if req.records is not None and not Path(req.records).is_dir():
+        raise InputError("records", f"a whole fleet writes one Parquet file per shard into a "
+                         f"folder; {req.records} is not one")  # fmt: skip
+
+
+def _whole_fleet(
+    req: SimulateRequest,
+    scenario: Any,
+    cal: CalibrationChoice,
+    slos: list[Any],
+    progress: Callable[[int, int], None] | None,
+) -> SimulationResult:
+    """Every replica of the scenario's fleet (planning.whole_fleet): the day's traffic with
+    a profile (its mean the scenario's daily average), else flat at its peak."""
+    import time
+
+    from infercost.planning import whole_fleet
+    from infercost.planning.day import profile_of
+    from infercost.planning.runner import Runner
+    from infercost.scenario.engine import traffic
+    from infercost.units import SECONDS_PER_HOUR
+
+    runner = Runner(workers=req.workers or (os.cpu_count() or 1), ray=req.ray)
+    runner.check()
+    plan = _scenario_simulation(req.model_copy(update={"requests": 1000}), scenario, cal)
+    w = scenario.inputs.workload
+    profile = profile_of(req.profile)
+    average = traffic(scenario.inputs).queries_per_s
+    hours = req.hours or (24.0 if profile is not None else 1.0)
+    flow = whole_fleet.Traffic(
+        rate_per_s=average if profile is not None else average * w.peak_to_average,
+        duration_s=hours * SECONDS_PER_HOUR,
+        hourly=None if profile is None else profile.hourly,
+        input_spec=str(w.input_tokens),
+        output_spec=str(w.output_tokens),
+    )
+    fleet = replace(plan.fleet, replicas=plan.fleet_replicas)
+    parts = whole_fleet.shards(plan.resolved.deployment, fleet, flow, runner.workers, req.seed,
+                               tuple(slos or plan.slos), req.records)  # fmt: skip
+    clock = time.perf_counter()
+    summary = whole_fleet.run(parts, runner, progress)
+    seconds = time.perf_counter() - clock
+    summary["deployment"] = plan.resolved.to_dict()
+    summary["fleet"] = {"replicas_simulated": fleet.replicas, "replicas_in_fleet": fleet.replicas,
+                        "router": fleet.router, "max_seqs": fleet.max_seqs,
+                        "gpus_per_replica": plan.resolved.gpus}  # fmt: skip
+    summary["whole_fleet"] = {
+        **summary.pop("shards"),
+        "hours": hours,
+        "profile": None if profile is None else profile.source,
+        "rate_per_s": flow.rate_per_s,
+        "runner": runner.name,
+        "seconds": seconds,
+        "requests_per_s_per_worker": summary["requests"] / seconds / runner.workers,
+    }
+    if not summary["whole_fleet"]["exact"]:
+        summary["warnings"] = [
+            f"least-outstanding routing needs every replica's queue: here it is round-robin "
+            f"across {summary['whole_fleet']['groups']} groups, then least-outstanding among "
+            f"each group's {fleet.replicas // summary['whole_fleet']['groups']} replicas"
+        ]
+    return SimulationResult(summary, None)
 
 
 def _scenario_simulation(req: SimulateRequest, scenario: Any, cal: CalibrationChoice) -> Any:

@@ -245,7 +245,16 @@ def print_simulation(console: Console, doc: dict[str, Any]) -> None:
         title = f"{dep['model']} on {fleet['replicas_simulated']} × {dep['gpus']} {dep['gpu']}"
         if fleet["replicas_in_fleet"] != fleet["replicas_simulated"]:
             title += f" (standing for {fleet['replicas_in_fleet']:,} replicas)"
-        console.print(figures_table({k: doc[k] for k in SIMULATION_KEYS}, title))
+        console.print(figures_table({k: doc[k] for k in SIMULATION_KEYS if k in doc}, title))
+    if "whole_fleet" in doc:
+        w = doc["whole_fleet"]
+        console.print(
+            f"whole fleet: {w['groups']:,} groups of {w['replicas_per_group']} replicas "
+            f"({w['router_across_groups']} across, {w['router_within']} within), "
+            f"{w['hours']:g} h, {w['runner']}, {w['seconds']:.1f} s "
+            f"({w['requests_per_s_per_worker']:,.0f} requests/s per worker)",
+            highlight=False,
+        )
     latency = table("Latency", "metric", "p50", "p90", "p99", "mean",
                     right=("p50", "p90", "p99", "mean"))  # fmt: skip
     metrics = ("ttft_s", "tpot_s", "itl_s", "e2e_s", "kv_transfer_s")

@@ -92,6 +92,32 @@ def simulate(
     ] = None,
     calibration: CalibrationOpt = None,
     no_calibration: NoCalibrationOpt = False,
+    whole_fleet: Annotated[
+        bool,
+        typer.Option(
+            "--whole-fleet",
+            help="Simulate every replica of the scenario's fleet, sharded across workers "
+            "(not a representative subset).",
+        ),
+    ] = False,
+    hours: Annotated[
+        float | None,
+        typer.Option(help="Whole fleet: hours simulated (default 24 with --profile, else 1)."),
+    ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            help="Whole fleet: the day's shape, diurnal or sinusoid:A[:H] (its mean the "
+            "scenario's daily average); default flat at the peak."
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Whole fleet: worker processes (default: the CPUs).")
+    ] = None,
+    ray: Annotated[
+        str | None,
+        typer.Option(help="Whole fleet on Ray: local (start one here), auto, or an ADDRESS."),
+    ] = None,
     as_json: JsonOpt = False,
     html: HtmlOpt = None,
 ) -> None:
@@ -112,6 +138,7 @@ def simulate(
             scheduler_steps=scheduler_steps, prefill_apart=prefill_apart, seed=seed, slo=slo,
             records=None if records is None else str(records),
             calibration=_calibration(calibration, no_calibration), progress=progress,
+            whole_fleet=whole_fleet, hours=hours, profile=profile, workers=workers, ray=ray,
         )  # fmt: skip
     write_html("simulate", result.to_dict(), report, quiet=as_json)
     if as_json:
