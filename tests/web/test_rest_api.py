@@ -228,6 +228,8 @@ def test_caps_are_named(
         ("simulate", {**SIM, "input_tokens": "file:/etc/hosts"}, "input_tokens"),
         ("simulate", {**SIM, "output_tokens": " FILE:/etc/hosts"}, "output_tokens"),
         ("simulate", {"scenario": "/etc/passwd"}, "scenario"),
+        ("simulate", {"scenario": "chatgpt-2023", "whole_fleet": True}, "whole_fleet"),
+        ("simulate", {"scenario": "chatgpt-2023", "ray": "10.0.0.1:6379"}, "ray"),
         ("plan", {**PLAN, "trace": "t.csv"}, "trace"),
         ("plan", {**PLAN, "classes": "c.yaml"}, "classes"),
         ("plan", {**PLAN, "frontier": "/tmp/f.csv"}, "frontier"),

@@ -62,6 +62,7 @@ def web_request(req: BaseModel) -> BaseModel:
     """`req` checked for paths and caps (an `InputError` naming the field), with the web's
     defaults filled in where the CLI's would be too large."""
     refuse_paths(req)
+    refuse_whole_fleet(req)
     if isinstance(req, PlanRequest):
         update: dict[str, Any] = {}
         if "max_candidates" not in req.model_fields_set:
@@ -71,6 +72,19 @@ def web_request(req: BaseModel) -> BaseModel:
         req = req.model_copy(update=update)
     check_caps(req)
     return req
+
+
+# A whole fleet is hours of CPU across worker processes, and `ray` joins a cluster by its
+# address: neither is a web request's to ask for.
+COMMAND_LINE_ONLY = ("whole_fleet", "hours", "profile", "workers", "ray")
+
+
+def refuse_whole_fleet(req: BaseModel) -> None:
+    if not isinstance(req, SimulateRequest):
+        return
+    for name in COMMAND_LINE_ONLY:
+        if getattr(req, name) not in (None, False):
+            raise InputError(name, "not offered by the web app (a whole-fleet run is the CLI's)")
 
 
 def refuse_paths(req: BaseModel) -> None:
