@@ -60,7 +60,8 @@ def simulate(
     from infercost.sim.engine import simulate as run_simulation
 
     req = parse(SimulateRequest, request, **fields)
-    records_path = output_file(req.records, "records", (".csv", ".parquet"))
+    records_path = None if req.whole_fleet else output_file(req.records, "records",
+                                                            (".csv", ".parquet"))  # fmt: skip
     slos = parse_slos(req.slo)
     cal = calibration_choice(req.calibration)
     fleet_replicas: int | None = None
