@@ -130,6 +130,7 @@ def test_a_small_plan_sweep(tmp_path: Path) -> None:
         ({"model": "m", "requests": 200_000}, "simulate", r"grid\.requests: at most 100,000"),
         ({"model": ["m"], "verify": 50}, "plan", r"grid\.verify: at most 10"),
         ({"model": ["m"], "frontier": "f.csv"}, "plan", r"grid\.frontier: not a field"),
+        ({"scenario": "chatgpt-2023", "whole_fleet": True}, "simulate", r"grid\.whole_fleet"),
     ],
 )
 def test_a_bad_grid_is_refused_before_work(

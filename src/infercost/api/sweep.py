@@ -43,8 +43,10 @@ REQUESTS: dict[str, type[Request]] = {
     "plan": PlanRequest,
     "simulate": SimulateRequest,
 }
-# Not sweepable: files each cell would write (and overwrite), and a verb's own workers.
+# Not sweepable: files each cell would write (and overwrite), and a verb's own workers; nor
+# a whole-fleet simulation, a sharded run of its own rather than a cell.
 WRITES_FILES = ("records", "frontier", "plot", "workers", "ray")
+WHOLE_FLEET = {"simulate": ("whole_fleet", "hours", "profile")}
 BOUNDS = {
     "simulate": {"requests": MAX_SWEEP_SIM_REQUESTS},
     "plan": {"requests": MAX_SWEEP_PLAN_REQUESTS, "verify": MAX_SWEEP_PLAN_VERIFY},
@@ -135,7 +137,8 @@ def sweep(
 def check_grid(verb: str, grid: dict[str, Any]) -> Grid:
     """The grid, every key and value checked against the verb's request model."""
     model = REQUESTS[verb]
-    allowed = [f for f in model.model_fields if f not in WRITES_FILES]
+    refused = (*WRITES_FILES, *WHOLE_FLEET.get(verb, ()))
+    allowed = [f for f in model.model_fields if f not in refused]
     for key in grid:
         if key not in allowed:
             raise InputError(f"grid.{key}", f"not a field of {verb}; allowed: {', '.join(allowed)}")
