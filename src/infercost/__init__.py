@@ -9,6 +9,7 @@ The verbs, imported lazily so that the command line starts fast (see `infercost.
     measure(url=, model=)            load-test a live OpenAI-compatible server
     calibrate(results=)              efficiency factors fitted to a measurement
     validate()                       the performance model against measured benchmarks
+    sweep(verb=, grid=, out=)        one verb over a grid of its inputs, a Parquet row a cell
     catalog_rows(table=), accelerator(name), model(name), engine(name), import_model(file=)
 
 Each takes its request model (`EstimateRequest`, ...) or the same fields as keywords, and
@@ -29,6 +30,8 @@ __all__ = [
     "PlanRequest",
     "ReproduceRequest",
     "SimulateRequest",
+    "SweepRequest",
+    "SweepSpec",
     "ValidateRequest",
     "accelerator",
     "calibrate",
@@ -41,6 +44,7 @@ __all__ = [
     "plan",
     "reproduce",
     "simulate",
+    "sweep",
     "validate",
 ]
 
