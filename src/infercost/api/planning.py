@@ -67,6 +67,10 @@ def plan(
     from infercost.planning.planner import plan as run_plan
 
     req = parse(PlanRequest, request, **fields)
+    for name in (*req.gpu, *req.prices):
+        if ":" in name:
+            what = "a what-if accelerator (ID:NAME=VALUE) is for estimate, simulate, reproduce"
+            raise InputError("gpu", f"{name!r}: plan searches catalog rows; {what}")
     frontier_path = output_file(req.frontier, "frontier", (".csv",))
     plot_path = output_file(req.plot, "plot", (".html", ".htm"))
     given = {k: v for k, v in req.model_dump().items() if v is not None and v != [] and v != {}}

@@ -38,6 +38,7 @@ class Accelerator:
     as_of: str
     aliases: tuple[str, ...] = ()
     notes: str = ""
+    what_if: str = ""  # a what-if's changes to its catalog row (catalog.whatif), else ""
 
     @property
     def family(self) -> str:
@@ -192,7 +193,12 @@ def _servers(user: Path | None) -> Table[Server]:
 
 
 def accelerator(name: str) -> Accelerator:
-    return accelerators().get(name)
+    """A catalog row by id or alias; `id:NAME=VALUE,...` is a what-if of it (`whatif`)."""
+    from infercost.catalog import whatif
+
+    base, changes = whatif.split(name)
+    row = accelerators().get(base)
+    return row if changes is None else whatif.apply(row, changes)
 
 
 def server(name: str) -> Server:

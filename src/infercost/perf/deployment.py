@@ -161,6 +161,7 @@ class Deployment:
         return {
             "model": self.model.id,
             "gpu": self.gpu.id,
+            **({"gpu_what_if": self.gpu.what_if} if self.gpu.what_if else {}),
             "parallelism": self.parallelism.to_dict(),
             "gpus": self.gpus,
             "weight_precision": self.weights.name,
