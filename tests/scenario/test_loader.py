@@ -251,3 +251,28 @@ def test_a_builtin_name_is_the_builtin_whatever_the_working_folder_holds(
     assert load("chatgpt-2023-today").scenario == "chatgpt-2023-today"  # base: chatgpt-2023
     with pytest.raises(InputError, match="YAML"):
         load("./chatgpt-2023")
+
+
+def test_athena_is_the_owned_fleet_with_a_third_off_its_capex() -> None:
+    """chatgpt-2023's athena variant against its owned one: the same fleet, capex × 2/3, so
+    the capital and networking parts of the GPU-hour drop by exactly a third and nothing
+    else moves (power and facility are the A100's: no Athena figure was published)."""
+    from infercost.api import reproduce
+
+    owned = reproduce(scenario="chatgpt-2023", variant="owned").to_dict()
+    athena = reproduce(scenario="chatgpt-2023", variant="athena").to_dict()
+    assert athena["computed"]["gpus"] == owned["computed"]["gpus"]
+    a, o = athena["details"]["gpu_hour"], owned["details"]["gpu_hour"]
+    assert a["capital_usd"] == pytest.approx(o["capital_usd"] * 2 / 3, rel=1e-6)
+    assert a["networking_usd"] == pytest.approx(o["networking_usd"] * 2 / 3, rel=1e-6)
+    assert (a["power_usd"], a["facility_usd"]) == (o["power_usd"], o["facility_usd"])
+    assert "athena" in athena["scenario"]["title"]
+    sources = {x["path"]: x["source"] for x in athena["assumptions"]}
+    assert sources["cost.server_price_usd"] == "athena-2023"
+
+
+def test_a_variant_and_set_together_are_refused() -> None:
+    from infercost.api import reproduce
+
+    with pytest.raises(InputError, match="variant"):
+        reproduce(scenario="chatgpt-2023", variant="athena", set=["workload.output_tokens=350"])

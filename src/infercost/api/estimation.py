@@ -117,6 +117,29 @@ def _traffic(req: EstimateRequest) -> Any:
     )
 
 
+def _variant(scenario: Any, req: ReproduceRequest) -> Any:
+    """The scenario with one of its variants applied, as the figures shown (its other
+    variants dropped); the variant's provenance replaces the inputs' it changes."""
+    from infercost.scenario.engine import apply_variant
+
+    found = scenario.variants.get(req.variant)
+    if found is None:
+        names = ", ".join(scenario.variants) or "none"
+        raise InputError("variant", f"{scenario.scenario} has no variant {req.variant!r}; "
+                         f"its variants: {names}")  # fmt: skip
+    if req.set:
+        raise InputError("set", "with a variant, give the variant's changes only (set applies "
+                         "before a variant, so a variant would undo it)")  # fmt: skip
+    inputs = apply_variant(scenario, found.set)
+    provenance = {**scenario.provenance, **found.provenance}
+    title = f"{scenario.title} — variant {req.variant}" + (
+        f": {found.title}" if found.title else ""
+    )
+    return scenario.model_copy(
+        update={"inputs": inputs, "provenance": provenance, "variants": {}, "title": title}
+    )
+
+
 def reproduce(request: ReproduceRequest | dict[str, Any] | None = None, **fields: Any) -> Any:
     """A scenario recomputed from its assumptions: published against computed. With
     `samples`, its ranges (and `range`) are also sampled through the same pipeline: the
@@ -133,6 +156,8 @@ def reproduce(request: ReproduceRequest | dict[str, Any] | None = None, **fields
             raise InputError(name, "applies to a Monte Carlo: give samples too")
     cal = calibration_choice(req.calibration)
     scenario = load(req.scenario, list(req.set))
+    if req.variant is not None:
+        scenario = _variant(scenario, req)
     ranges = None if req.samples is None else active_ranges(scenario, req.range, req.set)
     result = run(scenario, cal)
     if req.samples is None or ranges is None:

@@ -85,6 +85,7 @@ class ReproduceRequest(Request):
     seed: int = Field(0, ge=0, le=MAX_SEED)
     range: list[str] = Field(default_factory=list, max_length=MAX_OVERRIDES)  # PATH=LOW:HIGH
     headline: str | None = Field(None, min_length=1)  # the output the tornado ranks inputs by
+    variant: str | None = Field(None, min_length=1)  # one of the scenario's variants, applied
 
 
 class SimulateRequest(Request):

@@ -55,6 +55,10 @@ def reproduce(
             "dollar figure)."
         ),
     ] = None,
+    variant: Annotated[
+        str | None,
+        typer.Option(help="Show one of the scenario's variants as the result (e.g. athena)."),
+    ] = None,
     as_json: JsonOpt = False,
     calibration: CalibrationOpt = None,
     no_calibration: NoCalibrationOpt = False,
@@ -72,6 +76,7 @@ def reproduce(
         "seed": seed,
         "range": range_ or [],
         "headline": headline,
+        "variant": variant,
     }
     result = verb(**request)
     write_html("reproduce", result.to_dict(), report, request, quiet=as_json)
