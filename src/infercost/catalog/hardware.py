@@ -44,11 +44,16 @@ class Accelerator:
     def family(self) -> str:
         """Coarse hardware class for calibration groups.
 
-        cpu, tpu, apple, amd-gpu, datacenter-gpu (NVLink or ≥ 40 GB) and small-gpu (consumer
-        cards, L4, A10G).
+        cpu, tpu (Google's), VENDOR-asic (other tensor chips: aws-asic, microsoft-asic),
+        intel-gpu (Gaudi), apple, amd-gpu, datacenter-gpu (NVLink or ≥ 40 GB) and small-gpu
+        (consumer cards, L4, A10G).
         """
-        if self.kind in ("cpu", "tpu"):
-            return self.kind
+        if self.kind == "cpu":
+            return "cpu"
+        if self.kind == "tpu":
+            return "tpu" if self.vendor == "google" else f"{self.vendor}-asic"
+        if self.vendor == "intel":
+            return "intel-gpu"
         if self.vendor == "apple":
             return "apple"
         if self.vendor == "amd":

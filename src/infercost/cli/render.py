@@ -158,6 +158,8 @@ def print_estimates(console: Console, doc: dict[str, Any]) -> None:
         e = estimates[0]
         console.print(figures_table(e["replica"]["decode_step"], "Decode step (per GPU)"))
         console.print(figures_table(e["replica"]["memory"], "Memory"))
+    for warning in sorted({w for e in estimates for w in e.get("warnings", [])}):
+        console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
     for refused in doc.get("refused", []):
         console.print(f"[yellow]{refused['gpu']}[/yellow]: {refused['error']}", highlight=False)
     groups = {e["efficiency"]["calibration_group"] for e in estimates}

@@ -98,6 +98,7 @@ class Resolved:
     max_sequences: int
     mixed_prefill: bool
     scheduler_steps: int
+    uncalibrated: str | None = None  # why the factors are not this hardware's own, or None
 
     @property
     def gpus(self) -> int:
@@ -132,8 +133,10 @@ def resolve(
     eff = base or Efficiency()
     group = "default"
     cal = calibration_of(calibration)
+    uncalibrated = None
     if cal is not None:
         eff, group = cal.resolve(gpu, eng.id if config.engine else None, eff)
+        uncalibrated = _uncalibrated(gpu.family, group, cal.provenance)
     eff = _over(eff, config, eng)
     _check_counts(config)
     dep = build(
@@ -161,6 +164,22 @@ def resolve(
         max_sequences=min(cap, MAX_SEQUENCES),
         mixed_prefill=eng.mixed_prefill if config.mixed_prefill is None else config.mixed_prefill,
         scheduler_steps=config.scheduler_steps,
+        uncalibrated=uncalibrated,
+    )
+
+
+def _uncalibrated(family: str, group: str, provenance: dict[str, Any]) -> str | None:
+    """A calibrated prediction for hardware no measured row covers: said, with how far such
+    predictions miss on the hardware that was measured (validate, out of sample)."""
+    if group.endswith(f"/{family}"):
+        return None
+    miss = provenance.get("out_of_sample_mdape_percent") or {}
+    error = ", ".join(f"{v:g} % ({k})" for k, v in miss.items())
+    return (
+        f"uncalibrated for {family} hardware: no measured row covers it, so its efficiency "
+        f"factors are the {group!r} group's, fitted on other hardware"
+        + (f", where validate's out-of-sample median error is {error}" if error else "")
+        + "; expect at least that error here"
     )
 
 

@@ -135,6 +135,8 @@ class Evaluation:
             out["fleet_cost"] = self.cost.to_dict()
         if self.workload.traffic is not None:
             out["traffic"] = self.workload.traffic.to_dict()
+        if self.resolved.uncalibrated:
+            out["warnings"] = [self.resolved.uncalibrated]
         return out
 
 
