@@ -185,8 +185,30 @@ def test_server_nvlink_matches_its_accelerator() -> None:
 
 def test_server_power_covers_its_gpus() -> None:
     for row in servers():
+        if row.power_w is None:  # a rented-only host: its power is not published
+            continue
         gpu_power_w = accelerator(row.accelerator).power_w * row.accelerators_per_server
         assert row.power_w > gpu_power_w, row.id
+
+
+def test_a_rented_only_host_is_priced_per_chip_hour_and_refused_owned() -> None:
+    """A TPU host states its chips (8 for v6e, 4 for v5p, 16 Trainium2 per trn2.48xlarge)
+    but no price or power: renting works per chip-hour, owning is refused naming the price."""
+    from infercost.api import estimate
+    from infercost.catalog.hardware import server_for
+    from infercost.catalog.prices import owner_profiles
+    from infercost.cost.gpu_hour import own
+    from infercost.errors import InputError
+
+    assert [server_for(accelerator(g)).accelerators_per_server
+            for g in ("tpu-v6e", "tpu-v5p", "trainium2")] == [8, 4, 16]  # fmt: skip
+    host = server_for(accelerator("tpu-v6e"))
+    assert (host.price_usd, host.power_w) == (None, None)
+    with pytest.raises(InputError, match="no published price"):
+        own(host, owner_profiles().get("hyperscaler-2025"))
+    doc = estimate(model="llama-3.1-70b", gpu=["tpu-v6e"], tp=8, qps=5, price=2.7).to_dict()
+    (row,) = doc["estimates"]
+    assert row["fleet"]["servers"] * 8 >= row["fleet"]["gpus"]
 
 
 def test_plain_mi250x_is_not_one_gcd() -> None:

@@ -92,8 +92,8 @@ class Server:
     accelerators_per_server: int
     intra_node_bandwidth_bytes_per_s: float
     scale_out_bandwidth_bytes_per_s: float
-    power_w: float
-    price_usd: float
+    power_w: float | None  # None: not published (a rented-only host: Cloud TPU, EC2 Trainium)
+    price_usd: float | None  # None: not sold, or its price not published
     source: str
     as_of: str
     aliases: tuple[str, ...] = ()
@@ -122,6 +122,11 @@ def _positive(kind: str, row: dict[str, Any], key: str) -> float:
             f"{kind}.{row.get('id', '?')}.{key}", f"must be a positive number, got {value!r}"
         )
     return float(value)
+
+
+def _optional(kind: str, row: dict[str, Any], key: str) -> float | None:
+    """A figure a vendor may not publish: null, or positive."""
+    return None if row.get(key) is None else _positive(kind, row, key)
 
 
 def accelerator_from_row(row: dict[str, Any]) -> Accelerator:
@@ -161,8 +166,8 @@ def server_from_row(row: dict[str, Any]) -> Server:
         accelerators_per_server=int(row["accelerators_per_server"]),
         intra_node_bandwidth_bytes_per_s=_positive("server", row, "intra_node_gb_per_s") * GB,
         scale_out_bandwidth_bytes_per_s=float(row.get("scale_out_gb_per_s", 0.0)) * GB,
-        power_w=_positive("server", row, "power_w"),
-        price_usd=_positive("server", row, "price_usd"),
+        power_w=_optional("server", row, "power_w"),
+        price_usd=_optional("server", row, "price_usd"),
         source=row["source"],
         as_of=str(row["as_of"]),
         aliases=tuple(row.get("aliases", ())),

@@ -79,6 +79,12 @@ def own(server: Server, owner: OwnerInputs, server_price_usd: float | None = Non
     """Owner's cost per accelerator-hour of `server` under `owner`'s assumptions."""
     g = server.accelerators_per_server
     price = server.price_usd if server_price_usd is None else server_price_usd
+    if price is None:
+        raise InputError(
+            "cost.server_price_usd", f"{server.id} has no published price: give the server's price"
+        )
+    if server.power_w is None:
+        raise InputError("server", f"{server.id} has no published power: it cannot be costed owned")
     if price <= 0:
         raise InputError("cost.server_price_usd", f"must be > 0, got {price}")
     recovery = capital_recovery_factor(owner.cost_of_capital, owner.depreciation_years)

@@ -298,7 +298,11 @@ def fleet_cost_of(
 ) -> FleetCost:
     """What `gpus` accelerators of `r` cost serving `traffic` (see `fleet_cost`)."""
     node = r.server
-    watts = node.power_w / node.accelerators_per_server if node else r.deployment.gpu.power_w
+    watts = (
+        node.power_w / node.accelerators_per_server
+        if node is not None and node.power_w is not None
+        else r.deployment.gpu.power_w
+    )
     power, pue = POWER_UTILISATION, PUE
     if basis.mode == "own":
         profile = owner_profiles().get(basis.owner_profile)

@@ -60,7 +60,12 @@ class Pricing:
     def unpriced(self, gpu: Accelerator, node: str | None) -> str | None:
         """Why `gpu` has no price under this pricing, or None."""
         if self.mode == "own":
-            return None if node else "no catalog server to own"
+            if node is None:
+                return "no catalog server to own"
+            host = server(node)
+            if host.price_usd is None or host.power_w is None:
+                return f"{host.id} is rented only: no published price or power to own"
+            return None
         if self.usd_per_gpu_hour is not None or gpu.id in dict(self.per_gpu):
             return None
         return None if prices_for(gpu.id) else "no catalog price"

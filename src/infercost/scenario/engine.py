@@ -329,6 +329,10 @@ def _server_price(inputs: Inputs, r: Resolved) -> float:
         raise InputError(
             "inputs.hardware.server", f"no server in the catalog holds {r.deployment.gpu.id}"
         )
+    if r.server.price_usd is None:
+        raise InputError(
+            "inputs.cost.server_price_usd", f"{r.server.id} has no published price: state one"
+        )
     return r.server.price_usd
 
 
