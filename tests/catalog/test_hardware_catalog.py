@@ -192,8 +192,8 @@ def test_server_power_covers_its_gpus() -> None:
 
 
 def test_a_rented_only_host_is_priced_per_chip_hour_and_refused_owned() -> None:
-    """A TPU host states its chips (8 for v6e, 4 for v5p, 16 Trainium2 per trn2.48xlarge)
-    but no price or power: renting works per chip-hour, owning is refused naming the price."""
+    """A TPU host states its chips (8 for v6e, 4 for v5p and TPU7x) but no price or
+    power: renting works per chip-hour, owning is refused naming the price."""
     from infercost.api import estimate
     from infercost.catalog.hardware import server_for
     from infercost.catalog.prices import owner_profiles
@@ -201,7 +201,7 @@ def test_a_rented_only_host_is_priced_per_chip_hour_and_refused_owned() -> None:
     from infercost.errors import InputError
 
     assert [server_for(accelerator(g)).accelerators_per_server
-            for g in ("tpu-v6e", "tpu-v5p", "trainium2")] == [8, 4, 16]  # fmt: skip
+            for g in ("tpu-v6e", "tpu-v5p", "tpu7x")] == [8, 4, 4]  # fmt: skip
     host = server_for(accelerator("tpu-v6e"))
     assert (host.price_usd, host.power_w) == (None, None)
     with pytest.raises(InputError, match="no published price"):
