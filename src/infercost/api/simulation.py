@@ -260,7 +260,7 @@ def _check_whole_fleet(req: SimulateRequest, scenario: Any) -> None:
     if not req.whole_fleet:
         for name in WHOLE_FLEET_ONLY:
             if getattr(req, name) is not None:
-                raise InputError(name, "applies to a whole-fleet run: add whole_fleet")
+                raise InputError(name, "applies to a whole-fleet run: add --whole-fleet")
         return
     if scenario is None:
         raise InputError("whole_fleet", "simulates a scenario's fleet: give a scenario")

@@ -27,7 +27,7 @@ shards. Fleet percentiles come from merged log-spaced histograms (`BINS` bins fr
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -197,15 +197,11 @@ def run(
 ) -> dict[str, Any]:
     """Every shard through `runner`, merged into the fleet's statistics as they arrive."""
     merged: dict[str, Any] = {}
-    for done, (_, stats) in enumerate(_each(parts, runner), start=1):
+    for done, (_, stats) in enumerate(runner.map(run_shard, parts), start=1):
         _merge(merged, stats)
         if progress:
             progress(done, len(parts))
     return summary(merged, parts)
-
-
-def _each(parts: list[Shard], runner: Runner) -> Iterator[tuple[int, dict[str, Any]]]:
-    yield from runner.map(run_shard, parts)
 
 
 def _merge(into: dict[str, Any], stats: dict[str, Any]) -> None:
