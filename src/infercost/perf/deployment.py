@@ -259,6 +259,16 @@ def build(
             f"{gpu.id} has no interconnect in the catalog: a replica is one device "
             f"(tp × pp × dp_attention = 1, not {par.gpus})",
         )
+    if (
+        node is not None
+        and par.gpus > node.accelerators_per_server
+        and not (node.scale_out_bandwidth_bytes_per_s > 0)
+    ):
+        raise InputError(
+            "tp",
+            f"{node.id} has no scale-out bandwidth in the catalog: a replica fits one server "
+            f"(tp × pp × dp_attention ≤ {node.accelerators_per_server}, not {par.gpus})",
+        )
     return Deployment(
         model=arch,
         gpu=gpu,

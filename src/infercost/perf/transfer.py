@@ -49,6 +49,9 @@ class KvLink:
     def seconds(self, prompt_tokens: float | NDArray[np.float64]) -> Any:
         """Transfer time of prompts of `prompt_tokens` tokens (a number or an array)."""
         sent = self.kv_bytes(prompt_tokens) * self.share_per_sender
+        if not self.bandwidth_bytes_per_s > 0:  # no network between the two: never arrives
+            out = np.where(sent > 0, np.inf, self.latency_s)
+            return float(out) if np.ndim(out) == 0 else out
         out = sent / self.bandwidth_bytes_per_s + self.latency_s
         return float(out) if np.ndim(out) == 0 else out
 

@@ -200,13 +200,15 @@ def screen_pairs(
 
 
 def _pairable(p: Sized, q: Sized) -> bool:
-    """One model, one precision of weights and KV, one vendor (see the module docstring)."""
+    """One model, one precision of weights and KV, one vendor, a path for the KV (see the
+    module docstring)."""
     a, b = p.resolved.deployment, q.resolved.deployment
     return (
         p.config.model == q.config.model
         and a.weights == b.weights
         and a.kv == b.kv
         and a.gpu.vendor == b.gpu.vendor
+        and kv_link(a, b).bandwidth_bytes_per_s > 0  # a server with no scale-out: no path
     )
 
 

@@ -222,6 +222,8 @@ def _configs(
     widest_gpus = min(c.gpus_per_replica or c.max_gpus_per_replica, c.max_gpus or MAX_GPUS)
     if node is None and not gpu.interconnect_bandwidth_bytes_per_s:
         widest_gpus = 1  # no link between devices: a replica is one device
+    elif node is not None and not server(node).scale_out_bandwidth_bytes_per_s:
+        widest_gpus = min(widest_gpus, node_size)  # no link between servers: one server
     for tp, pp, dp, ep in _layouts(arch, node_size, widest_gpus):
         gpus = tp * pp * dp
         if c.gpus_per_replica is not None and gpus != c.gpus_per_replica:

@@ -114,6 +114,10 @@ def simulate_disaggregated(
     half = None if progress is None else (lambda done, _total: progress(done // 2, n))
     first = simulate(prefill.deployment, arrival, prompt, np.ones(n, np.int64), prefill.fleet, half)
     link = link or kv_link(prefill.deployment, decode.deployment)
+    if not link.bandwidth_bytes_per_s > 0:
+        raise InputError(
+            "server", "the prefill and decode servers have no scale-out bandwidth between them"
+        )
     transfer = np.asarray(link.seconds(prompt.astype(np.float64)), dtype=np.float64)
     ok = first.records.ok
     if decode_share < 1:
