@@ -5,6 +5,7 @@ naming the field."""
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 
@@ -84,6 +85,10 @@ def test_more_bandwidth_makes_a_memory_bound_decode_faster() -> None:
         ("h100:memory=-5", "not a number"),
         ("h100:memory=0", "must be > 0"),
         ("h100:memory=fast", "not a number"),
+        ("h100:price=-1", "not a number"),
+        ("custom", "nothing after the colon"),
+        ("custom:memory=96GB", "needs hbm_bandwidth, power, one of fp32"),
+        ("custom:memory=96GB,hbm_bandwidth=4TB/s,power=700", "one of fp32"),
     ],
 )
 def test_bad_what_ifs_are_refused_naming_the_field(text: str, needle: str) -> None:
@@ -101,3 +106,62 @@ def test_an_unknown_base_names_the_closest_rows() -> None:
 def test_plan_takes_catalog_rows_only() -> None:
     with pytest.raises(InputError, match="plan searches catalog rows"):
         plan(model=["llama-3.1-8b"], qps=1, slo="ttft_p99=1s", gpu=["h100:memory=160"])
+
+
+def test_a_price_what_if_changes_the_rent_and_nothing_else() -> None:
+    a = estimate(ESTIMATE, gpu=["h100"]).to_dict()["estimates"][0]
+    b = estimate(ESTIMATE, gpu=["h100:price=1.5"]).to_dict()["estimates"][0]
+    assert b["usd_per_gpu_hour"] == 1.5
+    assert a["usd_per_gpu_hour"] != 1.5
+    assert b["replica"] == a["replica"]
+    assert b["fleet"]["gpus"] == a["fleet"]["gpus"]
+    assert b["fleet_cost"]["usd_per_day"] == pytest.approx(b["fleet"]["gpus"] * 24 * 1.5)
+    stated = estimate({**ESTIMATE, "price": 3.0}, gpu=["h100:price=1.5"]).to_dict()
+    assert stated["estimates"][0]["usd_per_gpu_hour"] == 3.0  # --price still wins
+
+
+def _as_custom(row: str, price: float) -> str:
+    acc = accelerator(row)
+    flops = ",".join(f"{k}={v / 1e12:.17g}" for k, v in acc.dense_flops_per_s.items())
+    return (
+        f"custom:memory={acc.memory_bytes / 1e9:.17g},"
+        f"hbm_bandwidth={acc.memory_bandwidth_bytes_per_s / 1e9:.17g},{flops},"
+        f"interconnect={acc.interconnect_bandwidth_bytes_per_s / 1e9:.17g},"
+        f"power={acc.power_w:.17g},price={price}"
+    )
+
+
+def test_an_inline_chip_with_a_rows_figures_performs_as_that_row() -> None:
+    """Same figures, same answers: the roofline reads only the figures (uncalibrated, since
+    a custom chip falls in no calibration group)."""
+    request = {**ESTIMATE, "calibration": None}
+    a = estimate(request, gpu=["h100"]).to_dict()["estimates"][0]
+    b = estimate(request, gpu=[_as_custom("h100", a["usd_per_gpu_hour"])]).to_dict()
+    (b,) = b["estimates"]
+    assert b["deployment"]["gpu"] == "custom"
+    assert b["replica"] == a["replica"]
+    assert b["fleet"] == a["fleet"]
+    # energy alone differs: a catalog chip's counts its server's power (host, NICs), a
+    # custom chip has no server, only its own power
+    assert b["fleet_cost"].pop("energy_wh_per_query") < a["fleet_cost"].pop("energy_wh_per_query")
+    assert b["fleet_cost"] == a["fleet_cost"]
+
+
+def test_an_inline_chip_says_it_is_uncalibrated() -> None:
+    doc = estimate(ESTIMATE, gpu=[_as_custom("h100", 2.0)]).to_dict()["estimates"][0]
+    assert doc["usd_per_gpu_hour"] == 2.0
+    assert any("uncalibrated for custom hardware" in w for w in doc["warnings"])
+
+
+def test_the_cli_reads_a_what_if_with_several_figures_beside_a_row() -> None:
+    from typer.testing import CliRunner
+
+    from infercost.cli.main import app
+
+    gpu = "h200,h100:hbm_bandwidth=6.7TB/s,price=1.5"
+    result = CliRunner().invoke(app, ["estimate", "-m", "llama-3.1-8b", "-g", gpu, "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["estimates"]
+    assert [r["deployment"]["gpu"] for r in rows] == ["h200", "h100-sxm"]
+    assert rows[1]["deployment"]["gpu_what_if"] == "hbm_bandwidth=6.7TB/s,price=1.5"
+    assert rows[1]["usd_per_gpu_hour"] == 1.5

@@ -39,15 +39,18 @@ class Accelerator:
     aliases: tuple[str, ...] = ()
     notes: str = ""
     what_if: str = ""  # a what-if's changes to its catalog row (catalog.whatif), else ""
+    rent_usd_per_hour: float | None = None  # a what-if's own rent, in place of the catalog's
 
     @property
     def family(self) -> str:
         """Coarse hardware class for calibration groups.
 
         cpu, tpu (Google's), VENDOR-asic (other tensor chips: aws-asic, microsoft-asic),
-        intel-gpu (Gaudi), apple, amd-gpu, datacenter-gpu (NVLink or ≥ 40 GB) and small-gpu
-        (consumer cards, L4, A10G).
+        intel-gpu (Gaudi), apple, amd-gpu, datacenter-gpu (NVLink or ≥ 40 GB), small-gpu
+        (consumer cards, L4, A10G) and custom (a chip given inline, catalog.whatif).
         """
+        if self.vendor == "custom":
+            return "custom"
         if self.kind == "cpu":
             return "cpu"
         if self.kind == "tpu":
@@ -79,6 +82,7 @@ class Accelerator:
             "interconnect_gb_per_s": self.interconnect_bandwidth_bytes_per_s / GB,
             "power_w": self.power_w,
             "price_usd": self.price_usd,
+            **({"rent_usd_per_hour": self.rent_usd_per_hour} if self.rent_usd_per_hour else {}),
             "source": self.source,
             "as_of": self.as_of,
         }
@@ -207,6 +211,8 @@ def accelerator(name: str) -> Accelerator:
     from infercost.catalog import whatif
 
     base, changes = whatif.split(name)
+    if base.lower() == whatif.CUSTOM:
+        return whatif.custom(changes)
     row = accelerators().get(base)
     return row if changes is None else whatif.apply(row, changes)
 

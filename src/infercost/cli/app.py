@@ -179,4 +179,16 @@ def _words(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").split(",") if part.strip()]
 
 
+def _accelerators(text: str | None) -> list[str]:
+    """`h100,h200:memory=192GB,bf16=1000` → ["h100", "h200:memory=192GB,bf16=1000"]: a
+    `NAME=VALUE` with no colon of its own belongs to the what-if before it."""
+    out: list[str] = []
+    for part in _words(text):
+        if out and "=" in part and ":" not in part and ":" in out[-1]:
+            out[-1] += f",{part}"
+        else:
+            out.append(part)
+    return out
+
+
 # --- reproduce -----------------------------------------------------------------------------

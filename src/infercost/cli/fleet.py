@@ -12,8 +12,8 @@ from infercost.cli.app import (
     CalibrationOpt,
     JsonOpt,
     NoCalibrationOpt,
+    _accelerators,
     _calibration,
-    _words,
     app,
     emit_json,
     user_errors,
@@ -152,7 +152,7 @@ def estimate(
 
     report = html_target(html)
     request: dict[str, Any] = dict(
-        model=model, gpu=_words(gpu), gpus=gpus, tp=tp, pp=pp, precision=precision,
+        model=model, gpu=_accelerators(gpu), gpus=gpus, tp=tp, pp=pp, precision=precision,
         kv_precision=kv_precision, engine=engine, max_seqs=max_seqs, input_tokens=input_tokens,
         output_tokens=output_tokens, cached_fraction=cached_fraction, concurrency=concurrency,
         target_interactivity=target_interactivity, price=price, qps=qps,

@@ -141,17 +141,21 @@ class Evaluation:
 
 
 def gpu_hour(r: Resolved, basis: CostBasis) -> GpuHourCost | None:
-    """$ per accelerator-hour: the stated rent, the owner's cost, or the newest catalog price."""
+    """$ per accelerator-hour: the stated rent, the owner's cost, a what-if chip's own rent, or
+    the newest catalog price."""
+    stated = r.deployment.gpu.rent_usd_per_hour  # a what-if's own rent (price=)
     if basis.mode == "rent":
-        if basis.usd_per_gpu_hour is None:
+        if basis.usd_per_gpu_hour is None and stated is None:
             raise InputError("usd_per_gpu_hour", "is required when renting")
-        return rent(basis.usd_per_gpu_hour)
+        return rent(basis.usd_per_gpu_hour if basis.usd_per_gpu_hour is not None else stated)
     if basis.mode == "own":
         if r.server is None:
             raise InputError("server", f"no server in the catalog holds {r.deployment.gpu.id}")
         return own(r.server, owner_profiles().get(basis.owner_profile), basis.server_price_usd)
     if basis.usd_per_gpu_hour is not None:
         return rent(basis.usd_per_gpu_hour)
+    if stated is not None:
+        return rent(stated)
     points = prices_for(r.deployment.gpu.id)
     return rent(points[0].usd_per_gpu_hour) if points else None
 
