@@ -25,6 +25,10 @@ NEW_PRICES = [
     "gcp-2025-tpu-v6e-3y",
     "gcp-2026-tpu-v5p",
     "semianalysis-2026-tpu7x-3y",
+    "aws-2025-trn2-48xlarge",
+    "aws-2026-inf2-48xlarge",
+    "aws-2026-inf2-xlarge",
+    "hf-2024-inf2-x12",
 ]
 COMMITTED = re.compile(r"-(1y|3y)$")
 AS_OF = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
@@ -81,12 +85,33 @@ def test_three_year_costs_less_than_one_year(gpu_id: str) -> None:
         ("tpu-v5e", "gcp-2025-tpu-v5e", 1.20),
         ("tpu-v6e", "gcp-2025-tpu-v6e", 2.70),
         ("tpu-v5p", "gcp-2026-tpu-v5p", 4.20),
+        ("trainium2", "aws-2025-trn2-48xlarge", 2.235),
+        ("inferentia2", "aws-2026-inf2-48xlarge", 1.0818),
     ],
 )
 def test_default_price_is_on_demand(gpu_id: str, default_id: str, usd: float) -> None:
     default = prices_for(gpu_id)[0]
     assert (default.id, default.usd_per_gpu_hour) == (default_id, usd)
     assert not committed(default)
+
+
+@pytest.mark.parametrize(
+    ("price_id", "usd_per_instance_hour", "chips"),
+    [
+        # Instance prices as published, divided by the instance's chips by hand.
+        ("aws-2025-trn2-48xlarge", "35.76", 16),  # 2.235
+        ("aws-2026-inf2-48xlarge", "12.98127", 12),  # 1.08177
+        ("aws-2026-inf2-xlarge", "0.7582", 1),
+        ("hf-2024-inf2-x12", "12", 12),
+    ],
+)
+def test_per_chip_price_is_the_instance_price_over_its_chips(
+    price_id: str, usd_per_instance_hour: str, chips: int
+) -> None:
+    row = price_points().get(price_id)
+    published = float(usd_per_instance_hour)
+    assert row.usd_per_gpu_hour * chips == pytest.approx(published, abs=0.01)
+    assert f"${usd_per_instance_hour}" in row.notes  # the notes quote the published figure
 
 
 def test_tpu7x_has_only_a_committed_price() -> None:
@@ -113,7 +138,10 @@ def estimate(gpu: str) -> dict:
     return doc
 
 
-@pytest.mark.parametrize(("gpu", "usd"), [("tpu-v6e", 2.70), ("Trillium", 2.70)])
+@pytest.mark.parametrize(
+    ("gpu", "usd"),
+    [("tpu-v6e", 2.70), ("Trillium", 2.70), ("trn2", 2.235), ("inferentia2", 1.0818)],
+)
 def test_estimate_prices_the_chip_from_the_catalog(gpu: str, usd: float) -> None:
     doc = estimate(gpu)
     assert doc["usd_per_gpu_hour"] == pytest.approx(usd)
