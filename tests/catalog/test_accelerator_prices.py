@@ -29,6 +29,8 @@ NEW_PRICES = [
     "aws-2026-inf2-48xlarge",
     "aws-2026-inf2-xlarge",
     "hf-2024-inf2-x12",
+    "intel-2025-gaudi2",
+    "intel-2025-gaudi3",
 ]
 COMMITTED = re.compile(r"-(1y|3y)$")
 AS_OF = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
@@ -87,6 +89,8 @@ def test_three_year_costs_less_than_one_year(gpu_id: str) -> None:
         ("tpu-v5p", "gcp-2026-tpu-v5p", 4.20),
         ("trainium2", "aws-2025-trn2-48xlarge", 2.235),
         ("inferentia2", "aws-2026-inf2-48xlarge", 1.0818),
+        ("gaudi2", "intel-2025-gaudi2", 1.30),
+        ("gaudi3", "intel-2025-gaudi3", 2.49),
     ],
 )
 def test_default_price_is_on_demand(gpu_id: str, default_id: str, usd: float) -> None:
@@ -103,6 +107,8 @@ def test_default_price_is_on_demand(gpu_id: str, default_id: str, usd: float) ->
         ("aws-2026-inf2-48xlarge", "12.98127", 12),  # 1.08177
         ("aws-2026-inf2-xlarge", "0.7582", 1),
         ("hf-2024-inf2-x12", "12", 12),
+        ("intel-2025-gaudi2", "10.40", 8),  # 1.30
+        ("intel-2025-gaudi3", "19.92", 8),  # 2.49
     ],
 )
 def test_per_chip_price_is_the_instance_price_over_its_chips(
@@ -140,7 +146,14 @@ def estimate(gpu: str) -> dict:
 
 @pytest.mark.parametrize(
     ("gpu", "usd"),
-    [("tpu-v6e", 2.70), ("Trillium", 2.70), ("trn2", 2.235), ("inferentia2", 1.0818)],
+    [
+        ("tpu-v6e", 2.70),
+        ("Trillium", 2.70),
+        ("trn2", 2.235),
+        ("inferentia2", 1.0818),
+        ("gaudi2", 1.30),
+        ("Gaudi 3", 2.49),
+    ],
 )
 def test_estimate_prices_the_chip_from_the_catalog(gpu: str, usd: float) -> None:
     doc = estimate(gpu)
