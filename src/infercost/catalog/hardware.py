@@ -103,6 +103,7 @@ class Server:
     aliases: tuple[str, ...] = ()
     notes: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    pod_accelerators: int | None = None  # chips one ICI domain joins (a TPU pod), else None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -114,6 +115,7 @@ class Server:
             "scale_out_gb_per_s": self.scale_out_bandwidth_bytes_per_s / GB,
             "power_w": self.power_w,
             "price_usd": self.price_usd,
+            **({"pod_accelerators": self.pod_accelerators} if self.pod_accelerators else {}),
             "source": self.source,
             "as_of": self.as_of,
         }
@@ -176,7 +178,18 @@ def server_from_row(row: dict[str, Any]) -> Server:
         as_of=str(row["as_of"]),
         aliases=tuple(row.get("aliases", ())),
         notes=row.get("notes", ""),
+        pod_accelerators=_pod(row),
     )
+
+
+def _pod(row: dict[str, Any]) -> int | None:
+    pod = _optional("server", row, "pod_accelerators")
+    if pod is not None and (pod != int(pod) or pod % int(row["accelerators_per_server"])):
+        raise InputError(
+            f"server.{row['id']}.pod_accelerators",
+            f"must be a whole number of servers of {row['accelerators_per_server']}, got {pod:g}",
+        )
+    return None if pod is None else int(pod)
 
 
 def accelerators() -> Table[Accelerator]:

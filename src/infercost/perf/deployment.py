@@ -259,6 +259,12 @@ def build(
             f"{gpu.id} has no interconnect in the catalog: a replica is one device "
             f"(tp × pp × dp_attention = 1, not {par.gpus})",
         )
+    if node is not None and node.pod_accelerators and par.gpus > node.pod_accelerators:
+        raise InputError(
+            "tp",
+            f"a replica of {par.gpus} chips is wider than a {node.id} pod "
+            f"({node.pod_accelerators} chips joined by ICI)",
+        )
     if (
         node is not None
         and par.gpus > node.accelerators_per_server
