@@ -13,6 +13,8 @@ FRACTIONS = ("margin", "share", "utilisation", "fraction")
 LABELS = {
     "gpus": "GPUs",
     "servers": "servers",
+    "pods": "pods (TPU: chips joined by ICI)",
+    "pod_accelerators": "chips per pod",
     "replicas": "replicas",
     "replicas_exact": "replicas (unrounded)",
     "usd_per_day": "$ per day",

@@ -46,9 +46,14 @@ def comparison_table(doc: dict[str, Any]) -> Table:
 
 VARIANT_KEYS = [
     "gpus",
+    "servers",
+    "pods",
+    "usd_per_gpu_hour",
     "usd_per_day",
     "usd_per_query",
     "usd_per_million_output_tokens",
+    "added_cost_usd_per_year",
+    "capex_usd",
     "concurrency_per_replica",
     "interactivity_tokens_per_s",
     "energy_wh_per_query",
@@ -56,11 +61,28 @@ VARIANT_KEYS = [
 
 
 def variants_table(doc: dict[str, Any], keys: list[str]) -> Table:
-    """One column per variant, one row per figure: stays readable however many variants."""
+    """One column per variant, one row per figure: stays readable however many variants. A
+    figure no column has (pods on GPUs, a search's added cost elsewhere) is left out."""
     rows = {"base": doc["computed"], **doc["variants"]}
     out = table("Variants (same traffic)", "figure", *rows, right=tuple(rows), whole=tuple(rows))
     for key in keys:
-        out.add_row(label(key), *(fmt(key, computed.get(key)) for computed in rows.values()))
+        if any(computed.get(key) is not None for computed in rows.values()):
+            out.add_row(label(key), *(fmt(key, computed.get(key)) for computed in rows.values()))
+    return out
+
+
+def implied_table(rows: list[dict[str, Any]]) -> Table:
+    """What each input alone would have to be for the published figure (scenario.implied)."""
+    first = rows[0]
+    published = f"{label(first['figure'])} ({fmt(first['figure'], first['target'])})"
+    title = f"What the published {published} implies, one input at a time"
+    out = table(title, "input", "stated", "implied", "× stated", whole=("input",))
+    for r in rows:
+        if r["implied"] is None:
+            out.add_row(r["input"], fmt(r["input"], r["stated"]), "none", r["why"])
+        else:
+            implied = fmt(r["input"], r["implied"])
+            out.add_row(r["input"], fmt(r["input"], r["stated"]), implied, f"{r['ratio']:.3g}")
     return out
 
 
@@ -101,6 +123,8 @@ def print_scenario(console: Console, doc: dict[str, Any]) -> None:
             f"Calibrated: [bold]{cal['parameter']} = {cal['value']}[/bold] (the one input fitted "
             "to the published figures); 'roofline alone' puts it back to its default."
         )
+    if doc.get("implied"):
+        console.print(implied_table(doc["implied"]))
     if doc["variants"]:
         console.print(variants_table(doc, VARIANT_KEYS))
     console.print(figures_table(doc["computed"]))

@@ -103,16 +103,21 @@ def _variants(doc: dict[str, Any]) -> list[Section]:
     variants = doc.get("variants") or {}
     if not variants:
         return []
+    every = [doc.get("computed") or {}, *variants.values()]
     keys = [
         k
         for k in (
             "gpus",
             "servers",
+            "pods",
+            "usd_per_gpu_hour",
             "usd_per_day",
             "usd_per_query",
             "usd_per_million_output_tokens",
+            "added_cost_usd_per_year",
+            "capex_usd",
         )
-        if k in (doc.get("computed") or {})
+        if any(row.get(k) is not None for row in every)
     ]
     rows: list[list[Cell]] = [
         ["(as given)", *[num((doc.get("computed") or {}).get(k)) for k in keys]]

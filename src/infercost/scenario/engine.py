@@ -37,6 +37,7 @@ class ScenarioResult:
     uncalibrated: dict[str, Any] | None = None
     variants: dict[str, dict[str, Any]] = field(default_factory=dict)
     sampled: SampledRun | None = None  # with --samples: quantiles, tornado
+    implied: list[dict[str, Any]] = field(default_factory=list)  # scenario.implied, solved
 
     def comparisons(self) -> list[dict[str, Any]]:
         """Published against computed, key by key, with the difference in percent."""
@@ -111,6 +112,7 @@ class ScenarioResult:
             "details": self.details,
             "sources": [src.model_dump() for src in s.sources],
             "notes": s.notes,
+            **({"implied": self.implied} if self.implied else {}),
             **(self.sampled.to_dict() if self.sampled is not None else {}),
         }
 
@@ -315,25 +317,27 @@ def fleet_figures(inputs: Inputs, e: Evaluation) -> dict[str, Any]:
         "ttft_s": perf.ttft_s,
         "e2e_s": perf.e2e_s,
         **bound,
-        "capex_usd": fleet.servers * _server_price(inputs, r),
+        "capex_usd": _capex(inputs, r, fleet.servers),
     }
+    pod = r.server.pod_accelerators if r.server else None
+    if pod:  # TPU pods: the whole ICI domains the chips fill
+        computed["pods"] = -(-fleet.gpus // pod)  # elementwise for samples too
+        computed["pod_accelerators"] = pod
     if inputs.economics is not None:
         computed.update(_search_economics(inputs, cost, load))
     return computed
 
 
-def _server_price(inputs: Inputs, r: Resolved) -> float:
+def _capex(inputs: Inputs, r: Resolved, servers: Any) -> Any:
+    """The servers' purchase price; None for a host that is not sold (a Cloud TPU host: its
+    price is not published, and none is guessed) unless the scenario states one."""
     if inputs.cost.server_price_usd is not None:
-        return inputs.cost.server_price_usd
+        return servers * inputs.cost.server_price_usd
     if r.server is None:
         raise InputError(
             "inputs.hardware.server", f"no server in the catalog holds {r.deployment.gpu.id}"
         )
-    if r.server.price_usd is None:
-        raise InputError(
-            "inputs.cost.server_price_usd", f"{r.server.id} has no published price: state one"
-        )
-    return r.server.price_usd
+    return None if r.server.price_usd is None else servers * r.server.price_usd
 
 
 def _search_economics(inputs: Inputs, cost: FleetCost, load: Traffic) -> dict[str, Any]:
@@ -466,7 +470,11 @@ def run(
     variants = {}
     for name, variant in scenario.variants.items():
         variants[name], _ = run_inputs(apply_variant(scenario, variant.set), cal)
-    return ScenarioResult(scenario, computed, details, uncalibrated, variants)
+    from infercost.scenario.implied import implied
+
+    return ScenarioResult(
+        scenario, computed, details, uncalibrated, variants, implied=implied(scenario, cal)
+    )
 
 
 __all__ = ["ScenarioResult", "reproduce", "run"]
