@@ -19,7 +19,7 @@ from infercost.scenario.schema import BASES
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = Path(sys.executable).parent / "infercost"
-BUILTINS = {"chatgpt-2023", "chatgpt-2023-today", "deepseek-2025", "search-2023"}
+BUILTINS = {"bard-2023", "chatgpt-2023", "chatgpt-2023-today", "deepseek-2025", "search-2023"}
 
 
 def invoke(*args: str) -> Result:

@@ -322,6 +322,14 @@ class VariantIn(Strict):
         return self
 
 
+class ImpliedIn(Strict):
+    """A published figure and the inputs to solve for, one at a time, so that the computation
+    gives that figure (`scenario.implied`)."""
+
+    figure: str
+    inputs: list[str] = Field(min_length=1, max_length=8)
+
+
 class Scenario(Strict):
     scenario: str
     title: str
@@ -334,7 +342,17 @@ class Scenario(Strict):
     variants: dict[str, VariantIn] = Field(default_factory=dict)
     plan: PlanIn | None = None
     ranges: dict[str, RangeIn] = Field(default_factory=dict)  # uncertain inputs, by path
+    implied: ImpliedIn | None = None  # what a published figure needs each input to be
     notes: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _implied_names_a_published_figure(self) -> Scenario:
+        if self.implied is not None and self.implied.figure not in self.published:
+            known = ", ".join(self.published) or "none"
+            raise ValueError(
+                f"implied.figure {self.implied.figure!r} is not a published figure ({known})"
+            )
+        return self
 
     @model_validator(mode="after")
     def _one_calibration(self) -> Scenario:
