@@ -169,15 +169,15 @@ def resolve(
 
 
 def _uncalibrated(family: str, group: str, provenance: dict[str, Any]) -> str | None:
-    """A calibrated prediction for hardware no measured row covers: said, with how far such
-    predictions miss on the hardware that was measured (validate, out of sample)."""
+    """A calibrated prediction for hardware the calibration has no group for: said, with how
+    far such predictions miss on the hardware that was measured (validate, out of sample)."""
     if group.endswith(f"/{family}"):
         return None
     miss = provenance.get("out_of_sample_mdape_percent") or {}
     error = ", ".join(f"{v:g} % ({k})" for k, v in miss.items())
     return (
-        f"uncalibrated for {family} hardware: no measured row covers it, so its efficiency "
-        f"factors are the {group!r} group's, fitted on other hardware"
+        f"uncalibrated for {family} hardware: the calibration has no group fitted on it, so "
+        f"its efficiency factors are the {group!r} group's, fitted on other hardware"
         + (f", where validate's out-of-sample median error is {error}" if error else "")
         + "; expect at least that error here"
     )

@@ -49,7 +49,7 @@ def reproduce(doc: dict[str, Any], curve: list[dict[str, Any]]) -> list[Section]
     traffic = Section("Against traffic")
     traffic.paragraphs.append("The same scenario with its traffic scaled, nothing else changed.")
     traffic.figure(charts.traffic_curve(curve))
-    out = [answer, cost, traffic, _assumptions(doc, sources), *_variants(doc)]
+    out = [answer, *_implied(doc), cost, traffic, _assumptions(doc, sources), *_variants(doc)]
     if doc.get("quantiles"):
         out.append(uncertainty(doc))
     out.append(_notes(doc, sources))
@@ -97,6 +97,35 @@ def _assumptions(doc: dict[str, Any], sources: dict[Any, dict[str, Any]]) -> Sec
         )
     )
     return out
+
+
+def _implied(doc: dict[str, Any]) -> list[Section]:
+    """What each input alone would have to be for the published figure (scenario.implied)."""
+    rows = doc.get("implied") or []
+    if not rows:
+        return []
+    first = rows[0]
+    out = Section("What the published figure implies")
+    out.paragraphs.append(
+        f"The published {first['figure']} ({num(first['target'])}) comes without the inputs "
+        "behind it. Each input below is solved for alone, every other input as stated; none "
+        "is fitted."
+    )
+    out.tables.append(
+        Table(
+            ["input", "stated", "would have to be", "× stated"],
+            [
+                [
+                    r["input"],
+                    num(r["stated"]),
+                    num(r["implied"]) if r["implied"] is not None else f"none: {r['why']}",
+                    num(r.get("ratio")),
+                ]
+                for r in rows
+            ],
+        )
+    )
+    return [out]
 
 
 def _variants(doc: dict[str, Any]) -> list[Section]:
