@@ -9,7 +9,7 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-from infercost.catalog.hardware import accelerators
+from infercost.catalog.hardware import accelerator, accelerators, server, server_for
 from infercost.catalog.prices import PricePoint, price_points, prices_for
 from infercost.cli.main import app
 
@@ -162,3 +162,42 @@ def test_estimate_prices_the_chip_from_the_catalog(gpu: str, usd: float) -> None
     tokens_per_chip_hour = doc["output_tokens_per_s_per_gpu"] * SECONDS_PER_HOUR
     spent = doc["usd_per_million_output_tokens"] * tokens_per_chip_hour / 1e6
     assert spent == pytest.approx(usd, rel=1e-6)
+
+
+# --- rented hosts: chips per host and per-chip, per-direction link bandwidths by hand ------
+
+GB = 1e9
+
+
+@pytest.mark.parametrize(
+    ("server_id", "gpu_id", "intra_gb_s", "scale_out_gb_s"),
+    [
+        # 24 ports per chip, 3 of them scale-out: Gaudi 2 at 100 Gb/s, Gaudi 3 at 200 Gb/s.
+        # Scale-up is entered as all 24 ports (the chip rows' figure; Intel states 21 of them).
+        ("hls-gaudi2", "gaudi2", 24 * 100 / 8, 3 * 100 / 8),
+        ("hls-gaudi3", "gaudi3", 24 * 200 / 8, 3 * 200 / 8),
+    ],
+)
+def test_gaudi_host_links_per_chip_per_direction(
+    server_id: str, gpu_id: str, intra_gb_s: float, scale_out_gb_s: float
+) -> None:
+    host = server(server_id)
+    assert (host.accelerator, host.accelerators_per_server) == (gpu_id, 8)
+    assert host.intra_node_bandwidth_bytes_per_s == pytest.approx(intra_gb_s * GB)
+    assert host.scale_out_bandwidth_bytes_per_s == pytest.approx(scale_out_gb_s * GB)
+    assert host.price_usd is None
+    assert host.power_w is None
+    assert server_for(accelerator(gpu_id)).id == server_id
+
+
+def test_a_gaudi3_replica_across_hosts_costs_more_per_token() -> None:
+    # 16 chips span two HLS-3 boxes joined by 75 GB/s per chip, an eighth of the scale-up.
+    per_token = {}
+    for tp in ("8", "16"):
+        args = ["estimate", "--model", "llama-3.1-70b", "--gpu", "gaudi3", "--tp", tp, "--json"]
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+        (doc,) = json.loads(result.stdout)["estimates"]
+        assert doc["deployment"]["server"] == "hls-gaudi3"
+        per_token[tp] = doc["usd_per_million_output_tokens"]
+    assert per_token["16"] > per_token["8"]
