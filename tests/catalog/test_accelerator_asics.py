@@ -55,8 +55,10 @@ def test_alias_resolves(name: str, expected: str) -> None:
         ("tpu-v5p", 600),
         ("tpu-v6e", 400),
         ("tpu7x", 600),
-        # Gaudi 3: 24 x 200 GbE = 4,800 Gb/s = 600 GB/s each way (1,200 bidirectional).
-        ("gaudi3", 600),
+        # Gaudi 3: 21 of its 24 x 200 GbE ports join the node's chips: 21 x 25 = 525 GB/s
+        # each way (Intel: "525 GB/s unidirectional"); the other 3 are scale-out.
+        ("gaudi3", 525),
+        ("gaudi2", 262.5),  # 21 x 100 GbE = 21 x 12.5 GB/s
         # Maia 100: 12 x 400 GbE = 4,800 Gb/s = 600 GB/s each way.
         ("maia-100", 600),
     ],

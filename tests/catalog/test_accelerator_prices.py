@@ -172,10 +172,10 @@ GB = 1e9
 @pytest.mark.parametrize(
     ("server_id", "gpu_id", "intra_gb_s", "scale_out_gb_s"),
     [
-        # 24 ports per chip, 3 of them scale-out: Gaudi 2 at 100 Gb/s, Gaudi 3 at 200 Gb/s.
-        # Scale-up is entered as all 24 ports (the chip rows' figure; Intel states 21 of them).
-        ("hls-gaudi2", "gaudi2", 24 * 100 / 8, 3 * 100 / 8),
-        ("hls-gaudi3", "gaudi3", 24 * 200 / 8, 3 * 200 / 8),
+        # 24 ports per chip: 21 scale-up (3 to each of the 7 others), 3 scale-out; Gaudi 2
+        # at 100 Gb/s a port, Gaudi 3 at 200 Gb/s.
+        ("hls-gaudi2", "gaudi2", 21 * 100 / 8, 3 * 100 / 8),
+        ("hls-gaudi3", "gaudi3", 21 * 200 / 8, 3 * 200 / 8),
     ],
 )
 def test_gaudi_host_links_per_chip_per_direction(
@@ -191,7 +191,7 @@ def test_gaudi_host_links_per_chip_per_direction(
 
 
 def test_a_gaudi3_replica_across_hosts_costs_more_per_token() -> None:
-    # 16 chips span two HLS-3 boxes joined by 75 GB/s per chip, an eighth of the scale-up.
+    # 16 chips span two HLS-3 boxes joined by 75 GB/s per chip, a seventh of the scale-up.
     per_token = {}
     for tp in ("8", "16"):
         args = ["estimate", "--model", "llama-3.1-70b", "--gpu", "gaudi3", "--tp", tp, "--json"]
