@@ -145,9 +145,10 @@ def gpu_hour(r: Resolved, basis: CostBasis) -> GpuHourCost | None:
     the newest catalog price."""
     stated = r.deployment.gpu.rent_usd_per_hour  # a what-if's own rent (price=)
     if basis.mode == "rent":
-        if basis.usd_per_gpu_hour is None and stated is None:
+        price = basis.usd_per_gpu_hour if basis.usd_per_gpu_hour is not None else stated
+        if price is None:
             raise InputError("usd_per_gpu_hour", "is required when renting")
-        return rent(basis.usd_per_gpu_hour if basis.usd_per_gpu_hour is not None else stated)
+        return rent(price)
     if basis.mode == "own":
         if r.server is None:
             raise InputError("server", f"no server in the catalog holds {r.deployment.gpu.id}")
