@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from infercost.cli.labels import fmt, label, table
+from infercost.scenario.figures import VARIANT_FIGURES, figures_present
 
 
 def figures_table(figures: dict[str, Any], title: str = "Computed") -> Table:
@@ -45,15 +46,7 @@ def comparison_table(doc: dict[str, Any]) -> Table:
 
 
 VARIANT_KEYS = [
-    "gpus",
-    "servers",
-    "pods",
-    "usd_per_gpu_hour",
-    "usd_per_day",
-    "usd_per_query",
-    "usd_per_million_output_tokens",
-    "added_cost_usd_per_year",
-    "capex_usd",
+    *VARIANT_FIGURES,
     "concurrency_per_replica",
     "interactivity_tokens_per_s",
     "energy_wh_per_query",
@@ -61,13 +54,11 @@ VARIANT_KEYS = [
 
 
 def variants_table(doc: dict[str, Any], keys: list[str]) -> Table:
-    """One column per variant, one row per figure: stays readable however many variants. A
-    figure no column has (pods on GPUs, a search's added cost elsewhere) is left out."""
+    """One column per variant, one row per figure: stays readable however many variants."""
     rows = {"base": doc["computed"], **doc["variants"]}
     out = table("Variants (same traffic)", "figure", *rows, right=tuple(rows), whole=tuple(rows))
-    for key in keys:
-        if any(computed.get(key) is not None for computed in rows.values()):
-            out.add_row(label(key), *(fmt(key, computed.get(key)) for computed in rows.values()))
+    for key in figures_present(list(rows.values()), keys):
+        out.add_row(label(key), *(fmt(key, computed.get(key)) for computed in rows.values()))
     return out
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from infercost.report import charts
 from infercost.report.layout import Cell, Link, Section, Table, ms, num, pairs, pct, usd
+from infercost.scenario.figures import VARIANT_FIGURES, figures_present
 
 # --- reproduce ------------------------------------------------------------------------------
 
@@ -132,22 +133,7 @@ def _variants(doc: dict[str, Any]) -> list[Section]:
     variants = doc.get("variants") or {}
     if not variants:
         return []
-    every = [doc.get("computed") or {}, *variants.values()]
-    keys = [
-        k
-        for k in (
-            "gpus",
-            "servers",
-            "pods",
-            "usd_per_gpu_hour",
-            "usd_per_day",
-            "usd_per_query",
-            "usd_per_million_output_tokens",
-            "added_cost_usd_per_year",
-            "capex_usd",
-        )
-        if any(row.get(k) is not None for row in every)
-    ]
+    keys = figures_present([doc.get("computed") or {}, *variants.values()], VARIANT_FIGURES)
     rows: list[list[Cell]] = [
         ["(as given)", *[num((doc.get("computed") or {}).get(k)) for k in keys]]
     ]
