@@ -52,3 +52,20 @@ def test_plan_keeps_replicas_inside_a_server_with_no_scale_out(tmp_path: Path) -
     widths = {c["gpus_per_replica"] for c in doc["candidates"]}
     assert widths
     assert max(widths) <= 4, widths
+
+
+def test_a_replica_wider_than_a_pod_is_refused(tmp_path: Path) -> None:
+    mine = _catalog(tmp_path)
+    pod = {**SERVER, "scale_out_gb_per_s": 100, "pod_accelerators": 8}
+    (tmp_path / "servers.yaml").write_text(yaml.safe_dump({"rows": [pod]}))
+    base = ("--catalog", mine, "estimate", "-m", "llama-3.1-70b", "-g", "acme-x2", "--price", "1")
+    assert invoke(*base, "--tp", "8", "--json").exit_code == 0  # two boxes, one pod
+    assert_user_error(invoke(*base, "--tp", "16"), "tp", "pod")
+
+
+def test_a_pod_is_whole_servers(tmp_path: Path) -> None:
+    mine = _catalog(tmp_path)
+    odd = {**SERVER, "scale_out_gb_per_s": 100, "pod_accelerators": 6}
+    (tmp_path / "servers.yaml").write_text(yaml.safe_dump({"rows": [odd]}))
+    result = invoke("--catalog", mine, "estimate", "-m", "llama-3.1-8b", "-g", "acme-x2")
+    assert_user_error(result, "pod_accelerators", "whole number of servers of 4")

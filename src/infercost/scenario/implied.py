@@ -27,7 +27,7 @@ from infercost.scenario.ranges import input_limits, point_value
 from infercost.scenario.schema import Scenario
 
 SPAN = 1000.0  # search from value / SPAN to value × SPAN
-RELATIVE = 1e-4  # how close to the published figure an answer must come
+RELATIVE = 1e-4  # the solved input's relative precision
 
 
 def implied(scenario: Scenario, calibration: Calibration | None) -> list[dict[str, Any]]:
@@ -68,7 +68,7 @@ def _solve(
     low, f_low = _inside(value, now, f_now, low, limits.integer)
     high, f_high = _inside(value, now, f_now, high, limits.integer)
     if f_low * f_high > 0:
-        edge = "below" if abs(f_low) < abs(f_high) else "above"
+        edge = "above" if f_low > 0 else "below"
         return {
             **row,
             "implied": None,
@@ -87,15 +87,13 @@ def _inside(
     value: Any, now: float, f_now: float, end: float, integer: bool, tries: int = 40
 ) -> tuple[float, float]:
     """`end` and the figure there, or, where the model refuses `end` (the answers no longer
-    fit, say), the farthest point toward it that it accepts (geometric steps from `now`)."""
-    inside, f_inside = now, f_now
+    fit, say), the farthest point toward it that it accepts (geometric steps back to `now`)."""
     x = end
     for _ in range(tries):
         try:
             return x, value(x)
         except InputError:
-            x = math.sqrt(x * inside)
-            x = round(x) if integer else x
-            if x == inside:
+            x = round(math.sqrt(x * now)) if integer else math.sqrt(x * now)
+            if x == now:
                 break
-    return inside, f_inside
+    return now, f_now
