@@ -165,3 +165,15 @@ def test_the_cli_reads_a_what_if_with_several_figures_beside_a_row() -> None:
     assert [r["deployment"]["gpu"] for r in rows] == ["h200", "h100-sxm"]
     assert rows[1]["deployment"]["gpu_what_if"] == "hbm_bandwidth=6.7TB/s,price=1.5"
     assert rows[1]["usd_per_gpu_hour"] == 1.5
+
+
+def test_the_table_marks_a_what_if_column_and_lists_its_changes() -> None:
+    from typer.testing import CliRunner
+
+    from infercost.cli.main import app
+
+    gpu = "h100,h100:memory=192GB,bf16=2.5PFLOPS"
+    result = CliRunner().invoke(app, ["estimate", "-m", "llama-3.1-8b", "-g", gpu])
+    assert result.exit_code == 0, result.output
+    assert "h100-sxm (what-if)" in result.stdout  # never two columns both reading h100-sxm
+    assert "what-if h100-sxm: memory=192GB,bf16=2.5PFLOPS" in result.stdout

@@ -173,6 +173,12 @@ def print_estimates(console: Console, doc: dict[str, Any]) -> None:
         e = estimates[0]
         console.print(figures_table(e["replica"]["decode_step"], "Decode step (per GPU)"))
         console.print(figures_table(e["replica"]["memory"], "Memory"))
+    for what_if in dict.fromkeys(
+        f"{d['gpu']}: {d['gpu_what_if']}"
+        for d in (e["deployment"] for e in estimates)
+        if d.get("gpu_what_if")
+    ):
+        console.print(f"what-if {what_if}", highlight=False)
     for warning in sorted({w for e in estimates for w in e.get("warnings", [])}):
         console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
     for refused in doc.get("refused", []):
@@ -188,7 +194,10 @@ def print_estimates(console: Console, doc: dict[str, Any]) -> None:
 
 
 def _replica_name(d: dict[str, Any]) -> str:
-    return f"{d['gpus']} × {d['gpu']}" if d["gpus"] > 1 else d["gpu"]
+    """The column's chip; a what-if is marked (its changes are listed under the table), so
+    it never reads as its catalog row."""
+    gpu = f"{d['gpu']} (what-if)" if d.get("gpu_what_if") else d["gpu"]
+    return f"{d['gpus']} × {gpu}" if d["gpus"] > 1 else gpu
 
 
 def _pct(value: float | None) -> str:
