@@ -465,7 +465,9 @@ def _api_table(api: dict[str, Any]) -> Any:
     mine = api["self_host_usd_per_month"]
     title = "The same traffic through an API"
     if mine is not None:
-        title += f" (self-hosted: {fmt('usd', mine)} a month)"
+        # break-even is per replica of one pool: the best colocated fleet, which a
+        # disaggregated or mixed best may undercut
+        title += f" (self-hosted on the best colocated fleet: {fmt('usd', mine)} a month)"
     right = ("$ a month", "× self-hosted", "self-hosting breaks even")
     out = table(title, "provider", "$/1M in · out", *right, right=right)
     for o in api["options"]:
