@@ -48,7 +48,9 @@ from infercost.units import HOURS_PER_MONTH
 from infercost.workload.classes import ClassRequests, RequestClass
 from infercost.workload.requests import Requests
 
-OFFERED = 6  # configurations offered to the program per class, and as single answers
+OFFERED = 12  # configurations offered to the program per class, and as single answers
+# (6 was too few once 19 accelerators had prices: cheap-looking TPU rows the program then
+# did not pick pushed out the MI355X pool it had chosen, and the mix came out 1 % dearer)
 GROW_STEPS = 12  # growth steps of a pool before it is given up
 Array = NDArray[np.float64]
 
